@@ -1,0 +1,58 @@
+import type { ErrorInfo, Result } from './errors';
+import { operations, type OperationName, type Operations, type ProgressOf, type RequestOf, type ResponseOf } from './contract/operations';
+
+/**
+ * What carries a call: Electron IPC in the preload, Playwright's exposeBinding in E2E tests.
+ * `invoke` resolves with a Result envelope and never rejects for operation errors.
+ */
+export interface WorkbenchTransport {
+  invoke(operation: OperationName, request: unknown, callId: string): Promise<Result<unknown>>;
+  /** Subscribe to progress pushed for one call; returns the unsubscribe function. */
+  onProgress(callId: string, listener: (progress: unknown) => void): () => void;
+}
+
+export interface CallOptions<P> {
+  /** Lets the caller cancel with `workbench.system.cancel({ CallId })`. Generated when absent. */
+  callId?: string;
+  onProgress?: (progress: P) => void;
+}
+
+type ApiFunction<N extends OperationName> = (request: RequestOf<N>, options?: CallOptions<ProgressOf<N>>) => Promise<Result<ResponseOf<N>>>;
+
+type Domains = Operations[OperationName]['domain'];
+type OperationsIn<D extends Domains> = { [N in OperationName as Operations[N]['domain'] extends D ? Operations[N]['method'] : never]: ApiFunction<N> };
+
+/** `window.workbench`: one function per operation, grouped by domain, typed from the contract. */
+export type WorkbenchApi = { [D in Domains]: OperationsIn<D> };
+
+let callCounter = 0;
+function newCallId(): string {
+  callCounter += 1;
+  return `call-${Date.now().toString(36)}-${callCounter}`;
+}
+
+/**
+ * Builds `window.workbench` from the contract. The same factory serves the preload and the E2E bridge,
+ * so a browser test exercises exactly the API the Electron renderer gets.
+ */
+export function createWorkbenchApi(transport: WorkbenchTransport): WorkbenchApi {
+  const api: Record<string, Record<string, unknown>> = {};
+  for (const name of Object.keys(operations) as OperationName[]) {
+    const spec = operations[name];
+    const call = async (request: unknown, options: CallOptions<unknown> = {}): Promise<Result<unknown>> => {
+      const callId = options.callId ?? newCallId();
+      const unsubscribe = options.onProgress ? transport.onProgress(callId, options.onProgress) : undefined;
+      try {
+        return await transport.invoke(name, request, callId);
+      } catch (error) {
+        // A broken transport (window closing, binding gone) is not an operation error; report it as data.
+        const info: ErrorInfo = { name: 'KMSInternalException', message: `The workbench did not answer: ${error instanceof Error ? error.message : String(error)}` };
+        return { ok: false, error: info };
+      } finally {
+        unsubscribe?.();
+      }
+    };
+    (api[spec.domain] ??= {})[spec.method] = call;
+  }
+  return api as unknown as WorkbenchApi;
+}

@@ -1,0 +1,78 @@
+/**
+ * The one error shape that crosses every boundary (IPC, CLI JSON output, audit records).
+ * Names follow AWS where AWS has one; PKCS#11 failures carry the CKR_ name as `code`.
+ * A message says what happened and what to do. It never contains a PIN, password or key value.
+ */
+export const ERROR_NAMES = [
+  // AWS KMS / CloudHSM names
+  'ValidationException',
+  'NotFoundException',
+  'CloudHsmClusterNotFoundException',
+  'CloudHsmClusterInUseException',
+  'CloudHsmClusterInvalidConfigurationException',
+  'KMSInternalException',
+  'UnsupportedOperationException',
+  // Local names
+  'ClusterNameInUseException',
+  'Pkcs11Exception',
+  'Pkcs11ModuleLoadException',
+  'TokenNotFoundException',
+  'HsmHostTimeoutException',
+  'HsmHostCrashedException',
+  'StateLockedException',
+  'StateFileCorruptException',
+  'StateFileMissingException',
+  'StateFileVersionException',
+  'AuditLogException',
+  'OperationCancelledException',
+  'UnknownOperationException',
+  'UntrustedSenderException',
+] as const;
+
+export type ErrorName = (typeof ERROR_NAMES)[number];
+
+export interface ErrorInfo {
+  name: ErrorName;
+  message: string;
+  /** CKR_ name for PKCS#11 failures, or a narrower local code. */
+  code?: string;
+  /** Plain data only: field paths for validation errors, the lock holder, etc. Never secrets. */
+  details?: Record<string, unknown>;
+}
+
+export class WorkbenchError extends Error {
+  override readonly name: ErrorName;
+  readonly code: string | undefined;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(name: ErrorName, message: string, options: { code?: string; details?: Record<string, unknown>; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = name;
+    this.code = options.code;
+    this.details = options.details;
+  }
+
+  toInfo(): ErrorInfo {
+    const info: ErrorInfo = { name: this.name, message: this.message };
+    if (this.code !== undefined) info.code = this.code;
+    if (this.details !== undefined) info.details = this.details;
+    return info;
+  }
+
+  static fromInfo(info: ErrorInfo): WorkbenchError {
+    return new WorkbenchError(info.name, info.message, { code: info.code, details: info.details });
+  }
+}
+
+export function isErrorName(value: unknown): value is ErrorName {
+  return typeof value === 'string' && (ERROR_NAMES as readonly string[]).includes(value);
+}
+
+/** Anything thrown becomes an ErrorInfo; unknown errors are not echoed (they may carry secrets). */
+export function toErrorInfo(error: unknown): ErrorInfo {
+  if (error instanceof WorkbenchError) return error.toInfo();
+  return { name: 'KMSInternalException', message: 'An internal error occurred. The workbench log has the details.' };
+}
+
+/** Result envelope: errors cross the context bridge as data, because Electron drops custom Error properties. */
+export type Result<T> = { ok: true; value: T } | { ok: false; error: ErrorInfo };
