@@ -1,0 +1,142 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, open } from 'node:fs/promises';
+import { hostname, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { WorkbenchError } from '../../shared/errors';
+import { syncDirectory } from '../state/durable-json-file';
+import { withLock } from '../state/lock-file';
+import type { AuditRecord, AuditUserIdentity } from './audit-record';
+import { readTail } from './audit-file';
+import { computeRecordHash, GENESIS_HASH } from './record-hash';
+import { redactSecrets } from './redact';
+
+export type { AuditRecord } from './audit-record';
+export { readAuditLog, readAuditRecords } from './audit-file';
+export { verifyChain } from './verify-chain';
+
+/** What an operation reports; the writer adds identity, time, ids and the chain. */
+export interface AuditEvent {
+  eventName: string;
+  readOnly: boolean;
+  requestParameters: unknown;
+  responseElements?: unknown;
+  additionalEventData?: Record<string, unknown>;
+  errorCode?: string;
+  errorMessage?: string;
+  requestID?: string;
+  /** Fields to redact besides those whose names look secret (see redactSecrets). */
+  secretFields?: readonly string[];
+}
+
+export interface AuditLogOptions {
+  stateDir: string;
+  /** e.g. "hsm-workbench-cli/0.1.0". */
+  userAgent: string;
+  region: string;
+  /** Shown to anyone who finds the log's lock taken; defaults to the part of userAgent after "hsm-workbench-". */
+  program?: string;
+  lockWaitMs?: number;
+}
+
+export interface AuditLog {
+  append(event: AuditEvent): Promise<AuditRecord>;
+  readonly path: string;
+}
+
+export const AUDIT_DIR = 'audit';
+export const AUDIT_FILE = 'audit-log.jsonl';
+export const AUDIT_LOCK_FILE = 'audit-log.lock';
+/** Appends are short, and losing one after a completed change is worse than waiting a little. */
+const AUDIT_LOCK_WAIT_MS = 5_000;
+
+function localIdentity(): AuditUserIdentity {
+  try {
+    const info = userInfo();
+    return { type: 'LocalUser', userName: info.username, uid: info.uid, hostname: hostname() };
+  } catch {
+    // userInfo throws when the uid has no passwd entry (some containers).
+    return { type: 'LocalUser', userName: process.env.USER ?? process.env.USERNAME ?? 'unknown', uid: process.getuid?.() ?? -1, hostname: hostname() };
+  }
+}
+
+export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> {
+  const dir = join(options.stateDir, AUDIT_DIR);
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  const path = join(dir, AUDIT_FILE);
+  const lockPath = join(dir, AUDIT_LOCK_FILE);
+  const program = options.program ?? options.userAgent.replace(/^hsm-workbench-/, '').replace(/\/.*$/, '');
+  const identity = localIdentity();
+
+  async function append(event: AuditEvent): Promise<AuditRecord> {
+    const secretFields = event.secretFields ?? [];
+    // Redacted before anything touches the file; the event object itself is left as it was.
+    const requestParameters = redactSecrets(event.requestParameters ?? null, secretFields);
+    const responseElements = event.errorCode === undefined && event.responseElements !== undefined ? redactSecrets(event.responseElements, secretFields) : null;
+    const additional = event.additionalEventData === undefined ? undefined : (redactSecrets(event.additionalEventData, secretFields) as Record<string, unknown>);
+
+    return withLock({ path: lockPath, program, waitMs: options.lockWaitMs ?? AUDIT_LOCK_WAIT_MS, errorName: 'AuditLogException', resource: `The audit log ${path}` }, async () => {
+      // 'a' is O_APPEND: every write lands at the end, whatever the offset; reads are positional.
+      const handle = await open(path, 'a+', 0o600);
+      try {
+        const { size } = await handle.stat();
+        const tail = await readTail(handle, size);
+        let additionalEventData = additional;
+        if (tail.damagedBytes > 0) {
+          /*
+           * The last append was cut short (process killed mid-write, disk full): the file ends in
+           * a partial line, or in lines that are not records. Earlier lines are never rewritten, so
+           * the damage stays where it is: this record starts on a fresh line, continues the chain
+           * from the last complete record, and says what it stepped over, so a verifier can tell
+           * an interrupted append from a deleted record.
+           */
+          additionalEventData = {
+            ...additionalEventData,
+            auditLogRecovery: {
+              damagedBytes: tail.damagedBytes,
+              resumedAfterSequenceNumber: tail.last?.sequenceNumber ?? 0,
+              reason: 'The previous append was interrupted; its partial line was left in place and skipped.',
+            },
+          };
+        }
+        const body: Omit<AuditRecord, 'hash'> = {
+          eventVersion: '1.08',
+          eventTime: new Date().toISOString(),
+          eventID: randomUUID(),
+          eventName: event.eventName,
+          eventSource: 'hsm-workbench.local',
+          eventType: 'AwsApiCall',
+          awsRegion: options.region,
+          sourceIPAddress: 'localhost',
+          userAgent: options.userAgent,
+          userIdentity: identity,
+          requestParameters,
+          responseElements,
+          ...(additionalEventData === undefined ? {} : { additionalEventData }),
+          ...(event.errorCode === undefined ? {} : { errorCode: event.errorCode }),
+          ...(event.errorMessage === undefined ? {} : { errorMessage: event.errorMessage }),
+          readOnly: event.readOnly,
+          requestID: event.requestID ?? randomUUID(),
+          sequenceNumber: (tail.last?.sequenceNumber ?? 0) + 1,
+          previousHash: tail.last?.hash ?? GENESIS_HASH,
+        };
+        // Round-trip through JSON first so the hash covers exactly what a reader will parse back.
+        const plain = JSON.parse(JSON.stringify(body)) as Omit<AuditRecord, 'hash'>;
+        const record: AuditRecord = { ...plain, hash: computeRecordHash(plain) };
+        const line = `${tail.torn ? '\n' : ''}${JSON.stringify(record)}\n`;
+        await handle.write(line);
+        await handle.sync();
+        if (size === 0) await syncDirectory(dir); // the file may be new: make its directory entry durable
+        return record;
+      } catch (error) {
+        if (error instanceof WorkbenchError) throw error;
+        throw new WorkbenchError('AuditLogException', `The audit record for ${event.eventName} could not be written to ${path} (${(error as NodeJS.ErrnoException).code ?? 'I/O error'}). Check the disk and the file's permissions.`, {
+          cause: error,
+        });
+      } finally {
+        await handle.close();
+      }
+    });
+  }
+
+  return { path, append };
+}

@@ -1,0 +1,103 @@
+import { access, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Low } from 'lowdb';
+import { WorkbenchError } from '../../shared/errors';
+import { DurableJsonFile, writeFileDurably } from './durable-json-file';
+import { withLock } from './lock-file';
+import { defaultState, parseState, WorkbenchStateSchema, type WorkbenchState } from './state-schema';
+
+export type { WorkbenchState } from './state-schema';
+
+export interface StateStoreOptions {
+  stateDir: string;
+  /** Who writes: 'gui', 'cli', … — shown to anyone who finds the lock taken. */
+  program: string;
+  /** How long a writer waits for another process's transaction (default 2 s). */
+  lockWaitMs?: number;
+}
+
+export interface StateStore {
+  /** Reads the file afresh: another process may have written since. */
+  read(): Promise<WorkbenchState>;
+  /**
+   * Under the cross-process lock: read fresh → `mutate` the draft → durable write → release.
+   * If `mutate` throws, nothing is written. Keep `mutate` short (no HSM calls): others wait on it.
+   */
+  transact<T>(mutate: (state: WorkbenchState) => T | Promise<T>): Promise<T>;
+  readonly path: string;
+}
+
+export const STATE_FILE = 'state.json';
+export const STATE_LOCK_FILE = 'state.lock';
+/**
+ * Written beside the state file when it is first created. lowdb treats a missing file as empty,
+ * so a state.json deleted or moved away (a mistaken rm, a sync tool, an unmounted volume) would
+ * silently become a fresh, empty model — and the next write would make that permanent while the
+ * key material still sits in the HSMs. The marker records that this directory once had a state
+ * file, so its absence is refused instead. A separate file (not a field inside state.json) because
+ * what must be detected is precisely the state file being gone.
+ */
+export const STATE_MARKER_FILE = 'state.created';
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await access(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function openStateStore(options: StateStoreOptions): Promise<StateStore> {
+  const { stateDir, program, lockWaitMs } = options;
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  const path = join(stateDir, STATE_FILE);
+  const markerPath = join(stateDir, STATE_MARKER_FILE);
+  const lockPath = join(stateDir, STATE_LOCK_FILE);
+  const file = new DurableJsonFile<WorkbenchState>(path, (text) => parseState(text, path));
+
+  const adapter = {
+    async read(): Promise<WorkbenchState | null> {
+      const data = await file.read();
+      if (data === null && (await exists(markerPath))) {
+        throw new WorkbenchError(
+          'StateFileMissingException',
+          `The state file ${path} is missing, but this directory had one (${markerPath} exists). Nothing was written. ` +
+            `Restore state.json from a backup; to start over with an empty model on purpose, delete ${markerPath}.`,
+          { details: { path, markerPath } },
+        );
+      }
+      return data;
+    },
+    write: (data: WorkbenchState): Promise<void> => file.write(data),
+  };
+
+  /** A fresh database per call: lowdb's Low keeps its old data when the adapter returns null. */
+  async function load(): Promise<Low<WorkbenchState>> {
+    const db = new Low<WorkbenchState>(adapter, defaultState());
+    await db.read();
+    return db;
+  }
+
+  return {
+    path,
+    async read() {
+      return (await load()).data;
+    },
+    async transact(mutate) {
+      return withLock({ path: lockPath, program, waitMs: lockWaitMs, resource: `The state file ${path}` }, async () => {
+        const db = await load();
+        const result = await mutate(db.data);
+        // A bug that breaks the schema must not produce a file every later start refuses.
+        const checked = WorkbenchStateSchema.safeParse(db.data);
+        if (!checked.success) {
+          throw new WorkbenchError('KMSInternalException', `The change would have made the state file invalid, so it was not written (${checked.error.issues[0]?.message ?? 'schema'}).`);
+        }
+        await db.write();
+        // After the state file, never before: a marker without a file would refuse a fresh directory.
+        if (!(await exists(markerPath))) await writeFileDurably(markerPath, `${new Date().toISOString()}\n`);
+        return result;
+      });
+    },
+  };
+}

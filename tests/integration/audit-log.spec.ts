@@ -1,0 +1,161 @@
+import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WorkbenchError } from '../../shared/errors';
+import { AUDIT_LOCK_FILE, openAuditLog, readAuditLog, readAuditRecords, verifyChain, type AuditLog } from '../../main/audit/audit-log';
+import { computeRecordHash, GENESIS_HASH } from '../../main/audit/record-hash';
+import { runWriter } from './state-writer-process';
+
+let dir: string;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'hsmwb-audit-'));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function open(): Promise<AuditLog> {
+  return openAuditLog({ stateDir: dir, userAgent: 'hsm-workbench-gui/0.1.0', region: 'local-1' });
+}
+
+describe('audit log', () => {
+  it('writes CloudTrail-shaped records chained from a genesis hash', async () => {
+    const log = await open();
+    const first = await log.append({ eventName: 'CreateCluster', readOnly: false, requestParameters: { ClusterName: 'a' }, responseElements: { Cluster: { ClusterId: 'cluster-x' } }, requestID: 'req-1' });
+    const second = await log.append({ eventName: 'DeleteCluster', readOnly: false, requestParameters: { ClusterId: 'cluster-nope' }, errorCode: 'CloudHsmClusterNotFoundException', errorMessage: 'There is no cluster cluster-nope.' });
+
+    expect(log.path).toBe(join(dir, 'audit', 'audit-log.jsonl'));
+    expect((await stat(log.path)).mode & 0o777).toBe(0o600);
+    expect(first).toMatchObject({
+      eventVersion: '1.08',
+      eventName: 'CreateCluster',
+      eventSource: 'hsm-workbench.local',
+      eventType: 'AwsApiCall',
+      awsRegion: 'local-1',
+      sourceIPAddress: 'localhost',
+      userAgent: 'hsm-workbench-gui/0.1.0',
+      userIdentity: { type: 'LocalUser', userName: userInfo().username, uid: userInfo().uid, hostname: hostname() },
+      requestParameters: { ClusterName: 'a' },
+      responseElements: { Cluster: { ClusterId: 'cluster-x' } },
+      readOnly: false,
+      requestID: 'req-1',
+      sequenceNumber: 1,
+      previousHash: GENESIS_HASH,
+    });
+    expect(first.eventID).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(new Date(first.eventTime).toISOString()).toBe(first.eventTime);
+    expect(first.hash).toBe(computeRecordHash(first as unknown as Record<string, unknown>));
+    expect(second).toMatchObject({ sequenceNumber: 2, previousHash: first.hash, responseElements: null, errorCode: 'CloudHsmClusterNotFoundException' });
+    expect(second.requestID).toMatch(/^[0-9a-f-]{36}$/);
+
+    expect(await readAuditRecords(log.path)).toEqual([first, second]);
+    expect(verifyChain([first, second])).toMatchObject({ valid: true, count: 2 });
+  });
+
+  it('keeps one unbroken chain when two processes and this one append at once', async () => {
+    const startAt = String(Date.now() + 400);
+    const log = await open();
+    const [a, b] = await Promise.all([
+      runWriter(['audit', dir, '40', 'a'], { START_AT: startAt }),
+      runWriter(['audit', dir, '40', 'b'], { START_AT: startAt }),
+      (async () => {
+        await new Promise((r) => setTimeout(r, Number(startAt) - Date.now()));
+        for (let i = 0; i < 20; i += 1) await log.append({ eventName: 'DescribeClusters', readOnly: true, requestParameters: { i } });
+      })(),
+    ]);
+    expect(a?.output, a?.stderr).toEqual({ ok: true, result: { written: 40 } });
+    expect(b?.output, b?.stderr).toEqual({ ok: true, result: { written: 40 } });
+
+    const { records, damagedLines } = await readAuditLog(log.path);
+    expect(damagedLines).toEqual([]);
+    expect(records.map((r) => r.sequenceNumber)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    expect(verifyChain(records)).toMatchObject({ valid: true, count: 100 });
+    // The two processes really interleaved (otherwise this proves little about the lock).
+    const writers = records.flatMap((r) => {
+      const name = (r.requestParameters as { ClusterName?: string } | null)?.ClusterName;
+      return name ? [name.slice(0, 1)] : [];
+    });
+    const switches = writers.filter((w, i) => i > 0 && w !== writers[i - 1]).length;
+    expect(switches).toBeGreaterThanOrEqual(2);
+  });
+
+  it('survives a torn last line: the next record starts a new line and carries the chain on', async () => {
+    const log = await open();
+    await log.append({ eventName: 'CreateCluster', readOnly: false, requestParameters: { n: 1 } });
+    const second = await log.append({ eventName: 'CreateCluster', readOnly: false, requestParameters: { n: 2 } });
+    const torn = '{"eventVersion":"1.08","eventTime":"2026-';
+    await appendFile(log.path, torn); // a process killed mid-append
+    const before = await readFile(log.path);
+
+    const third = await log.append({ eventName: 'CreateCluster', readOnly: false, requestParameters: { n: 3 } });
+    const fourth = await log.append({ eventName: 'CreateCluster', readOnly: false, requestParameters: { n: 4 } });
+
+    const after = await readFile(log.path);
+    expect(after.subarray(0, before.length)).toEqual(before); // earlier bytes never rewritten
+    expect(third).toMatchObject({ sequenceNumber: 3, previousHash: second.hash });
+    expect(third.additionalEventData?.auditLogRecovery).toMatchObject({ damagedBytes: Buffer.byteLength(torn), resumedAfterSequenceNumber: 2 });
+    expect(fourth).toMatchObject({ sequenceNumber: 4, previousHash: third.hash });
+    expect(fourth.additionalEventData).toBeUndefined();
+
+    const { records, damagedLines } = await readAuditLog(log.path);
+    expect(damagedLines).toEqual([{ lineNumber: 3, bytes: Buffer.byteLength(torn) }]);
+    expect(verifyChain(records)).toMatchObject({ valid: true, count: 4 });
+  });
+
+  it('survives a torn first line', async () => {
+    const log = await open();
+    await writeFile(log.path, '{"eventVer');
+    const first = await log.append({ eventName: 'CreateCluster', readOnly: false, requestParameters: {} });
+    expect(first).toMatchObject({ sequenceNumber: 1, previousHash: GENESIS_HASH, additionalEventData: { auditLogRecovery: { resumedAfterSequenceNumber: 0 } } });
+  });
+
+  it('chains across a long record that spans several read chunks', async () => {
+    const log = await open();
+    const big = await log.append({ eventName: 'ListSlots', readOnly: true, requestParameters: { blob: 'x'.repeat(200_000) } });
+    const next = await log.append({ eventName: 'ListSlots', readOnly: true, requestParameters: {} });
+    expect(next).toMatchObject({ sequenceNumber: 2, previousHash: big.hash });
+  });
+
+  it('never writes a secret, from this process or another', async () => {
+    const secrets = ['kmsuser-Pa55word!', 'so-pin-8642', 'declared-secret-label', 'nested-passphrase', 'key-material-hex', 'fixture-Secret-77'];
+    const log = await open();
+    const request = {
+      ClusterName: 'visible-name',
+      KmsuserPassword: secrets[0],
+      Hsms: [{ TokenLabel: 'visible-token', SoPin: secrets[1] }],
+      Label: secrets[2],
+      Options: { deep: { Passphrase: secrets[3] } },
+    };
+    const record = await log.append({
+      eventName: 'CheckCluster',
+      readOnly: true,
+      requestParameters: request,
+      responseElements: { KeyMaterial: secrets[4] },
+      additionalEventData: { userPin: secrets[1] },
+      secretFields: ['Label'],
+    });
+    const run = await runWriter(['audit', dir, '2', 'fixture'], { TEST_SECRET: secrets[5] ?? '' });
+    expect(run.output.ok).toBe(true);
+
+    const raw = await readFile(log.path, 'utf8');
+    for (const secret of secrets) expect(raw).not.toContain(secret);
+    expect(raw).toContain('visible-name');
+    expect(raw).toContain('visible-token');
+    expect(record.requestParameters).toMatchObject({ KmsuserPassword: '[REDACTED]', Hsms: [{ SoPin: '[REDACTED]' }], Label: '[REDACTED]' });
+    expect(request.KmsuserPassword).toBe(secrets[0]); // the caller's object is not changed
+  });
+
+  it('names the holder when another process keeps the audit lock', async () => {
+    const log = await openAuditLog({ stateDir: dir, userAgent: 'hsm-workbench-cli/0.1.0', region: 'local-1', lockWaitMs: 100 });
+    // This process is alive, so its pid in the lock file stands for a live holder.
+    await writeFile(join(dir, 'audit', AUDIT_LOCK_FILE), JSON.stringify({ pid: process.pid, hostname: hostname(), program: 'gui', startedAt: new Date().toISOString(), nonce: 'n' }));
+    const error = await log.append({ eventName: 'CreateCluster', readOnly: false, requestParameters: {} }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(WorkbenchError);
+    expect((error as WorkbenchError).name).toBe('AuditLogException');
+    expect((error as WorkbenchError).message).toContain(`hsm-workbench gui, pid ${process.pid}`);
+  });
+});
