@@ -1,0 +1,87 @@
+import Table from 'cli-table3';
+import type { CheckResult, ClusterCheckReport } from '../../shared/contract/checks';
+import type { ClusterInfo } from '../../shared/contract/clusters';
+import type { ModuleInfo, SlotInfo } from '../../shared/contract/hsm';
+import type { ErrorInfo } from '../../shared/errors';
+
+export type OutputFormat = 'table' | 'json';
+
+function table(head: string[], rows: string[][]): string {
+  const t = new Table({ head, style: { head: [], border: [] }, wordWrap: true });
+  t.push(...rows);
+  return t.toString();
+}
+
+// Flags admins care about, in short words; the JSON output keeps the full CKF_ names.
+const FLAG_WORDS: Record<string, string> = {
+  CKF_TOKEN_INITIALIZED: 'initialized',
+  CKF_USER_PIN_INITIALIZED: 'user-pin',
+  CKF_LOGIN_REQUIRED: 'login',
+  CKF_WRITE_PROTECTED: 'write-protected',
+  CKF_USER_PIN_COUNT_LOW: 'user-pin-count-low',
+  CKF_USER_PIN_FINAL_TRY: 'user-pin-final-try',
+  CKF_USER_PIN_LOCKED: 'user-pin-locked',
+  CKF_USER_PIN_TO_BE_CHANGED: 'user-pin-to-change',
+  CKF_SO_PIN_LOCKED: 'so-pin-locked',
+};
+
+export function formatSlots(result: { Module: ModuleInfo; Slots: SlotInfo[] }): string {
+  const m = result.Module;
+  const header = `${m.LibraryDescription} ${m.LibraryVersion} (${m.ManufacturerId}), Cryptoki ${m.CryptokiVersion}`;
+  const rows = result.Slots.map((s) => [
+    s.SlotId,
+    s.Token?.Label ?? '(no token)',
+    s.Token?.SerialNumber ?? '',
+    s.Token ? `${s.Token.ManufacturerId} ${s.Token.Model}` : s.SlotDescription,
+    (s.Token?.Flags ?? []).flatMap((f) => (FLAG_WORDS[f] ? [FLAG_WORDS[f]] : [])).join(' '),
+  ]);
+  return `${header}\n${table(['SlotId', 'Token', 'Serial', 'Model', 'Flags'], rows)}`;
+}
+
+export function formatClusters(clusters: readonly ClusterInfo[]): string {
+  if (clusters.length === 0) return 'No clusters. Create one with "hsm-workbench cluster create" or "hsm-workbench demo init".';
+  return table(
+    ['ClusterId', 'Name', 'HSMs', 'Module', 'Created'],
+    clusters.map((c) => [c.ClusterId, c.ClusterName, String(c.Hsms.length), c.ModulePath, c.CreateTimestamp]),
+  );
+}
+
+export function formatCluster(c: ClusterInfo): string {
+  const env = Object.entries(c.ModuleEnvironment).map(([k, v]) => `${k}=${v}`);
+  const facts = table(
+    ['Field', 'Value'],
+    [
+      ['ClusterId', c.ClusterId],
+      ['ClusterName', c.ClusterName],
+      ['ModulePath', c.ModulePath],
+      ['ModuleEnvironment', env.join('\n') || '(none)'],
+      ['LoginFormat', c.LoginFormat],
+      ['CustomKeyStoreId', c.CustomKeyStoreId ?? '(none)'],
+      ['CreateTimestamp', c.CreateTimestamp],
+    ],
+  );
+  const members = table(['HsmId', 'TokenSerial', 'TokenLabel'], c.Hsms.map((h) => [h.HsmId, h.TokenSerial ?? '', h.TokenLabel ?? '']));
+  return `${facts}\n${members}`;
+}
+
+const STATUS_WORD: Record<CheckResult['Status'], string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', skipped: 'SKIP' };
+
+/** One check as it finishes: status, id, title, then evidence and remedy indented beneath. */
+export function formatCheck(c: CheckResult): string {
+  const lines = [`${STATUS_WORD[c.Status].padEnd(4)}  ${c.Title}  [${c.CheckId}${c.HsmId ? ` ${c.HsmId}` : ''}]`];
+  for (const e of c.Evidence) lines.push(`      ${e}`);
+  if (c.PredictedConnectionErrorCode) lines.push(`      predicts: ${c.PredictedConnectionErrorCode}`);
+  if (c.Remedy) lines.push(`      fix: ${c.Remedy}`);
+  return lines.join('\n');
+}
+
+export function formatReportSummary(r: ClusterCheckReport): string {
+  const s = r.Summary;
+  const verdict = r.Passed ? 'Cluster checks passed' : 'Cluster checks FAILED';
+  return `${verdict} for ${r.ClusterName} (${r.ClusterId}): ${s.Pass} passed, ${s.Warn} warning(s), ${s.Fail} failed, ${s.Skipped} skipped; ${r.ActiveHsmCount} active HSM(s).`;
+}
+
+export function formatError(error: ErrorInfo, format: OutputFormat): string {
+  if (format === 'json') return JSON.stringify({ Error: { Name: error.name, Message: error.message, Code: error.code, Details: error.details } }, null, 2);
+  return `${error.name}${error.code ? ` (${error.code})` : ''}: ${error.message}`;
+}

@@ -1,0 +1,124 @@
+import type { ClusterInfo, CreateClusterRequest, HsmMember } from '../../shared/contract/clusters';
+import type { SlotInfo } from '../../shared/contract/hsm';
+import { WorkbenchError } from '../../shared/errors';
+import { newClusterId, newHsmId } from '../core/ids';
+import type { HsmHostPool } from '../hsm/hsm-host';
+import type { StateStore } from '../state/state-store';
+import { findMemberSlot } from './member-tokens';
+
+type ParsedCreateClusterRequest = Required<Pick<CreateClusterRequest, 'ModuleEnvironment' | 'LoginFormat'>> & CreateClusterRequest;
+
+export interface ClusterService {
+  create(request: ParsedCreateClusterRequest): Promise<ClusterInfo>;
+  describe(clusterIds?: readonly string[]): Promise<ClusterInfo[]>;
+  get(clusterId: string): Promise<ClusterInfo>;
+  delete(clusterId: string): Promise<ClusterInfo>;
+}
+
+function clusterNotFound(clusterId: string): WorkbenchError {
+  return new WorkbenchError('CloudHsmClusterNotFoundException', `There is no cluster ${clusterId}. List clusters with "hsm-workbench cluster list".`, {
+    details: { ClusterId: clusterId },
+  });
+}
+
+function sameName(a: string, b: string): boolean {
+  return a.localeCompare(b, undefined, { sensitivity: 'accent' }) === 0;
+}
+
+export function createClusterService(deps: { state: StateStore; hosts: HsmHostPool }): ClusterService {
+  const { state, hosts } = deps;
+
+  /** Resolves each selector to one token now, so a typo is refused at creation rather than at connect time. */
+  async function resolveMembers(request: ParsedCreateClusterRequest): Promise<HsmMember[]> {
+    const slots: SlotInfo[] = await hosts.get({ ModulePath: request.ModulePath, ModuleEnvironment: request.ModuleEnvironment }).listSlots();
+    const chosen = new Set<string>();
+    return request.Hsms.map((selector) => {
+      const slot = findMemberSlot(slots, { TokenSerial: selector.TokenSerial ?? null, TokenLabel: selector.TokenLabel ?? null });
+      if (slot === 'ambiguous') {
+        throw new WorkbenchError('ValidationException', `More than one token is labelled "${selector.TokenLabel ?? ''}". Choose the HSM by its serial number instead.`, {
+          details: { TokenLabel: selector.TokenLabel },
+        });
+      }
+      if (slot === undefined || slot.Token === null) {
+        const available = slots.flatMap((s) => (s.Token ? [`${s.Token.Label} (serial ${s.Token.SerialNumber})`] : []));
+        const wanted = selector.TokenSerial !== undefined ? `serial ${selector.TokenSerial}` : `label "${selector.TokenLabel ?? ''}"`;
+        throw new WorkbenchError('TokenNotFoundException', `No token with ${wanted} is present in ${request.ModulePath}. Tokens present: ${available.join(', ') || 'none'}.`, {
+          details: { ...selector, TokensPresent: available },
+        });
+      }
+      const token = slot.Token;
+      if (chosen.has(token.SerialNumber)) {
+        throw new WorkbenchError('ValidationException', `Token ${token.Label} (serial ${token.SerialNumber}) is chosen twice. Each HSM joins a cluster once.`, {
+          details: { TokenSerial: token.SerialNumber },
+        });
+      }
+      chosen.add(token.SerialNumber);
+      return { HsmId: newHsmId(), TokenSerial: token.SerialNumber, TokenLabel: token.Label };
+    });
+  }
+
+  function refuseDuplicateName(clusters: readonly ClusterInfo[], name: string): void {
+    const existing = clusters.find((c) => sameName(c.ClusterName, name));
+    if (existing) {
+      throw new WorkbenchError('ClusterNameInUseException', `A cluster named "${existing.ClusterName}" already exists (${existing.ClusterId}). Choose another name.`, {
+        details: { ClusterId: existing.ClusterId },
+      });
+    }
+  }
+
+  return {
+    async create(request) {
+      refuseDuplicateName((await state.read()).clusters, request.ClusterName);
+      const members = await resolveMembers(request);
+      return state.transact((draft) => {
+        // Checked again under the lock: another process may have taken the name meanwhile.
+        refuseDuplicateName(draft.clusters, request.ClusterName);
+        const cluster: ClusterInfo = {
+          ClusterId: newClusterId(),
+          ClusterName: request.ClusterName,
+          ModulePath: request.ModulePath,
+          ModuleEnvironment: request.ModuleEnvironment,
+          LoginFormat: request.LoginFormat,
+          Hsms: members,
+          CreateTimestamp: new Date().toISOString(),
+          CustomKeyStoreId: null,
+        };
+        draft.clusters.push(cluster);
+        return cluster;
+      });
+    },
+
+    async describe(clusterIds) {
+      const { clusters } = await state.read();
+      if (!clusterIds || clusterIds.length === 0) return clusters;
+      return clusterIds.map((id) => {
+        const cluster = clusters.find((c) => c.ClusterId === id);
+        if (!cluster) throw clusterNotFound(id);
+        return cluster;
+      });
+    },
+
+    async get(clusterId) {
+      const cluster = (await state.read()).clusters.find((c) => c.ClusterId === clusterId);
+      if (!cluster) throw clusterNotFound(clusterId);
+      return cluster;
+    },
+
+    async delete(clusterId) {
+      return state.transact((draft) => {
+        const index = draft.clusters.findIndex((c) => c.ClusterId === clusterId);
+        const cluster = draft.clusters[index];
+        if (!cluster) throw clusterNotFound(clusterId);
+        if (cluster.CustomKeyStoreId !== null) {
+          throw new WorkbenchError(
+            'CloudHsmClusterInUseException',
+            `Cluster ${clusterId} is used by custom key store ${cluster.CustomKeyStoreId}. Delete that key store first; the cluster was not changed.`,
+            { details: { ClusterId: clusterId, CustomKeyStoreId: cluster.CustomKeyStoreId } },
+          );
+        }
+        draft.clusters.splice(index, 1);
+        return cluster;
+      });
+    },
+  };
+}

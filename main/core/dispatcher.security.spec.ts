@@ -1,0 +1,102 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WorkbenchError } from '../../shared/errors';
+import { openAuditLog } from '../audit/audit-log';
+import { createDispatcher, type Dispatcher, type OperationHandlers } from './dispatcher';
+import type { Logger } from './logger';
+
+const SECRET = 'Sup3r-Secret-kmsuser';
+const CLUSTER_ID = 'cluster-aaaaaaaaaaa';
+
+/** Handlers are plain functions here: the dispatcher's job (validate, audit, encode errors) is what is under test. */
+function handlers(overrides: Partial<OperationHandlers>): OperationHandlers {
+  const unexpected = (): never => {
+    throw new Error('not called in this test');
+  };
+  return new Proxy(overrides, { get: (target, key: string) => target[key as keyof OperationHandlers] ?? unexpected }) as OperationHandlers;
+}
+
+describe('dispatcher', () => {
+  let stateDir: string;
+  let logged: string[];
+  let auditText: () => Promise<string>;
+  let make: (h: Partial<OperationHandlers>) => Promise<Dispatcher>;
+
+  beforeEach(async () => {
+    stateDir = await mkdtemp(join(tmpdir(), 'hsm-workbench-dispatch-'));
+    logged = [];
+    const logger: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: (m, f) => logged.push(`${m} ${JSON.stringify(f)}`) };
+    const audit = await openAuditLog({ stateDir, userAgent: 'hsm-workbench-test/0', region: 'local-1' });
+    auditText = async () => readFile(audit.path, 'utf8').catch(() => '');
+    make = async (h) => createDispatcher({ handlers: handlers(h), audit, logger });
+  });
+  afterEach(async () => {
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  it('audits a secret-bearing operation without the secret, even when it succeeds', async () => {
+    let received: string | undefined;
+    const d = await make({
+      CheckCluster: async (request) => {
+        received = request.KmsuserPassword;
+        throw new WorkbenchError('CloudHsmClusterNotFoundException', 'no such cluster');
+      },
+    });
+    const result = await d.dispatch('CheckCluster', { ClusterId: CLUSTER_ID, KmsuserPassword: SECRET }, { callId: '1' });
+    expect(received).toBe(SECRET);
+    expect(result).toMatchObject({ ok: false, error: { name: 'CloudHsmClusterNotFoundException' } });
+    const text = await auditText();
+    expect(text).toContain('"KmsuserPassword":"[REDACTED]"');
+    expect(text).not.toContain(SECRET);
+  });
+
+  it('refuses an invalid request before any handler runs, and audits field names but not values', async () => {
+    let called = false;
+    const d = await make({ CheckCluster: async () => ((called = true), Promise.reject(new Error('unreachable'))) });
+    const result = await d.dispatch('CheckCluster', { ClusterId: 'bogus', KmsuserPassword: 'short' }, { callId: '1' });
+    expect(called).toBe(false);
+    expect(result).toMatchObject({ ok: false, error: { name: 'ValidationException', details: { issues: expect.any(Array) } } });
+    const text = await auditText();
+    expect(text).toContain('"fieldNames":["ClusterId","KmsuserPassword"]');
+    expect(text).not.toContain('short');
+    expect(JSON.stringify(result)).not.toContain('short"');
+  });
+
+  it('does not echo unexpected errors (they may carry anything) and logs them instead', async () => {
+    const d = await make({ DescribeClusters: async () => Promise.reject(new Error(`driver said ${SECRET}`)) });
+    const result = await d.dispatch('DescribeClusters', {}, { callId: '1' });
+    expect(result).toMatchObject({ ok: false, error: { name: 'KMSInternalException' } });
+    expect(JSON.stringify(result)).not.toContain(SECRET);
+    expect(await auditText()).not.toContain(SECRET);
+    expect(logged.join('\n')).toContain('DescribeClusters failed unexpectedly');
+  });
+
+  it('refuses a response that does not match the contract', async () => {
+    const d = await make({ DescribeClusters: async () => ({ Clusters: [{ ClusterId: 'oops' }] }) as never });
+    expect(await d.dispatch('DescribeClusters', {}, { callId: '1' })).toMatchObject({ ok: false, error: { name: 'KMSInternalException' } });
+  });
+
+  it('audits mutations and refusals, not successful reads', async () => {
+    const d = await make({ DescribeClusters: async () => ({ Clusters: [] }) });
+    await d.dispatch('DescribeClusters', {}, { callId: '1' });
+    expect(await auditText()).toBe('');
+    await d.dispatch('NoSuchOperation', {}, { callId: '2' });
+    const records = (await auditText()).trim().split('\n').map((l) => JSON.parse(l) as { eventName: string; errorCode: string });
+    expect(records.map((r) => [r.eventName, r.errorCode])).toEqual([['UnknownOperation', 'UnknownOperationException']]);
+  });
+
+  it('cancels a running call by its id', async () => {
+    const d = await make({
+      CheckCluster: (_request, context) =>
+        new Promise((_resolve, reject) => {
+          context.signal.addEventListener('abort', () => reject(new WorkbenchError('OperationCancelledException', 'cancelled')));
+        }),
+    });
+    const running = d.dispatch('CheckCluster', { ClusterId: CLUSTER_ID }, { callId: 'long' });
+    expect(d.cancel('nope')).toBe(false);
+    expect(d.cancel('long')).toBe(true);
+    expect(await running).toMatchObject({ ok: false, error: { name: 'OperationCancelledException' } });
+  });
+});

@@ -1,0 +1,122 @@
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import { isOperationName, operations, type OperationName, type OperationSpec, type ParsedRequestOf, type ResponseOf } from '../../shared/contract/operations';
+import { WorkbenchError, toErrorInfo, type Result } from '../../shared/errors';
+import type { AuditEvent } from '../audit/audit-log';
+import { describeError, type Logger } from './logger';
+
+export interface CallContext {
+  callId: string;
+  emitProgress?: (progress: unknown) => void;
+}
+
+/** What a handler gets besides its validated request. */
+export interface HandlerContext<P = unknown> {
+  callId: string;
+  signal: AbortSignal;
+  emitProgress(progress: P): void;
+}
+
+export type OperationHandler<N extends OperationName> = (
+  request: ParsedRequestOf<N>,
+  context: HandlerContext<ProgressFor<N>>,
+) => Promise<ResponseOf<N>>;
+
+type ProgressFor<N extends OperationName> = (typeof operations)[N] extends { progress: infer P extends z.ZodType } ? z.output<P> : never;
+
+export type OperationHandlers = { [N in OperationName]: OperationHandler<N> };
+
+export interface Dispatcher {
+  dispatch(operation: string, request: unknown, context: CallContext): Promise<Result<unknown>>;
+  /** Aborts a running call; false when no call has that id. */
+  cancel(callId: string): boolean;
+}
+
+export interface DispatcherDependencies {
+  handlers: OperationHandlers;
+  audit: { append(event: AuditEvent): Promise<unknown> };
+  logger: Logger;
+}
+
+/**
+ * The one path every operation takes, whatever the front door (IPC, CLI, test bridge):
+ * known operation → valid request → handler → valid response → audit record.
+ * Operation errors come back as Result data; nothing thrown escapes.
+ */
+export function createDispatcher({ handlers, audit, logger }: DispatcherDependencies): Dispatcher {
+  const running = new Map<string, AbortController>();
+
+  async function record(event: AuditEvent): Promise<WorkbenchError | undefined> {
+    try {
+      await audit.append(event);
+      return undefined;
+    } catch (error) {
+      logger.error('audit record could not be written', { eventName: event.eventName, ...describeError(error) });
+      return error instanceof WorkbenchError ? error : new WorkbenchError('AuditLogException', 'The audit record could not be written.');
+    }
+  }
+
+  async function dispatch(operation: string, rawRequest: unknown, context: CallContext): Promise<Result<unknown>> {
+    const requestID = randomUUID();
+    if (!isOperationName(operation)) {
+      const error = new WorkbenchError('UnknownOperationException', `There is no operation named ${JSON.stringify(operation.slice(0, 64))}.`);
+      await record({ eventName: 'UnknownOperation', readOnly: true, requestParameters: { operation: operation.slice(0, 64) }, errorCode: error.name, errorMessage: error.message, requestID });
+      return { ok: false, error: error.toInfo() };
+    }
+    const spec: OperationSpec = operations[operation];
+    const secretFields = spec.secretFields ?? [];
+    const auditBase = { eventName: spec.name, readOnly: spec.readOnly, requestID, secretFields };
+
+    const parsed = spec.request.safeParse(rawRequest ?? {});
+    if (!parsed.success) {
+      const issues = parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
+      const message = `The ${spec.name} request is not valid: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}.`;
+      const error = new WorkbenchError('ValidationException', message, { details: { issues } });
+      // The raw request is untrusted: audit only its top-level field names, never its values.
+      const fieldNames = rawRequest !== null && typeof rawRequest === 'object' ? Object.keys(rawRequest).slice(0, 32) : [typeof rawRequest];
+      await record({ ...auditBase, requestParameters: { fieldNames }, errorCode: error.name, errorMessage: error.message });
+      return { ok: false, error: error.toInfo() };
+    }
+
+    const controller = new AbortController();
+    running.set(context.callId, controller);
+    const handler = handlers[operation] as OperationHandler<OperationName>;
+    const handlerContext: HandlerContext = {
+      callId: context.callId,
+      signal: controller.signal,
+      emitProgress: (progress) => context.emitProgress?.(progress),
+    };
+    try {
+      const response = spec.response.parse(await handler(parsed.data as never, handlerContext as never));
+      if (!spec.readOnly || spec.auditAlways) {
+        const auditError = await record({ ...auditBase, requestParameters: parsed.data, responseElements: response });
+        if (auditError && !spec.readOnly) {
+          // The change happened; say so rather than pretend it failed.
+          return { ok: false, error: new WorkbenchError('AuditLogException', `${spec.name} completed, but its audit record could not be written: ${auditError.message}`).toInfo() };
+        }
+      }
+      return { ok: true, value: response };
+    } catch (error) {
+      if (!(error instanceof WorkbenchError)) logger.error(`${spec.name} failed unexpectedly`, describeError(error));
+      const info = toErrorInfo(error);
+      await record({ ...auditBase, requestParameters: parsed.data, errorCode: info.code ? `${info.name}:${info.code}` : info.name, errorMessage: info.message });
+      return { ok: false, error: info };
+    } finally {
+      running.delete(context.callId);
+    }
+  }
+
+  return {
+    dispatch,
+    cancel(callId: string): boolean {
+      const controller = running.get(callId);
+      controller?.abort();
+      return controller !== undefined;
+    },
+  };
+}
+
+/** Throws OperationCancelledException when the caller cancelled; handlers call it between steps. */
+export function throwIfCancelled(signal: AbortSignal, what: string): void {
+  if (signal.aborted) throw new WorkbenchError('OperationCancelledException', `${what} was cancelled. Nothing after the last completed step was done.`);
+}

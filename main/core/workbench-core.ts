@@ -1,0 +1,80 @@
+import { fileURLToPath } from 'node:url';
+import type { Result } from '../../shared/errors';
+import { openAuditLog } from '../audit/audit-log';
+import { runClusterChecks } from '../clusters/cluster-checks';
+import { createClusterService } from '../clusters/cluster-service';
+import { createHsmHostPool } from '../hsm/hsm-host-client';
+import { openStateStore } from '../state/state-store';
+import { createDispatcher, type CallContext, type OperationHandlers } from './dispatcher';
+import { createLogger, type Logger } from './logger';
+import { suggestedModules } from './suggested-modules';
+import { WORKBENCH_VERSION } from './version';
+
+export type { CallContext } from './dispatcher';
+
+export interface WorkbenchCore {
+  readonly stateDir: string;
+  /** Validates, runs and audits one operation. Never throws for operation errors: they come back as Result data. */
+  dispatch(operation: string, request: unknown, context: CallContext): Promise<Result<unknown>>;
+  dispose(): Promise<void>;
+}
+
+export interface WorkbenchCoreOptions {
+  stateDir: string;
+  program: 'gui' | 'cli' | 'test';
+  /** The bundled HSM host child; defaults to the file beside this bundle (dist/main). */
+  hostChildEntry?: string;
+  /** Per-PKCS#11-call limit before a silent HSM counts as unreachable. */
+  hsmTimeoutMs?: number;
+  /** How long a writer waits for another process's state lock. */
+  lockWaitMs?: number;
+  logger?: Logger;
+}
+
+/** AWS-looking defaults for the local ARN-like ids (later issues make them configurable). */
+const LOCAL_REGION = 'local-1';
+
+/**
+ * The composition root: wires the state file, audit log and HSM hosts to the operation handlers.
+ * Imports nothing from Electron, so the CLI, the Electron shell and the tests share it unchanged.
+ */
+export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promise<WorkbenchCore> {
+  const logger = options.logger ?? createLogger();
+  const state = await openStateStore({ stateDir: options.stateDir, program: options.program, lockWaitMs: options.lockWaitMs });
+  const audit = await openAuditLog({ stateDir: options.stateDir, userAgent: `hsm-workbench-${options.program}/${WORKBENCH_VERSION}`, region: LOCAL_REGION });
+  const hosts = createHsmHostPool({
+    childEntry: options.hostChildEntry ?? fileURLToPath(new URL('./hsm-host-child.js', import.meta.url)),
+    defaultTimeoutMs: options.hsmTimeoutMs ?? 15_000,
+  });
+  const clusters = createClusterService({ state, hosts });
+
+  const handlers: OperationHandlers = {
+    DescribeWorkbench: async () => ({ Version: WORKBENCH_VERSION, StateDirectory: options.stateDir, SuggestedModules: suggestedModules() }),
+    CancelOperation: async (request) => ({ Cancelled: dispatcher.cancel(request.CallId) }),
+    ListSlots: async (request) => {
+      const host = hosts.get(request);
+      const [Module, Slots] = await Promise.all([host.getModuleInfo(), host.listSlots()]);
+      return { Module, Slots };
+    },
+    CreateCluster: async (request) => ({ Cluster: await clusters.create(request) }),
+    DescribeClusters: async (request) => ({ Clusters: await clusters.describe(request.ClusterIds) }),
+    DeleteCluster: async (request) => ({ Cluster: await clusters.delete(request.ClusterId) }),
+    CheckCluster: async (request, context) => {
+      const cluster = await clusters.get(request.ClusterId);
+      const report = await runClusterChecks(cluster, hosts, {
+        kmsuserPassword: request.KmsuserPassword,
+        signal: context.signal,
+        onProgress: (progress) => context.emitProgress(progress),
+        timeoutMs: options.hsmTimeoutMs,
+      });
+      return { Report: report };
+    },
+  };
+  const dispatcher = createDispatcher({ handlers, audit, logger });
+
+  return {
+    stateDir: options.stateDir,
+    dispatch: (operation, request, context) => dispatcher.dispatch(operation, request, context),
+    dispose: () => hosts.disposeAll(),
+  };
+}

@@ -1,0 +1,137 @@
+import { execFile, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSoftHsmCluster, type SoftHsmCluster } from '../fixtures/softhsm';
+
+const BIN = fileURLToPath(new URL('../../bin/hsm-workbench.js', import.meta.url));
+const KMSUSER_PASSWORD = 'demo-kmsuser-pw';
+
+interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI as a user would, with stdin fed (or closed) and no terminal. */
+function cli(stateDir: string, args: string[], stdin = ''): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, '--state-dir', stateDir, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
+
+describe('hsm-workbench CLI', () => {
+  let stateDir: string;
+  let clusterId: string;
+
+  beforeAll(async () => {
+    stateDir = await mkdtemp(join(tmpdir(), 'hsm-workbench-cli-'));
+  });
+  afterAll(async () => {
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  it('demo init creates two SoftHSM2 tokens and a cluster; cluster check passes on them', async () => {
+    const init = await cli(stateDir, ['--output', 'json', 'demo', 'init', '--kmsuser-password-stdin'], `${KMSUSER_PASSWORD}\n`);
+    expect(init.stderr).toBe('');
+    expect(init.code).toBe(0);
+    const out = JSON.parse(init.stdout) as { Cluster: { ClusterId: string; Hsms: unknown[] }; DemoCredentials: { KmsuserPassword: string } };
+    expect(out.Cluster.Hsms).toHaveLength(2);
+    expect(out.DemoCredentials.KmsuserPassword).toBe('(as given)');
+    clusterId = out.Cluster.ClusterId;
+
+    const check = await cli(stateDir, ['cluster', 'check', clusterId, '--kmsuser-password-stdin'], `${KMSUSER_PASSWORD}\n`);
+    expect(check.code).toBe(0);
+    expect(check.stdout).toMatch(/^PASS\s+kmsuser can log in/m);
+    expect(check.stdout).toMatch(/Cluster checks passed .*2 active HSM\(s\)/);
+    expect(check.stdout + check.stderr).not.toContain(KMSUSER_PASSWORD);
+
+    const again = await cli(stateDir, ['demo', 'init']);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/already exists/);
+  });
+
+  it('lists, describes and refuses to delete without confirmation', async () => {
+    const list = await cli(stateDir, ['cluster', 'list']);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toContain(clusterId);
+
+    const described = await cli(stateDir, ['--output', 'json', 'cluster', 'describe', clusterId]);
+    expect(JSON.parse(described.stdout)).toMatchObject({ Cluster: { ClusterId: clusterId, ClusterName: 'demo-cluster' } });
+
+    const unconfirmed = await cli(stateDir, ['cluster', 'delete', clusterId]);
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stderr).toMatch(/--yes/);
+    expect((await cli(stateDir, ['cluster', 'list'])).stdout).toContain(clusterId);
+  });
+
+  it('exits 2 for usage and validation errors, with a named error', async () => {
+    const badId = await cli(stateDir, ['cluster', 'describe', 'not-a-cluster']);
+    expect(badId.code).toBe(2);
+    expect(badId.stderr).toMatch(/^ValidationException: .*ClusterId/);
+
+    const unknownId = await cli(stateDir, ['cluster', 'describe', 'cluster-aaaaaaaaaaa']);
+    expect(unknownId.code).toBe(1);
+    expect(unknownId.stderr).toMatch(/^CloudHsmClusterNotFoundException/);
+
+    expect((await cli(stateDir, ['cluster', 'frobnicate'])).code).toBe(2);
+    expect((await cli(stateDir, ['hsm', 'list-slots', '--module', '/usr/lib/softhsm/libsofthsm2.so', '--env', 'NOEQUALS'])).code).toBe(2);
+    // There is no way to pass a secret on the command line.
+    const argvSecret = await cli(stateDir, ['cluster', 'check', clusterId, '--kmsuser-password', 'x']);
+    expect(argvSecret.code).toBe(2);
+    expect(argvSecret.stderr).toMatch(/unknown option/);
+  });
+
+  it('exits 1 when a check fails', async () => {
+    const wrong = await cli(stateDir, ['--output', 'json', 'cluster', 'check', clusterId, '--kmsuser-password-stdin'], 'wrong-password\n');
+    expect(wrong.code).toBe(1);
+    const report = JSON.parse(wrong.stdout) as { Report: { Passed: boolean; Checks: Array<{ CheckId: string; Status: string; PredictedConnectionErrorCode: string | null }> } };
+    expect(report.Report.Passed).toBe(false);
+    expect(report.Report.Checks.filter((c) => c.CheckId === 'hsm.kmsuser-login').map((c) => c.PredictedConnectionErrorCode)).toEqual(['INVALID_CREDENTIALS', 'INVALID_CREDENTIALS']);
+  });
+});
+
+describe('hsm list-slots against pkcs11-tool, an independent peer', () => {
+  let hsm: SoftHsmCluster;
+  let stateDir: string;
+  beforeAll(async () => {
+    hsm = await createSoftHsmCluster({ tokens: 2, userPin: KMSUSER_PASSWORD, labelPrefix: 'peer' });
+    stateDir = await mkdtemp(join(tmpdir(), 'hsm-workbench-cli-'));
+  });
+  afterAll(async () => {
+    await hsm.cleanup();
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  it('reports the same slots, labels and serials as pkcs11-tool -L', async () => {
+    const ours = await cli(stateDir, ['--output', 'json', 'hsm', 'list-slots', '--module', hsm.modulePath, '--env', `SOFTHSM2_CONF=${hsm.conf}`]);
+    expect(ours.code).toBe(0);
+    const slots = (JSON.parse(ours.stdout) as { Slots: Array<{ SlotId: string; Token: { Label: string; SerialNumber: string; Flags: string[] } | null }> }).Slots;
+
+    const { stdout } = await promisify(execFile)('pkcs11-tool', ['--module', hsm.modulePath, '-L'], { env: { ...process.env, SOFTHSM2_CONF: hsm.conf } });
+    // pkcs11-tool prints "Slot N (0xID): description" then "  token label        : X" and "  serial num         : Y".
+    const peer = stdout
+      .split(/\n(?=Slot \d+)/)
+      .filter((block) => block.startsWith('Slot'))
+      .map((block) => ({
+        SlotId: String(Number.parseInt(/\(0x([0-9a-f]+)\)/i.exec(block)?.[1] ?? 'NaN', 16)),
+        Label: /token label\s*:\s*(.*)/.exec(block)?.[1]?.trim() ?? null,
+        SerialNumber: /serial num\s*:\s*(.*)/.exec(block)?.[1]?.trim() ?? null,
+      }));
+
+    expect(slots.map((s) => ({ SlotId: s.SlotId, Label: s.Token?.Flags.includes('CKF_TOKEN_INITIALIZED') ? s.Token.Label : null, SerialNumber: s.Token?.Flags.includes('CKF_TOKEN_INITIALIZED') ? s.Token.SerialNumber : null }))).toEqual(
+      peer.map((p) => ({ ...p, Label: p.SerialNumber ? p.Label : null, SerialNumber: p.SerialNumber || null })),
+    );
+    expect(peer.filter((p) => p.SerialNumber).map((p) => p.SerialNumber).sort()).toEqual(hsm.tokens.map((t) => t.serial).sort());
+  });
+});

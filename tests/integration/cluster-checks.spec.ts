@@ -1,0 +1,185 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { CheckClusterProgress, CheckResult, ClusterCheckReport } from '../../shared/contract/checks';
+import type { Result } from '../../shared/errors';
+import { startP11KitServer, type P11KitServer } from '../fixtures/p11kit-server';
+import { createSoftHsmCluster, type SoftHsmCluster } from '../fixtures/softhsm';
+import { createTestWorkbench, type TestWorkbench } from '../fixtures/workbench';
+
+const KMSUSER_PASSWORD = 'kmsuser-pass-1';
+
+function ok<T>(result: Result<T>): T {
+  if (!result.ok) throw new Error(`expected success, got ${result.error.name}: ${result.error.message}`);
+  return result.value;
+}
+
+function check(report: ClusterCheckReport, id: string, hsmIndex?: number): CheckResult {
+  const hsmIds = [...new Set(report.Checks.map((c) => c.HsmId).filter((h): h is string => h !== null))];
+  const hsmId = hsmIndex === undefined ? null : hsmIds[hsmIndex];
+  const found = report.Checks.find((c) => c.CheckId === id && c.HsmId === hsmId);
+  if (!found) throw new Error(`no check ${id} for HSM #${hsmIndex ?? '-'} in ${report.Checks.map((c) => c.CheckId).join(', ')}`);
+  return found;
+}
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+async function setup(tokens: number, userPin: string | null = KMSUSER_PASSWORD, hsmTimeoutMs?: number): Promise<{ hsm: SoftHsmCluster; wb: TestWorkbench }> {
+  const hsm = await createSoftHsmCluster({ tokens, userPin, labelPrefix: 'chk' });
+  cleanups.push(() => hsm.cleanup());
+  const wb = await createTestWorkbench({ hsmTimeoutMs });
+  cleanups.push(() => wb.dispose());
+  return { hsm, wb };
+}
+
+async function createCluster(wb: TestWorkbench, modulePath: string, env: Record<string, string>, serials: string[]): Promise<string> {
+  const { Cluster } = ok(await wb.call('CreateCluster', { ClusterName: `c-${Date.now()}`, ModulePath: modulePath, ModuleEnvironment: env, Hsms: serials.map((TokenSerial) => ({ TokenSerial })) }));
+  return Cluster.ClusterId;
+}
+
+describe('cluster checks on real SoftHSM2 tokens', () => {
+  it('pass on a healthy two-token cluster, with live progress and a login test', async () => {
+    const { hsm, wb } = await setup(2);
+    const id = await createCluster(wb, hsm.modulePath, hsm.env, hsm.tokens.map((t) => t.serial));
+    const progress: CheckClusterProgress[] = [];
+    const { Report } = ok(await wb.call('CheckCluster', { ClusterId: id, KmsuserPassword: KMSUSER_PASSWORD }, (p) => progress.push(p as CheckClusterProgress)));
+
+    expect(Report.Summary.Fail).toBe(0);
+    expect(Report.Passed).toBe(true);
+    expect(Report.ActiveHsmCount).toBe(2);
+    for (const i of [0, 1]) {
+      for (const id of ['hsm.token-present', 'hsm.kmsuser-initialized', 'hsm.pin-flags', 'hsm.mechanisms', 'hsm.rw-session', 'hsm.kmsuser-login']) {
+        expect(check(Report, id, i).Status, `${id} on HSM ${i}`).toBe('pass');
+      }
+    }
+    expect(check(Report, 'cluster.active-hsms').Status).toBe('pass');
+    expect(check(Report, 'hsm.mechanisms', 0).Evidence.join('\n')).toMatch(/CKM_AES_KEY_GEN: key size 16–32/);
+    // Progress arrives once per check, in report order.
+    expect(progress.map((p) => p.Check)).toEqual(Report.Checks);
+    expect(progress.at(-1)?.Completed).toBe(Report.Checks.length);
+
+    // The password reached the HSM and nowhere else.
+    expect(JSON.stringify(Report)).not.toContain(KMSUSER_PASSWORD);
+    const audit = await wb.auditText();
+    expect(audit).toContain('"eventName":"CheckCluster"');
+    expect(audit).not.toContain(KMSUSER_PASSWORD);
+    expect(await wb.stateText()).not.toContain(KMSUSER_PASSWORD);
+  });
+
+  it('skip the login test without a password, and predict INVALID_CREDENTIALS for a wrong one', async () => {
+    const { hsm, wb } = await setup(1);
+    const id = await createCluster(wb, hsm.modulePath, hsm.env, [hsm.tokens[0]?.serial ?? '']);
+
+    const without = ok(await wb.call('CheckCluster', { ClusterId: id })).Report;
+    expect(check(without, 'hsm.kmsuser-login', 0).Status).toBe('skipped');
+    expect(check(without, 'cluster.active-hsms').Status).toBe('warn'); // one HSM: can connect, cannot create CMKs
+
+    const wrongPassword = 'not-the-password';
+    const wrong = ok(await wb.call('CheckCluster', { ClusterId: id, KmsuserPassword: wrongPassword })).Report;
+    const login = check(wrong, 'hsm.kmsuser-login', 0);
+    expect(login.Status).toBe('fail');
+    expect(login.PredictedConnectionErrorCode).toBe('INVALID_CREDENTIALS');
+    expect(login.Evidence.join(' ')).toMatch(/CKR_PIN_INCORRECT/);
+    expect(login.Evidence.join(' ')).toMatch(/tries remain/);
+    expect(wrong.Passed).toBe(false);
+    expect(JSON.stringify(wrong) + (await wb.auditText())).not.toContain(wrongPassword);
+  });
+
+  it('fail with USER_NOT_FOUND when kmsuser (the user PIN) was never set', async () => {
+    const { hsm, wb } = await setup(1, null);
+    const id = await createCluster(wb, hsm.modulePath, hsm.env, [hsm.tokens[0]?.serial ?? '']);
+    const { Report } = ok(await wb.call('CheckCluster', { ClusterId: id, KmsuserPassword: KMSUSER_PASSWORD }));
+    const kmsuser = check(Report, 'hsm.kmsuser-initialized', 0);
+    expect(kmsuser).toMatchObject({ Status: 'fail', PredictedConnectionErrorCode: 'USER_NOT_FOUND' });
+    expect(kmsuser.Remedy).toMatch(/C_InitPIN/);
+    expect(check(Report, 'cluster.active-hsms')).toMatchObject({ Status: 'fail', PredictedConnectionErrorCode: 'INSUFFICIENT_CLOUDHSM_HSMS' });
+  });
+
+  it('fail with INSUFFICIENT_CLOUDHSM_HSMS for a removed token, and keep checking the others', async () => {
+    const { hsm, wb } = await setup(2);
+    const id = await createCluster(wb, hsm.modulePath, hsm.env, hsm.tokens.map((t) => t.serial));
+    await hsm.removeToken(1);
+    // A check run is a fresh look: the module is re-initialised so it sees the token gone.
+    const { Report } = ok(await wb.call('CheckCluster', { ClusterId: id }));
+    expect(check(Report, 'hsm.token-present', 0).Status).toBe('pass');
+    expect(check(Report, 'hsm.token-present', 1)).toMatchObject({ Status: 'fail', PredictedConnectionErrorCode: 'INSUFFICIENT_CLOUDHSM_HSMS' });
+    expect(check(Report, 'hsm.kmsuser-initialized', 1).Status).toBe('skipped');
+    expect(Report.ActiveHsmCount).toBe(1);
+  });
+
+  it('fail with CLUSTER_NOT_FOUND when the module is gone', async () => {
+    const { hsm, wb } = await setup(1);
+    const id = await createCluster(wb, hsm.modulePath, hsm.env, [hsm.tokens[0]?.serial ?? '']);
+    // The cluster records the module path; simulate an uninstalled library by pointing the record elsewhere.
+    const { openStateStore } = await import('../../main/state/state-store');
+    const store = await openStateStore({ stateDir: wb.stateDir, program: 'test' });
+    await store.transact((s) => {
+      const c = s.clusters.find((x) => x.ClusterId === id);
+      if (c) c.ModulePath = '/nonexistent/libsofthsm2.so';
+    });
+    const { Report } = ok(await wb.call('CheckCluster', { ClusterId: id }));
+    expect(check(Report, 'module.loads')).toMatchObject({ Status: 'fail', PredictedConnectionErrorCode: 'CLUSTER_NOT_FOUND' });
+    expect(Report.Checks.filter((c) => c.HsmId !== null).every((c) => c.Status === 'skipped')).toBe(true);
+  });
+
+  it('can be cancelled between checks', async () => {
+    const { hsm, wb } = await setup(2);
+    const id = await createCluster(wb, hsm.modulePath, hsm.env, hsm.tokens.map((t) => t.serial));
+    const callId = 'cancel-me';
+    const result = await wb.core.dispatch('CheckCluster', { ClusterId: id }, {
+      callId,
+      emitProgress: () => {
+        void wb.core.dispatch('CancelOperation', { CallId: callId }, { callId: 'canceller' });
+      },
+    });
+    expect(result.ok ? 'ok' : result.error.name).toBe('OperationCancelledException');
+  });
+});
+
+describe('cluster checks on a network HSM (p11-kit server over SoftHSM2)', () => {
+  let server: P11KitServer | undefined;
+  afterEach(async () => {
+    await server?.stop();
+    server = undefined;
+  });
+
+  it('pass through the p11-kit client module, except mechanisms the client does not forward', async () => {
+    const { hsm, wb } = await setup(2);
+    server = await startP11KitServer({ providerModule: hsm.modulePath, env: hsm.env });
+    const id = await createCluster(wb, server.clientModulePath, server.env, hsm.tokens.map((t) => t.serial));
+    const { Report } = ok(await wb.call('CheckCluster', { ClusterId: id, KmsuserPassword: KMSUSER_PASSWORD }));
+    expect(Report.Checks.filter((c) => c.Status === 'fail' && c.CheckId !== 'hsm.mechanisms')).toEqual([]);
+    expect(Report.ActiveHsmCount).toBe(2);
+
+    // The mechanism verdict must match what an independent peer sees through the same client module.
+    // (Debian 12's p11-kit 0.24 client does not forward CKM_AES_GCM, so there it must fail, naming it.)
+    const { stdout } = await promisify(execFile)('pkcs11-tool', ['--module', server.clientModulePath, '-M'], { env: { ...process.env, ...server.env } });
+    const peerHasGcm = /^\s*AES-GCM\b/m.test(stdout);
+    const mechanisms = check(Report, 'hsm.mechanisms', 0);
+    expect(mechanisms.Status).toBe(peerHasGcm ? 'pass' : 'fail');
+    if (!peerHasGcm) expect(mechanisms.Evidence).toContain('CKM_AES_GCM: not supported');
+  });
+
+  it('fail with NETWORK_ERRORS, promptly, when the server is killed mid-check', async () => {
+    const { hsm, wb } = await setup(2, KMSUSER_PASSWORD, 5_000);
+    server = await startP11KitServer({ providerModule: hsm.modulePath, env: hsm.env });
+    const id = await createCluster(wb, server.clientModulePath, server.env, hsm.tokens.map((t) => t.serial));
+    const running = server;
+    const started = Date.now();
+    const { Report } = ok(
+      await wb.call('CheckCluster', { ClusterId: id, KmsuserPassword: KMSUSER_PASSWORD }, (p) => {
+        // Kill the server once the first HSM's token has been seen: the rest of the run talks to a dead server.
+        if ((p as CheckClusterProgress).Check.CheckId === 'hsm.token-present') running.kill('SIGKILL');
+      }),
+    );
+    expect(Date.now() - started).toBeLessThan(20_000);
+    const failed = Report.Checks.filter((c) => c.Status === 'fail');
+    expect(failed.length).toBeGreaterThan(0);
+    expect(failed.some((c) => c.PredictedConnectionErrorCode === 'NETWORK_ERRORS')).toBe(true);
+    expect(failed.every((c) => c.PredictedConnectionErrorCode === 'NETWORK_ERRORS' || c.PredictedConnectionErrorCode === 'INSUFFICIENT_CLOUDHSM_HSMS')).toBe(true);
+    expect(Report.Passed).toBe(false);
+  });
+});
