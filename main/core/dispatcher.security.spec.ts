@@ -87,6 +87,13 @@ describe('dispatcher', () => {
     expect(records.map((r) => [r.eventName, r.errorCode])).toEqual([['UnknownOperation', 'UnknownOperationException']]);
   });
 
+  it('audits a call a front door refused before dispatching it', async () => {
+    const d = await make({});
+    await d.recordRefusal('DeleteCluster', { name: 'UntrustedSenderException', message: 'not our window' });
+    const record = JSON.parse((await auditText()).trim()) as Record<string, unknown>;
+    expect(record).toMatchObject({ eventName: 'DeleteCluster', readOnly: false, errorCode: 'UntrustedSenderException', requestParameters: null });
+  });
+
   it('cancels a running call by its id', async () => {
     const d = await make({
       CheckCluster: (_request, context) =>

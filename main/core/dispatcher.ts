@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { isOperationName, operations, type OperationName, type OperationSpec, type ParsedRequestOf, type ResponseOf } from '../../shared/contract/operations';
-import { WorkbenchError, toErrorInfo, type Result } from '../../shared/errors';
+import { WorkbenchError, toErrorInfo, type ErrorInfo, type Result } from '../../shared/errors';
 import type { AuditEvent } from '../audit/audit-log';
 import { describeError, type Logger } from './logger';
 
@@ -30,6 +30,8 @@ export interface Dispatcher {
   dispatch(operation: string, request: unknown, context: CallContext): Promise<Result<unknown>>;
   /** Aborts a running call; false when no call has that id. */
   cancel(callId: string): boolean;
+  /** Audits a call refused before it reached the dispatcher (e.g. an untrusted IPC sender). */
+  recordRefusal(operation: string, error: ErrorInfo): Promise<void>;
 }
 
 export interface DispatcherDependencies {
@@ -108,6 +110,10 @@ export function createDispatcher({ handlers, audit, logger }: DispatcherDependen
 
   return {
     dispatch,
+    async recordRefusal(operation: string, error: ErrorInfo): Promise<void> {
+      const name = isOperationName(operation) ? operation : 'UnknownOperation';
+      await record({ eventName: name, readOnly: isOperationName(operation) ? operations[operation].readOnly : true, requestParameters: null, errorCode: error.name, errorMessage: error.message });
+    },
     cancel(callId: string): boolean {
       const controller = running.get(callId);
       controller?.abort();

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import type { Result } from '../../shared/errors';
+import type { ErrorInfo, Result } from '../../shared/errors';
 import { openAuditLog } from '../audit/audit-log';
 import { runClusterChecks } from '../clusters/cluster-checks';
 import { createClusterService } from '../clusters/cluster-service';
@@ -16,6 +16,8 @@ export interface WorkbenchCore {
   readonly stateDir: string;
   /** Validates, runs and audits one operation. Never throws for operation errors: they come back as Result data. */
   dispatch(operation: string, request: unknown, context: CallContext): Promise<Result<unknown>>;
+  /** Audits a call a front door refused before dispatching it (untrusted sender, malformed envelope). */
+  recordRefusal(operation: string, error: ErrorInfo): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -75,6 +77,7 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
   return {
     stateDir: options.stateDir,
     dispatch: (operation, request, context) => dispatcher.dispatch(operation, request, context),
+    recordRefusal: (operation, error) => dispatcher.recordRefusal(operation, error),
     dispose: () => hosts.disposeAll(),
   };
 }

@@ -10,6 +10,7 @@ export const ClusterName = z
   .trim()
   .min(1, 'ClusterName is required')
   .max(256, 'ClusterName is at most 256 characters')
+  // eslint-disable-next-line no-control-regex -- rejecting control characters is the point
   .regex(/^[^\u0000-\u001f]+$/, 'ClusterName has no control characters');
 
 /** How the kmsuser PIN is presented at C_Login: plain, or `kmsuser:password` as CloudHSM's library expects. */

@@ -1,0 +1,126 @@
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { app, dialog, session, type BrowserWindow } from 'electron';
+import { toErrorInfo, WorkbenchError } from '../../shared/errors';
+import { createLogger } from '../core/logger';
+import { createWorkbenchCore, type WorkbenchCore } from '../core/workbench-core';
+import { resolveStateDir } from '../state/state-dir';
+import { handleAppProtocol, registerAppSchemePrivileges } from './app-protocol';
+import { registerIpcHandlers } from './ipc-main';
+import { APP_ENTRY_URL } from './security-policy';
+import { createMainWindow, guardAllWebContents, hardenSession } from './window';
+
+/**
+ * The Electron entry (bundled to dist/main/electron-main.js): lifecycle, one window, one core.
+ * Paths are relative to this bundle: dist/main → dist/preload, dist/renderer.
+ */
+const logger = createLogger();
+const preloadPath = fileURLToPath(new URL('../preload/preload.cjs', import.meta.url));
+const rendererRoot = fileURLToPath(new URL('../renderer/', import.meta.url));
+const hostChildEntry = fileURLToPath(new URL('./hsm-host-child.js', import.meta.url));
+
+let mainWindow: BrowserWindow | undefined;
+let core: WorkbenchCore | undefined;
+let unregisterIpc: (() => void) | undefined;
+let disposed = false;
+
+function focusMainWindow(): void {
+  if (!mainWindow || mainWindow.isDestroyed()) return;
+  if (mainWindow.isMinimized()) mainWindow.restore();
+  mainWindow.focus();
+}
+
+function openMainWindow(): void {
+  const window = createMainWindow({ preloadPath });
+  mainWindow = window;
+  window.on('closed', () => {
+    if (mainWindow === window) mainWindow = undefined;
+  });
+  window.loadURL(APP_ENTRY_URL).catch((error: unknown) => logger.error('the renderer did not load', { errorMessage: error instanceof Error ? error.message : String(error) }));
+}
+
+async function start(stateDir: string): Promise<void> {
+  hardenSession(session.defaultSession);
+  handleAppProtocol(rendererRoot);
+  const started = await createWorkbenchCore({ stateDir, program: 'gui', hostChildEntry, logger });
+  core = started;
+  unregisterIpc = registerIpcHandlers({
+    core: started,
+    // Only the window we created may call in; the main-frame and app-origin checks sit in ipc-guard.
+    isTrustedWebContents: (id) => mainWindow !== undefined && !mainWindow.isDestroyed() && mainWindow.webContents.id === id,
+    onRefused: (refusal) => {
+      logger.warn('IPC call refused', { operation: refusal.operation, errorName: refusal.error.name, reason: refusal.error.details?.reason, webContentsId: refusal.webContentsId });
+      void started.recordRefusal(refusal.operation, refusal.error);
+    },
+  });
+  openMainWindow();
+}
+
+async function shutdown(): Promise<void> {
+  unregisterIpc?.();
+  unregisterIpc = undefined;
+  // Stops the HSM host children (and whatever else the core holds); a failure here must not keep the app alive.
+  try {
+    await core?.dispose();
+  } catch (error) {
+    logger.error('the core did not shut down cleanly', { errorMessage: error instanceof Error ? error.message : String(error) });
+  }
+  core = undefined;
+}
+
+function failToStart(error: unknown): void {
+  logger.error('the workbench could not start', { errorName: error instanceof Error ? error.name : typeof error, errorMessage: error instanceof Error ? error.message : String(error) });
+  // WorkbenchError messages are written for users (e.g. the state lock held by a CLI run); others are not echoed.
+  const info = toErrorInfo(error);
+  dialog.showErrorBox('HSM Workbench could not start', `${info.name}: ${info.message}`);
+}
+
+function resolveStateDirOrExit(): string {
+  try {
+    // Same resolution as the CLI, so GUI and CLI share one state directory (and its lock).
+    return resolveStateDir({ env: process.env });
+  } catch (error) {
+    failToStart(new WorkbenchError('KMSInternalException', `The state directory could not be created: ${error instanceof Error ? error.message : String(error)}. Set HSM_WORKBENCH_HOME to a writable directory.`));
+    // Nothing has started yet (no window, no core, no children): exiting here leaves nothing behind.
+    process.exit(1);
+  }
+}
+
+const stateDir = resolveStateDirOrExit();
+// Chromium's profile (and the single-instance lock, which is keyed on it) lives in a subdirectory of the
+// state directory: otherwise it would be written straight into it (on Linux both are ~/.config/hsm-workbench),
+// and a workbench run with its own HSM_WORKBENCH_HOME would share the user's profile.
+app.setPath('userData', join(stateDir, 'electron'));
+
+// Before ready: the sandbox for every renderer, and the privileged scheme the renderer is served from.
+app.enableSandbox();
+registerAppSchemePrivileges();
+guardAllWebContents(app, logger);
+
+if (!app.requestSingleInstanceLock()) {
+  // Another workbench owns the window and the state lock; it focuses itself on 'second-instance'.
+  app.quit();
+} else {
+  app.on('second-instance', () => focusMainWindow());
+  app.on('window-all-closed', () => app.quit());
+  app.on('activate', () => {
+    // macOS: clicking the dock icon with no window open reopens it.
+    if (core && !mainWindow) openMainWindow();
+  });
+  app.on('will-quit', (event) => {
+    if (disposed) return;
+    event.preventDefault();
+    void shutdown().finally(() => {
+      disposed = true;
+      app.quit();
+    });
+  });
+  void app
+    .whenReady()
+    .then(() => start(stateDir))
+    .catch(async (error: unknown) => {
+      failToStart(error);
+      await shutdown();
+      app.exit(1);
+    });
+}
