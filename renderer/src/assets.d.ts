@@ -1,0 +1,2 @@
+// Vite bundles imported stylesheets into the CSS file; they export nothing.
+declare module '*.css';

@@ -1,0 +1,163 @@
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import type { ClusterInfo, ErrorInfo, LoginFormat, ModuleInfo, SlotInfo } from '../../../shared/index';
+import { loadModulePreference, saveModulePreference } from '../lib/module-preferences';
+import { workbench } from '../lib/workbench';
+import { useClustersStore } from './clusters-store';
+
+export type WizardStep = 1 | 2 | 3 | 4 | 5;
+
+export interface EnvironmentRow {
+  /** Stable key for v-for while rows are added and removed. */
+  id: number;
+  name: string;
+  value: string;
+}
+
+let rowSequence = 0;
+function row(name = '', value = ''): EnvironmentRow {
+  rowSequence += 1;
+  return { id: rowSequence, name, value };
+}
+
+/**
+ * The cluster wizard's form: module, environment, listed slots, chosen tokens, name.
+ * It holds no secret: the kmsuser password lives only in the Checks step's input.
+ */
+export const useClusterWizardStore = defineStore('clusterWizard', () => {
+  const step = ref<WizardStep>(1);
+  const modulePath = ref('');
+  const environment = ref<EnvironmentRow[]>([]);
+  const listing = ref(false);
+  const listError = ref<ErrorInfo | null>(null);
+  const moduleInfo = ref<ModuleInfo | null>(null);
+  const slots = ref<SlotInfo[]>([]);
+  /** The environment the slots were listed with; creating a cluster uses exactly that. */
+  const listedWith = ref<{ modulePath: string; environment: Record<string, string> } | null>(null);
+  const selectedSerials = ref<string[]>([]);
+  const clusterName = ref('');
+  const loginFormat = ref<LoginFormat>('password');
+  const creating = ref(false);
+  const createError = ref<ErrorInfo | null>(null);
+  /** The cluster the Checks and Report steps are about (created here, or opened from the table). */
+  const cluster = ref<ClusterInfo | null>(null);
+
+  const environmentRecord = computed((): Record<string, string> => {
+    const record: Record<string, string> = {};
+    for (const { name, value } of environment.value) if (name.trim() !== '') record[name.trim()] = value;
+    return record;
+  });
+
+  const selectedSlots = computed(() => slots.value.filter((s) => s.Token !== null && selectedSerials.value.includes(s.Token.SerialNumber)));
+
+  /** A fresh wizard, pre-filled with the last module used or the first module found on this machine. */
+  function startNew(suggestedModulePath: string | undefined): void {
+    const preference = loadModulePreference();
+    step.value = 1;
+    modulePath.value = preference?.modulePath ?? suggestedModulePath ?? '';
+    environment.value = (preference?.environment ?? [{ name: 'SOFTHSM2_CONF', value: '' }]).map((e) => row(e.name, e.value));
+    listError.value = null;
+    moduleInfo.value = null;
+    slots.value = [];
+    listedWith.value = null;
+    selectedSerials.value = [];
+    clusterName.value = '';
+    loginFormat.value = 'password';
+    createError.value = null;
+    cluster.value = null;
+  }
+
+  /** Opens the Checks step straight away for an existing cluster. */
+  function startChecks(existing: ClusterInfo): void {
+    cluster.value = existing;
+    step.value = 4;
+  }
+
+  function addEnvironmentRow(): EnvironmentRow {
+    const added = row();
+    environment.value.push(added);
+    return added;
+  }
+
+  function removeEnvironmentRow(id: number): void {
+    environment.value = environment.value.filter((r) => r.id !== id);
+  }
+
+  async function listSlots(): Promise<boolean> {
+    listing.value = true;
+    listError.value = null;
+    const request = { ModulePath: modulePath.value.trim(), ModuleEnvironment: { ...environmentRecord.value } };
+    try {
+      const result = await workbench().hsm.listSlots(request);
+      if (!result.ok) {
+        // Keep what the admin typed: the error is shown beside the form, nothing is reset.
+        listError.value = result.error;
+        return false;
+      }
+      moduleInfo.value = result.value.Module;
+      slots.value = result.value.Slots;
+      listedWith.value = { modulePath: request.ModulePath, environment: request.ModuleEnvironment };
+      const present = new Set(result.value.Slots.flatMap((s) => (s.Token ? [s.Token.SerialNumber] : [])));
+      selectedSerials.value = selectedSerials.value.filter((serial) => present.has(serial));
+      saveModulePreference({ modulePath: request.ModulePath, environment: environment.value.map(({ name, value }) => ({ name, value })) });
+      return true;
+    } finally {
+      listing.value = false;
+    }
+  }
+
+  function toggleSerial(serial: string, selected: boolean): void {
+    const others = selectedSerials.value.filter((s) => s !== serial);
+    selectedSerials.value = selected ? [...others, serial] : others;
+  }
+
+  async function createCluster(): Promise<boolean> {
+    if (listedWith.value === null) return false;
+    creating.value = true;
+    createError.value = null;
+    try {
+      const result = await useClustersStore().create({
+        ClusterName: clusterName.value,
+        ModulePath: listedWith.value.modulePath,
+        ModuleEnvironment: { ...listedWith.value.environment },
+        LoginFormat: loginFormat.value,
+        Hsms: selectedSerials.value.map((serial) => ({ TokenSerial: serial })),
+      });
+      if (!result.ok) {
+        createError.value = result.error;
+        return false;
+      }
+      cluster.value = result.value;
+      step.value = 4;
+      return true;
+    } finally {
+      creating.value = false;
+    }
+  }
+
+  return {
+    step,
+    modulePath,
+    environment,
+    environmentRecord,
+    listing,
+    listError,
+    moduleInfo,
+    slots,
+    listedWith,
+    selectedSerials,
+    selectedSlots,
+    clusterName,
+    loginFormat,
+    creating,
+    createError,
+    cluster,
+    startNew,
+    startChecks,
+    addEnvironmentRow,
+    removeEnvironmentRow,
+    listSlots,
+    toggleSerial,
+    createCluster,
+  };
+});

@@ -1,0 +1,3 @@
+/** Globals the E2E bridge shares between the Node side (fixtures) and the page side (page-bridge). */
+export const INVOKE_BINDING = '__workbenchInvoke';
+export const PROGRESS_SINK = '__workbenchDeliverProgress';
