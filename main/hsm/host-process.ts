@@ -1,0 +1,199 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { WorkbenchError, type ErrorName } from '../../shared/errors';
+import type { ObjectInfo } from './hsm-host';
+import type { HostMethod, HostMethods, HostReply, HostRequest } from './host-protocol';
+
+export interface HostProcessOptions {
+  childEntry: string;
+  modulePath: string;
+  /** Merged over process.env at spawn: modules read their environment once, at C_Initialize. */
+  moduleEnvironment: Readonly<Record<string, string>>;
+}
+
+interface Pending {
+  child: ChildProcess;
+  method: HostMethod;
+  resolve: (value: unknown) => void;
+  reject: (error: WorkbenchError) => void;
+  onPage: ((objects: ObjectInfo[]) => void) | undefined;
+  timeoutMs: number;
+  timer: NodeJS.Timeout;
+}
+
+interface KillReason {
+  name: Extract<ErrorName, 'HsmHostTimeoutException' | 'HsmHostCrashedException'>;
+  message: string;
+}
+
+/**
+ * Supervises one HSM host child: forks it on demand, matches replies to requests by id, kills it
+ * (SIGKILL) when a call outlives its timeout, and fails every call pending on it when it dies. A killed
+ * child is detached at once, so the next call forks a fresh one. Idle children do not keep the parent alive.
+ */
+export class HostProcess {
+  private child: ChildProcess | undefined;
+  private readonly exits = new WeakMap<ChildProcess, Promise<void>>();
+  /** Why this process killed a child, so its exit is reported as what it was. */
+  private readonly killReasons = new WeakMap<ChildProcess, KillReason>();
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+
+  constructor(private readonly options: HostProcessOptions) {}
+
+  call<M extends HostMethod>(
+    method: M,
+    params: HostMethods[M]['params'],
+    options: { timeoutMs: number; onPage?: (objects: ObjectInfo[]) => void },
+  ): Promise<HostMethods[M]['result']> {
+    let child: ChildProcess;
+    try {
+      child = this.ensureChild();
+    } catch (error) {
+      return Promise.reject(error instanceof WorkbenchError ? error : new WorkbenchError('HsmHostCrashedException', 'The HSM host could not be started.'));
+    }
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, {
+        child,
+        method,
+        resolve: resolve as (value: unknown) => void,
+        reject,
+        onPage: options.onPage,
+        timeoutMs: options.timeoutMs,
+        timer: setTimeout(() => this.timedOut(id), options.timeoutMs),
+      });
+      this.updateRef(child);
+      // Secret: for `login` the params carry the PIN; they go only down the IPC channel, never to a log.
+      const request = { id, method, params } as HostRequest;
+      child.send(request, (error) => {
+        if (error) this.settle(id, new WorkbenchError('HsmHostCrashedException', `The HSM host for ${this.options.modulePath} could not be reached (${error.message}). Try again.`));
+      });
+    });
+  }
+
+  /** Asks the child to C_Finalize and exit; kills it if it has not within `graceMs`. Calls pending on it fail. */
+  async stop(graceMs = 2_000): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    this.detach(child, { name: 'HsmHostCrashedException', message: 'The HSM host was stopped while this call was running.' });
+    const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    if (child.connected) child.send({ id: 0, method: 'shutdown', params: {} } satisfies HostRequest, (error) => error && child.kill('SIGKILL'));
+    else child.kill('SIGKILL');
+    await this.exits.get(child);
+    clearTimeout(kill);
+  }
+
+  private ensureChild(): ChildProcess {
+    if (this.child) return this.child;
+    if (!existsSync(this.options.childEntry)) {
+      // Without this, a missing build shows up as "the module crashed", which sends the admin after the wrong thing.
+      throw new WorkbenchError('HsmHostCrashedException', `The HSM host program ${this.options.childEntry} is missing. Rebuild the workbench (npm run build:node) or reinstall it.`, {
+        details: { childEntry: this.options.childEntry },
+      });
+    }
+    const child = fork(this.options.childEntry, [this.options.modulePath], {
+      execPath: process.execPath,
+      execArgv: [],
+      env: { ...process.env, ...this.options.moduleEnvironment },
+      serialization: 'advanced',
+      // The child never writes to stdout/stderr, but the vendor library inside it may, and it has seen
+      // PINs: its output is not forwarded anywhere it could be logged.
+      stdio: ['ignore', 'ignore', 'ignore', 'ipc'],
+    });
+    this.child = child;
+    this.exits.set(
+      child,
+      new Promise((resolve) => {
+        child.once('exit', (code, signal) => {
+          this.childExited(child, code, signal);
+          resolve();
+        });
+      }),
+    );
+    child.on('message', (reply: HostReply) => this.received(reply));
+    // A spawn 'error' is followed by 'exit' (which fails the pending calls); listening keeps it from being thrown.
+    child.on('error', () => undefined);
+    this.updateRef(child);
+    return child;
+  }
+
+  private received(reply: HostReply): void {
+    const pending = this.pending.get(reply.id);
+    if (!pending) return;
+    if (reply.kind === 'page') {
+      // Progress proves the child is alive: a long scan's clock restarts with each page.
+      clearTimeout(pending.timer);
+      pending.timer = setTimeout(() => this.timedOut(reply.id), pending.timeoutMs);
+      pending.onPage?.(reply.objects);
+      return;
+    }
+    if (reply.kind === 'error') this.settle(reply.id, WorkbenchError.fromInfo(reply.error));
+    else this.settle(reply.id, undefined, reply.value);
+  }
+
+  private timedOut(id: number): void {
+    const pending = this.pending.get(id);
+    if (!pending) return;
+    const seconds = (pending.timeoutMs / 1000).toLocaleString('en', { maximumFractionDigits: 1 });
+    this.settle(
+      id,
+      new WorkbenchError(
+        'HsmHostTimeoutException',
+        `The PKCS#11 module ${this.options.modulePath} did not answer ${pending.method} within ${seconds} s, so its host process was stopped. Check that the HSM is connected and responding (for a network HSM, that its server is reachable); the next request starts a fresh host.`,
+        { details: { modulePath: this.options.modulePath, method: pending.method, timeoutMs: pending.timeoutMs } },
+      ),
+    );
+    // A hung PKCS#11 call cannot be interrupted in-process; only SIGKILL frees it. Calls queued behind it fail the same way.
+    this.detach(pending.child, { name: 'HsmHostTimeoutException', message: `The HSM host was stopped because ${pending.method} did not answer within ${seconds} s.` });
+    pending.child.kill('SIGKILL');
+  }
+
+  /** From now on the child is on its way out: new calls go to a fresh one. */
+  private detach(child: ChildProcess, reason: KillReason): void {
+    if (!this.killReasons.has(child)) this.killReasons.set(child, reason);
+    if (this.child === child) this.child = undefined;
+  }
+
+  private childExited(child: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.child === child) this.child = undefined;
+    const reason = this.killReasons.get(child);
+    const how = signal ? `was killed by ${signal}` : `exited with code ${code ?? 'unknown'}`;
+    for (const [id, pending] of [...this.pending]) {
+      if (pending.child !== child) continue;
+      const details = { modulePath: this.options.modulePath, method: pending.method };
+      this.settle(
+        id,
+        reason
+          ? new WorkbenchError(reason.name, `${reason.message} Try again; the next request starts a fresh host.`, { details })
+          : new WorkbenchError(
+              'HsmHostCrashedException',
+              `The host process for the PKCS#11 module ${this.options.modulePath} ${how} during ${pending.method}. The module crashed; check the HSM and its client software. The next request starts a fresh host.`,
+              { details: { ...details, exitCode: code, signal } },
+            ),
+      );
+    }
+  }
+
+  private settle(id: number, error: WorkbenchError | undefined, value?: unknown): void {
+    const pending = this.pending.get(id);
+    if (!pending) return;
+    this.pending.delete(id);
+    clearTimeout(pending.timer);
+    this.updateRef(pending.child);
+    if (error) pending.reject(error);
+    else pending.resolve(value);
+  }
+
+  /** A child keeps the parent's event loop alive only while a call is pending on it. */
+  private updateRef(child: ChildProcess): void {
+    const busy = [...this.pending.values()].some((p) => p.child === child);
+    if (busy) {
+      child.ref();
+      child.channel?.ref();
+    } else {
+      child.unref();
+      child.channel?.unref();
+    }
+  }
+}

@@ -1,0 +1,340 @@
+import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
+import pkcs11js from 'pkcs11js';
+import type { PKCS11 } from 'pkcs11js';
+import type { MechanismInfo, ModuleInfo, SlotInfo, TokenInfo } from '../../shared/contract/hsm';
+import { WorkbenchError } from '../../shared/errors';
+import { ckf, mechanismFlagNames, sessionFlagNames, sessionStateName, slotFlagNames, tokenFlagNames } from './ckf';
+import { ckmName } from './ckm';
+import { ckrMessage, ckrName } from './ckr';
+import { handleFromString, handleToString } from './handles';
+import type { ObjectAttributeName, ObjectInfo, ObjectTemplate } from './hsm-host';
+import type { SessionInfoDto } from './host-protocol';
+import { attributeQuery, decodeAttributes, toPkcs11Template } from './template';
+
+/**
+ * One PKCS#11 module, loaded and initialised in this (child) process. Speaks the spec's nouns and
+ * returns plain DTOs; every failure leaves as a WorkbenchError whose message names the function,
+ * the CKR_ code and a remedy — never an argument value (a PIN is an argument of C_Login).
+ */
+export class Pkcs11Module {
+  /** Session references carry this instance's tag, so a reference from a previous (crashed) child is refused, not misused. */
+  private readonly instance = randomBytes(4).toString('hex');
+  private readonly sessions = new Map<string, { handle: Buffer; slotId: string }>();
+  /** CK_ULONG width: 4 bytes on Windows (LLP64), 8 elsewhere; confirmed from the first slot list. */
+  private handleWidth = process.platform === 'win32' ? 4 : 8;
+
+  private constructor(
+    readonly path: string,
+    private readonly lib: PKCS11,
+  ) {}
+
+  /** Loads the library and calls C_Initialize with CKF_OS_LOCKING_OK (p11-kit's client refuses anything else). */
+  static load(path: string): Pkcs11Module {
+    assertLoadableFile(path);
+    const lib = new pkcs11js.PKCS11();
+    try {
+      lib.load(path);
+    } catch (error) {
+      throw loadError(path, error);
+    }
+    try {
+      lib.C_Initialize({ flags: ckf('CKF_OS_LOCKING_OK') });
+    } catch (error) {
+      const code = pkcs11Code(error);
+      if (code !== 'CKR_CRYPTOKI_ALREADY_INITIALIZED') {
+        closeQuietly(lib);
+        throw new WorkbenchError(
+          'Pkcs11ModuleLoadException',
+          `The PKCS#11 module ${path} loaded, but C_Initialize failed${code ? ` with ${code}` : ''}. Check the module's configuration and environment (e.g. SOFTHSM2_CONF, P11_KIT_SERVER_ADDRESS, the vendor's client configuration) and that its HSM is reachable.`,
+          { code: 'INITIALIZE_FAILED', details: { modulePath: path, ...(code ? { ckr: code } : {}) } },
+        );
+      }
+    }
+    return new Pkcs11Module(path, lib);
+  }
+
+  getModuleInfo(): ModuleInfo {
+    const info = this.call('C_GetInfo', () => this.lib.C_GetInfo());
+    return {
+      ModulePath: this.path,
+      CryptokiVersion: version(info.cryptokiVersion),
+      ManufacturerId: info.manufacturerID.trim(),
+      LibraryDescription: info.libraryDescription.trim(),
+      LibraryVersion: version(info.libraryVersion),
+    };
+  }
+
+  listSlots(): SlotInfo[] {
+    const slots = this.call('C_GetSlotList', () => this.lib.C_GetSlotList(false));
+    const first = slots[0];
+    if (first) this.handleWidth = first.length;
+    return slots.map((slot) => {
+      const info = this.call('C_GetSlotInfo', () => this.lib.C_GetSlotInfo(slot));
+      const flags = slotFlagNames(info.flags);
+      let token: TokenInfo | null = null;
+      if (flags.includes('CKF_TOKEN_PRESENT')) {
+        // A token can vanish between C_GetSlotInfo and C_GetTokenInfo (SoftHSM answers CKR_GENERAL_ERROR
+        // once its directory is gone; USB tokens answer CKR_DEVICE_REMOVED): report the slot as empty.
+        try {
+          token = tokenInfo(this.lib.C_GetTokenInfo(slot));
+        } catch {
+          token = null;
+        }
+      }
+      return {
+        SlotId: handleToString(slot),
+        SlotDescription: info.slotDescription.trim(),
+        ManufacturerId: info.manufacturerID.trim(),
+        Flags: token === null ? flags.filter((f) => f !== 'CKF_TOKEN_PRESENT') : flags,
+        TokenPresent: token !== null,
+        Token: token,
+      };
+    });
+  }
+
+  getMechanisms(slotId: string): MechanismInfo[] {
+    const slot = this.slot(slotId);
+    const list = this.call('C_GetMechanismList', () => this.lib.C_GetMechanismList(slot));
+    return list.map((code) => {
+      const info = this.call('C_GetMechanismInfo', () => this.lib.C_GetMechanismInfo(slot, code));
+      return { Mechanism: ckmName(code), Code: code, MinKeySize: info.minKeySize, MaxKeySize: info.maxKeySize, Flags: mechanismFlagNames(info.flags) };
+    });
+  }
+
+  openSession(slotId: string, readWrite: boolean): string {
+    const flags = ckf('CKF_SERIAL_SESSION') | (readWrite ? ckf('CKF_RW_SESSION') : 0);
+    const handle = this.call('C_OpenSession', () => this.lib.C_OpenSession(this.slot(slotId), flags));
+    const ref = `${this.instance}.${handleToString(handle)}`;
+    this.sessions.set(ref, { handle, slotId });
+    return ref;
+  }
+
+  getSessionInfo(ref: string): SessionInfoDto {
+    const info = this.call('C_GetSessionInfo', () => this.lib.C_GetSessionInfo(this.session(ref).handle));
+    return { SlotId: handleToString(info.slotID), State: sessionStateName(info.state), Flags: sessionFlagNames(info.flags) };
+  }
+
+  /**
+   * Secret: `pin` goes to C_Login and nowhere else. The error built here names only the function and
+   * the CKR_ code; pkcs11js's own error text is dropped. After a refused PIN the token flags are read,
+   * so callers can say how many tries remain (CKF_USER_PIN_COUNT_LOW / FINAL_TRY / LOCKED).
+   */
+  login(ref: string, userType: 'USER' | 'SO', pin: string): void {
+    const session = this.session(ref);
+    try {
+      this.lib.C_Login(session.handle, userType === 'SO' ? pkcs11js.CKU_SO : pkcs11js.CKU_USER, pin);
+    } catch (error) {
+      const code = pkcs11Code(error);
+      if (code === undefined) throw internalError('C_Login');
+      const details: Record<string, unknown> = { function: 'C_Login', userType };
+      if (code === 'CKR_PIN_INCORRECT' || code === 'CKR_PIN_LEN_RANGE' || code === 'CKR_PIN_LOCKED') {
+        try {
+          details.tokenFlags = tokenFlagNames(this.lib.C_GetTokenInfo(this.slot(session.slotId)).flags);
+        } catch {
+          // The flags are a courtesy; the login failure is what matters.
+        }
+      }
+      throw new WorkbenchError('Pkcs11Exception', ckrMessage('C_Login', code), { code, details });
+    }
+  }
+
+  logout(ref: string): void {
+    this.call('C_Logout', () => this.lib.C_Logout(this.session(ref).handle));
+  }
+
+  closeSession(ref: string): void {
+    const session = this.session(ref);
+    this.call('C_CloseSession', () => this.lib.C_CloseSession(session.handle));
+    this.sessions.delete(ref);
+  }
+
+  /**
+   * Enumerates matching objects a page at a time: C_FindObjects fetches up to `pageSize` handles,
+   * then C_GetAttributeValue reads each object. The caller sends each page as one message.
+   */
+  *findObjects(ref: string, query: { template: ObjectTemplate; attributes: readonly ObjectAttributeName[]; pageSize: number }): Generator<ObjectInfo[]> {
+    const session = this.session(ref).handle;
+    let template;
+    try {
+      template = toPkcs11Template(query.template);
+    } catch (error) {
+      throw new WorkbenchError('Pkcs11Exception', `The search template is not valid: ${(error as Error).message}.`, { code: 'CKR_TEMPLATE_INCONSISTENT' });
+    }
+    const withHandle = query.attributes.includes('handle');
+    const pageSize = Math.max(1, Math.min(4096, Math.floor(query.pageSize)));
+    this.call('C_FindObjectsInit', () => this.lib.C_FindObjectsInit(session, template));
+    try {
+      for (;;) {
+        const handles = this.call('C_FindObjects', () => this.lib.C_FindObjects(session, pageSize));
+        if (handles.length === 0) return;
+        yield handles.map((handle) => this.readObject(session, handle, query.attributes, withHandle));
+      }
+    } finally {
+      try {
+        this.lib.C_FindObjectsFinal(session);
+      } catch {
+        // The search is over either way; a dead session reports its own error on the next call.
+      }
+    }
+  }
+
+  /** C_Finalize and unload; for an orderly exit. */
+  finalize(): void {
+    try {
+      this.lib.C_Finalize();
+    } finally {
+      closeQuietly(this.lib);
+    }
+  }
+
+  private readObject(session: Buffer, handle: Buffer, attributes: readonly ObjectAttributeName[], withHandle: boolean): ObjectInfo {
+    const info: ObjectInfo = withHandle ? { handle: handleToString(handle) } : {};
+    // pkcs11js writes the values into the template it is given, so each call gets a fresh one.
+    const template = attributeQuery(attributes);
+    if (template.length === 0) return info;
+    try {
+      return decodeAttributes(this.lib.C_GetAttributeValue(session, handle, template), info);
+    } catch (error) {
+      const code = pkcs11Code(error);
+      if (code !== 'CKR_ATTRIBUTE_TYPE_INVALID' && code !== 'CKR_ATTRIBUTE_SENSITIVE') throw this.pkcs11Error('C_GetAttributeValue', error);
+    }
+    // One attribute does not apply to this object (CKA_KEY_TYPE of a certificate) or is sensitive:
+    // read them one at a time and leave those out.
+    for (const name of attributes) {
+      if (name === 'handle') continue;
+      try {
+        decodeAttributes(this.lib.C_GetAttributeValue(session, handle, attributeQuery([name])), info);
+      } catch (error) {
+        const code = pkcs11Code(error);
+        if (code !== 'CKR_ATTRIBUTE_TYPE_INVALID' && code !== 'CKR_ATTRIBUTE_SENSITIVE') throw this.pkcs11Error('C_GetAttributeValue', error);
+      }
+    }
+    return info;
+  }
+
+  private slot(slotId: string): Buffer {
+    try {
+      return handleFromString(slotId, this.handleWidth);
+    } catch {
+      throw new WorkbenchError('Pkcs11Exception', ckrMessage('C_GetSlotInfo', 'CKR_SLOT_ID_INVALID'), { code: 'CKR_SLOT_ID_INVALID', details: { slotId } });
+    }
+  }
+
+  private session(ref: string): { handle: Buffer; slotId: string } {
+    const session = this.sessions.get(ref);
+    if (session) return session;
+    const message = ref.startsWith(`${this.instance}.`)
+      ? 'The session is not open in this HSM host (it was closed). Open a new session.'
+      : 'The session belongs to an earlier HSM host process (it restarted after a crash, a timeout or a reset). Open a new session.';
+    throw new WorkbenchError('Pkcs11Exception', message, { code: 'CKR_SESSION_HANDLE_INVALID' });
+  }
+
+  private call<T>(functionName: string, fn: () => T): T {
+    try {
+      return fn();
+    } catch (error) {
+      throw this.pkcs11Error(functionName, error);
+    }
+  }
+
+  private pkcs11Error(functionName: string, error: unknown): WorkbenchError {
+    if (error instanceof WorkbenchError) return error;
+    const code = pkcs11Code(error);
+    if (code === undefined) return internalError(functionName);
+    return new WorkbenchError('Pkcs11Exception', ckrMessage(functionName, code), { code, details: { function: functionName } });
+  }
+}
+
+/** The CKR_ name of a pkcs11js error, from its numeric code (vendor text is never echoed). */
+function pkcs11Code(error: unknown): string | undefined {
+  if (error instanceof pkcs11js.Pkcs11Error && typeof error.code === 'number') return ckrName(error.code);
+  return undefined;
+}
+
+/** A failure that is not a PKCS#11 return value (pkcs11js rejected an argument, say): not dressed up as a CKR_ code. */
+function internalError(functionName: string): WorkbenchError {
+  return new WorkbenchError('KMSInternalException', `The HSM host failed to call ${functionName} (no PKCS#11 return value). This is a workbench defect; the workbench log has the details.`, {
+    details: { function: functionName },
+  });
+}
+
+function assertLoadableFile(path: string): void {
+  let isFile: boolean;
+  try {
+    isFile = statSync(path).isFile();
+  } catch (error) {
+    const errno = (error as NodeJS.ErrnoException).code;
+    throw new WorkbenchError(
+      'Pkcs11ModuleLoadException',
+      errno === 'EACCES'
+        ? `The PKCS#11 module ${path} cannot be read by this user. Check its permissions.`
+        : `There is no PKCS#11 module at ${path}. Check the path; install the HSM vendor's PKCS#11 library (for SoftHSM2: /usr/lib/softhsm/libsofthsm2.so from the softhsm2 package).`,
+      { code: 'MODULE_NOT_FOUND', details: { modulePath: path } },
+    );
+  }
+  if (!isFile) {
+    throw new WorkbenchError('Pkcs11ModuleLoadException', `${path} is not a file. Give the path of the PKCS#11 shared library itself (a .so, .dylib or .dll), not its directory.`, {
+      code: 'NOT_A_PKCS11_MODULE',
+      details: { modulePath: path },
+    });
+  }
+}
+
+/** dlopen/dlsym failures, sorted into "missing" (a dependency) and "not a PKCS#11 module". */
+function loadError(path: string, error: unknown): WorkbenchError {
+  const loaderMessage = error instanceof Error ? error.message : String(error);
+  const details = { modulePath: path, loaderMessage };
+  if (/C_GetFunctionList/.test(loaderMessage)) {
+    return new WorkbenchError('Pkcs11ModuleLoadException', `${path} is a shared library but not a PKCS#11 module (it has no C_GetFunctionList). Choose the HSM vendor's PKCS#11 library.`, {
+      code: 'NOT_A_PKCS11_MODULE',
+      details,
+    });
+  }
+  const missingDependency = /^(.*?): cannot open shared object file/.exec(loaderMessage)?.[1];
+  if (missingDependency !== undefined && missingDependency !== path) {
+    return new WorkbenchError('Pkcs11ModuleLoadException', `The PKCS#11 module ${path} needs ${missingDependency}, which is not installed. Install the rest of the HSM vendor's client software.`, {
+      code: 'MODULE_NOT_FOUND',
+      details,
+    });
+  }
+  return new WorkbenchError('Pkcs11ModuleLoadException', `${path} is not a PKCS#11 module this system can load (${loaderMessage}). Choose the HSM vendor's PKCS#11 shared library for this platform.`, {
+    code: 'NOT_A_PKCS11_MODULE',
+    details,
+  });
+}
+
+function closeQuietly(lib: PKCS11): void {
+  try {
+    lib.close();
+  } catch {
+    // Unloading is best effort; the process is about to report an error or exit.
+  }
+}
+
+function version(v: { major: number; minor: number }): string {
+  return `${v.major}.${v.minor}`;
+}
+
+/** CK_UNAVAILABLE_INFORMATION (all ones; some transports truncate it to 32 bits) means "not known". */
+function count(n: number): number | null {
+  return n >= 0xffffffff ? null : n;
+}
+
+function tokenInfo(info: pkcs11js.TokenInfo): TokenInfo {
+  return {
+    Label: info.label.trimEnd(),
+    ManufacturerId: info.manufacturerID.trim(),
+    Model: info.model.trim(),
+    SerialNumber: info.serialNumber.trim(),
+    Flags: tokenFlagNames(info.flags),
+    MaxSessionCount: count(info.maxSessionCount),
+    SessionCount: count(info.sessionCount),
+    MaxRwSessionCount: count(info.maxRwSessionCount),
+    RwSessionCount: count(info.rwSessionCount),
+    MinPinLen: info.minPinLen,
+    MaxPinLen: info.maxPinLen,
+    HardwareVersion: version(info.hardwareVersion),
+    FirmwareVersion: version(info.firmwareVersion),
+  };
+}

@@ -1,0 +1,19 @@
+import { fileURLToPath } from 'node:url';
+import { enumerateObjects } from './enumerate-objects';
+import { formatTable, goalsMet, type Benchmark, type BenchRow } from './harness';
+
+/**
+ * `npm run bench`: builds (dist/bench/run.js sits beside dist/main/), runs every benchmark and prints one
+ * table. Ratios compare with floors measured in this same run. Add a benchmark: one file, one entry below.
+ */
+const childEntry = fileURLToPath(new URL('../main/hsm-host-child.js', import.meta.url));
+
+const benchmarks: Benchmark[] = [enumerateObjects(childEntry)];
+
+const rows: BenchRow[] = [];
+for (const benchmark of benchmarks) {
+  process.stdout.write(`running: ${benchmark.name}\n`);
+  rows.push(...(await benchmark.run()));
+}
+process.stdout.write(`\n${formatTable(rows)}\n`);
+process.stdout.write(`\nNode ${process.version}, ${process.platform}/${process.arch}. Goals ${goalsMet(rows) ? 'met' : 'MISSED'}.\n`);
