@@ -50,7 +50,7 @@ export async function runClusterChecks(cluster: ClusterInfo, hosts: HsmHostPool,
   let unreachable = slots === undefined;
   for (const member of cluster.Hsms) {
     if (unreachable) {
-      skipMember(member, 'the module did not answer (see the module checks above)', report);
+      skipMember(member, 'the module checks above failed, or the module stopped answering', report);
       outcomes.push({ active: false });
       continue;
     }
@@ -59,6 +59,10 @@ export async function runClusterChecks(cluster: ClusterInfo, hosts: HsmHostPool,
     outcomes.push(outcome);
     step();
   }
+
+  // A module that stopped answering keeps failing in the same child (p11-kit's client never reconnects):
+  // drop it, so the next run re-initialises the module and sees the HSM if it is back.
+  if (unreachable) await host.dispose();
 
   checkMemberDistinctness(cluster, report);
   checkActiveHsms(outcomes.filter((o) => o.active).length, cluster.Hsms.length, report);
@@ -109,6 +113,17 @@ async function checkModule(cluster: ClusterInfo, host: HsmHost, timeout: { timeo
   }
   try {
     const slots = await host.listSlots(timeout);
+    if (slots.length === 0) {
+      report(
+        result('module.slots', 'Slots and tokens can be listed', 'fail', {
+          evidence: ['The module loaded but lists no slots at all.'],
+          predicted: 'NETWORK_ERRORS',
+          // p11-kit's client, for one, loads fine and shows no slots when its server cannot be reached.
+          remedy: `${NETWORK_REMEDY} A module with no slots is usually a network client without a connection, or a USB HSM that is not plugged in.`,
+        }),
+      );
+      return undefined;
+    }
     const tokens = slots.filter((s) => s.Token !== null);
     // SoftHSM always offers one empty slot for the next token: list only what can be a member.
     const initialised = tokens.filter((s) => s.Token?.Flags.includes('CKF_TOKEN_INITIALIZED'));

@@ -50,32 +50,51 @@ export async function createSoftHsmConfig(dir: string): Promise<SoftHsmSetup> {
 }
 
 /**
- * Initialises one token in the next free slot with softhsm2-util.
+ * Initialises one token in the next free slot with softhsm2-util and reads its serial back.
  * Secret: the PINs go to softhsm2-util as arguments of a short-lived child process owned by this user
- * (softhsm2-util has no stdin option); they are never logged or written to any file.
+ * (softhsm2-util has no stdin option); they are never logged, and errors never repeat the arguments.
  */
 export async function initSoftHsmToken(setup: SoftHsmSetup, token: { label: string; soPin: string; userPin: string }): Promise<ProvisionedToken> {
-  const env = { ...process.env, ...setup.env };
-  try {
-    await run('softhsm2-util', ['--init-token', '--free', '--label', token.label, '--so-pin', token.soPin, '--pin', token.userPin], { env });
-  } catch (error) {
-    const missing = (error as NodeJS.ErrnoException).code === 'ENOENT';
-    throw new WorkbenchError('Pkcs11Exception', missing ? `softhsm2-util was not found. ${SOFTHSM_INSTALL_HINT}` : `softhsm2-util could not initialise token "${token.label}".`, {
-      code: missing ? 'MODULE_NOT_FOUND' : 'CKR_GENERAL_ERROR',
-    });
-  }
-  const { stdout } = await run('softhsm2-util', ['--show-slots'], { env });
-  const serial = serialOfLabel(stdout, token.label);
-  if (!serial) throw new WorkbenchError('TokenNotFoundException', `Token "${token.label}" was initialised but softhsm2-util does not list it.`);
-  return { label: token.label, serial };
+  await softHsmUtil(['--init-token', '--free', '--label', token.label, '--so-pin', token.soPin, '--pin', token.userPin], setup.env);
+  const slot = (await listSoftHsmSlots(setup.env)).find((s) => s.initialized && s.label === token.label);
+  if (!slot?.serial) throw new WorkbenchError('TokenNotFoundException', `Token "${token.label}" was initialised but softhsm2-util does not list it.`);
+  return { label: token.label, serial: slot.serial };
 }
 
-/** Reads `softhsm2-util --show-slots`: each slot block has "Label: …" and "Serial number: …" lines. */
-export function serialOfLabel(showSlots: string, label: string): string | undefined {
-  for (const block of showSlots.split(/\n(?=Slot \d+)/)) {
-    const blockLabel = /^\s*Label:\s*(.*?)\s*$/m.exec(block)?.[1];
-    const serial = /^\s*Serial number:\s*(\S+)\s*$/m.exec(block)?.[1];
-    if (blockLabel === label && serial) return serial;
+export interface ListedSoftHsmSlot {
+  slotId: string;
+  initialized: boolean;
+  label: string;
+  serial: string;
+}
+
+export async function listSoftHsmSlots(env: Record<string, string>): Promise<ListedSoftHsmSlot[]> {
+  return parseShowSlots(await softHsmUtil(['--show-slots'], env));
+}
+
+/** Parses `softhsm2-util --show-slots`: blocks start "Slot <id>", with "Initialized:", "Label:" and "Serial number:" lines. */
+export function parseShowSlots(text: string): ListedSoftHsmSlot[] {
+  const slots: ListedSoftHsmSlot[] = [];
+  for (const block of text.split(/\n(?=Slot \d+)/)) {
+    const slotId = /^Slot (\d+)/m.exec(block)?.[1];
+    if (slotId === undefined) continue;
+    slots.push({
+      slotId,
+      initialized: /^\s*Initialized:\s*yes\s*$/m.test(block),
+      label: /^\s*Label:[ \t]*(.*?)\s*$/m.exec(block)?.[1] ?? '',
+      serial: /^\s*Serial number:[ \t]*(\S*)\s*$/m.exec(block)?.[1] ?? '',
+    });
   }
-  return undefined;
+  return slots;
+}
+
+/** Runs softhsm2-util; a failure says what the tool printed, never its arguments (they include PINs). */
+async function softHsmUtil(args: readonly string[], env: Record<string, string>): Promise<string> {
+  try {
+    return (await run('softhsm2-util', [...args], { env: { ...process.env, ...env } })).stdout;
+  } catch (error) {
+    const failure = error as NodeJS.ErrnoException & { stderr?: string };
+    if (failure.code === 'ENOENT') throw new WorkbenchError('Pkcs11ModuleLoadException', `softhsm2-util was not found. ${SOFTHSM_INSTALL_HINT}`, { code: 'MODULE_NOT_FOUND' });
+    throw new WorkbenchError('Pkcs11Exception', `softhsm2-util ${args[0] ?? ''} failed: ${failure.stderr?.trim() || 'no output'}`, { code: 'CKR_GENERAL_ERROR' });
+  }
 }

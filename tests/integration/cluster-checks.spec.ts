@@ -1,18 +1,16 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CheckClusterProgress, CheckResult, ClusterCheckReport } from '../../shared/contract/checks';
-import type { Result } from '../../shared/errors';
 import { startP11KitServer, type P11KitServer } from '../fixtures/p11kit-server';
 import { createSoftHsmCluster, type SoftHsmCluster } from '../fixtures/softhsm';
+import { ok } from '../fixtures/outcomes';
 import { createTestWorkbench, type TestWorkbench } from '../fixtures/workbench';
 
 const KMSUSER_PASSWORD = 'kmsuser-pass-1';
-
-function ok<T>(result: Result<T>): T {
-  if (!result.ok) throw new Error(`expected success, got ${result.error.name}: ${result.error.message}`);
-  return result.value;
-}
 
 function check(report: ClusterCheckReport, id: string, hsmIndex?: number): CheckResult {
   const hsmIds = [...new Set(report.Checks.map((c) => c.HsmId).filter((h): h is string => h !== null))];
@@ -181,5 +179,28 @@ describe('cluster checks on a network HSM (p11-kit server over SoftHSM2)', () =>
     expect(failed.some((c) => c.PredictedConnectionErrorCode === 'NETWORK_ERRORS')).toBe(true);
     expect(failed.every((c) => c.PredictedConnectionErrorCode === 'NETWORK_ERRORS' || c.PredictedConnectionErrorCode === 'INSUFFICIENT_CLOUDHSM_HSMS')).toBe(true);
     expect(Report.Passed).toBe(false);
+  });
+
+  it('see the HSM again once the server is back at the same address', async () => {
+    const { hsm, wb } = await setup(1, KMSUSER_PASSWORD, 5_000);
+    const socketDir = await mkdtemp(join(tmpdir(), 'hsm-workbench-p11kit-fixed-'));
+    cleanups.push(() => rm(socketDir, { recursive: true, force: true }));
+    server = await startP11KitServer({ providerModule: hsm.modulePath, env: hsm.env, socketDir });
+    const id = await createCluster(wb, server.clientModulePath, server.env, [hsm.tokens[0]?.serial ?? '']);
+    ok(await wb.call('CheckCluster', { ClusterId: id }));
+
+    server.kill('SIGKILL');
+    const down = ok(await wb.call('CheckCluster', { ClusterId: id })).Report;
+    expect(down.Checks.find((c) => c.Status === 'fail')?.PredictedConnectionErrorCode).toBe('NETWORK_ERRORS');
+
+    // A fresh client on a dead address loads, lists no slots, and must still be called a network error.
+    const stillDown = ok(await wb.call('CheckCluster', { ClusterId: id })).Report;
+    expect(stillDown.Checks.find((c) => c.CheckId === 'module.slots')).toMatchObject({ Status: 'fail', PredictedConnectionErrorCode: 'NETWORK_ERRORS' });
+
+    await server.stop();
+    server = await startP11KitServer({ providerModule: hsm.modulePath, env: hsm.env, socketDir });
+    const back = ok(await wb.call('CheckCluster', { ClusterId: id })).Report;
+    expect(back.Checks.filter((c) => c.Status === 'fail' && c.CheckId !== 'hsm.mechanisms')).toEqual([]);
+    expect(back.ActiveHsmCount).toBe(1);
   });
 });

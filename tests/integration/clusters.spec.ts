@@ -2,12 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestOf } from '../../shared/contract/operations';
 import type { Result } from '../../shared/errors';
 import { createSoftHsmCluster, type SoftHsmCluster } from '../fixtures/softhsm';
+import { ok } from '../fixtures/outcomes';
 import { createTestWorkbench, type TestWorkbench } from '../fixtures/workbench';
-
-function ok<T>(result: Result<T>): T {
-  if (!result.ok) throw new Error(`expected success, got ${result.error.name}: ${result.error.message}`);
-  return result.value;
-}
 
 describe('clusters on real SoftHSM2 tokens', () => {
   let hsm: SoftHsmCluster;

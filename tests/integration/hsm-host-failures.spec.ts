@@ -7,12 +7,12 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WorkbenchError } from '../../shared/errors';
 import { createHsmHostPool } from '../../main/hsm/hsm-host-client';
 import type { HsmHostPool } from '../../main/hsm/hsm-host';
 import { buildBrokenModules, type BrokenModules } from '../fixtures/broken-modules';
 import { createSoftHsmCluster, type SoftHsmCluster } from '../fixtures/softhsm';
 import { HOST_CHILD_ENTRY } from '../fixtures/workbench';
+import { rejection } from '../fixtures/outcomes';
 
 let broken: BrokenModules;
 let cluster: SoftHsmCluster;
@@ -29,15 +29,6 @@ afterAll(async () => {
 });
 
 const softhsm = (): { ModulePath: string; ModuleEnvironment: Record<string, string> } => ({ ModulePath: cluster.modulePath, ModuleEnvironment: cluster.env });
-
-async function rejection(promise: Promise<unknown>): Promise<WorkbenchError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof WorkbenchError)) throw new Error(`expected a WorkbenchError, got ${String(error)}`);
-  return error;
-}
 
 /** Live processes whose command line has `arg` as one argument (the host child gets its module path as argv[2]). */
 function processesWithArg(arg: string): number[] {

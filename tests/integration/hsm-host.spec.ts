@@ -2,12 +2,12 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SlotInfo } from '../../shared/contract/hsm';
-import { WorkbenchError } from '../../shared/errors';
 import { createHsmHostPool } from '../../main/hsm/hsm-host-client';
 import type { HsmHost, HsmHostPool, ObjectInfo } from '../../main/hsm/hsm-host';
 import { createSoftHsmCluster, type SoftHsmCluster } from '../fixtures/softhsm';
 import { createSecretKeys, openDirectSession, type CreatedKey } from '../fixtures/token-objects';
 import { HOST_CHILD_ENTRY } from '../fixtures/workbench';
+import { rejection } from '../fixtures/outcomes';
 
 const USER_PIN = 'kmsuser-pin-31';
 const SO_PIN = 'so-officer-pin-77';
@@ -35,15 +35,6 @@ function tokenSlot(slots: SlotInfo[], label: string): SlotInfo {
   const slot = slots.find((s) => s.Token?.Label === label);
   if (!slot) throw new Error(`no slot with token ${label} in ${JSON.stringify(slots.map((s) => s.Token?.Label))}`);
   return slot;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<WorkbenchError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof WorkbenchError)) throw new Error(`expected a WorkbenchError, got ${String(error)}`);
-  return error;
 }
 
 describe('HSM host on real SoftHSM2 tokens', () => {

@@ -1,10 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { WorkbenchError } from '../../shared/errors';
 import { createHsmHostPool } from '../../main/hsm/hsm-host-client';
 import type { HsmHost, HsmHostPool } from '../../main/hsm/hsm-host';
 import { startP11KitServer, type P11KitServer } from '../fixtures/p11kit-server';
 import { createSoftHsmCluster, type SoftHsmCluster } from '../fixtures/softhsm';
 import { HOST_CHILD_ENTRY } from '../fixtures/workbench';
+import { rejection } from '../fixtures/outcomes';
 
 const USER_PIN = 'net-kmsuser-pin-9';
 
@@ -38,15 +38,6 @@ async function slotOf(host: HsmHost, label: string): Promise<string> {
   const slot = (await host.listSlots()).find((s) => s.Token?.Label === label);
   if (!slot) throw new Error(`no token ${label} behind the p11-kit server`);
   return slot.SlotId;
-}
-
-async function rejection(promise: Promise<unknown>): Promise<WorkbenchError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  if (!(error instanceof WorkbenchError)) throw new Error(`expected a WorkbenchError, got ${String(error)}`);
-  return error;
 }
 
 describe('a network HSM: p11-kit server fronting SoftHSM2, reached through p11-kit-client.so', () => {
