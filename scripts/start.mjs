@@ -8,21 +8,10 @@ import { ELECTRON_BINARY_HELP, locateElectronBinary } from './electron-binary.mj
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-const electron = locateElectronBinary(root);
-if (!electron.found) {
-  process.stderr.write(
-    `HSM Workbench cannot start its window: ${electron.reason}.\n\n${ELECTRON_BINARY_HELP}\n\n` +
-      'Everything but the window works without Electron. Use the CLI instead, for example:\n' +
-      '  npx hsm-workbench demo init\n' +
-      '  npx hsm-workbench --help\n',
-  );
-  process.exit(1);
-}
-
 /** What the app loads at run time; if any is missing or older than a source, rebuild. */
 const OUTPUTS = ['dist/main/electron-main.js', 'dist/main/hsm-host-child.js', 'dist/preload/preload.cjs', 'dist/renderer/index.html'];
 const SOURCE_DIRS = ['main', 'shared', 'preload', 'renderer'];
-const SOURCE_FILES = ['package.json', 'vite.config.ts', 'index.html', 'scripts/build-node.mjs'];
+const SOURCE_FILES = ['package.json', 'vite.config.ts', 'scripts/build-node.mjs'];
 
 function newestMtime(entry) {
   const full = path.join(root, entry);
@@ -49,6 +38,18 @@ if (buildIsStale()) {
     process.stderr.write('The build failed; see the output above.\n');
     process.exit(build.status ?? 1);
   }
+}
+
+// Built first, so the CLI offered below works even where the window cannot start.
+const electron = locateElectronBinary(root);
+if (!electron.found) {
+  process.stderr.write(
+    `HSM Workbench is built, but cannot start its window: ${electron.reason}.\n\n${ELECTRON_BINARY_HELP}\n\n` +
+      'Everything but the window works without Electron. Use the CLI instead, for example:\n' +
+      '  npx hsm-workbench demo init\n' +
+      '  npx hsm-workbench --help\n',
+  );
+  process.exit(1);
 }
 
 // A clean environment: ELECTRON_RUN_AS_NODE would start Electron as plain Node, NODE_OPTIONS could

@@ -73,6 +73,19 @@ describe('dispatcher', () => {
     expect(logged.join('\n')).toContain('DescribeClusters failed unexpectedly');
   });
 
+  it('warns when an operation raises an error its contract does not declare', async () => {
+    const warned: string[] = [];
+    const audit = await openAuditLog({ stateDir, userAgent: 'hsm-workbench-test/0', region: 'local-1' });
+    const logger: Logger = { debug: () => undefined, info: () => undefined, warn: (m) => warned.push(m), error: () => undefined };
+    const d = createDispatcher({
+      handlers: handlers({ DescribeClusters: async () => Promise.reject(new WorkbenchError('TokenNotFoundException', 'no token')) }),
+      audit,
+      logger,
+    });
+    expect(await d.dispatch('DescribeClusters', {}, { callId: '1' })).toMatchObject({ ok: false, error: { name: 'TokenNotFoundException' } });
+    expect(warned).toEqual(['DescribeClusters raised TokenNotFoundException, which its contract does not declare']);
+  });
+
   it('refuses a response that does not match the contract', async () => {
     const d = await make({ DescribeClusters: async () => ({ Clusters: [{ ClusterId: 'oops' }] }) as never });
     expect(await d.dispatch('DescribeClusters', {}, { callId: '1' })).toMatchObject({ ok: false, error: { name: 'KMSInternalException' } });

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { isOperationName, operations, type OperationName, type OperationSpec, type ParsedRequestOf, type ResponseOf } from '../../shared/contract/operations';
-import { WorkbenchError, toErrorInfo, type ErrorInfo, type Result } from '../../shared/errors';
+import { WorkbenchError, toErrorInfo, type ErrorInfo, type ErrorName, type Result } from '../../shared/errors';
 import type { AuditEvent } from '../audit/audit-log';
 import { describeError, type Logger } from './logger';
+
+/** Errors any operation may raise, besides those it declares. */
+const ALWAYS_POSSIBLE: readonly ErrorName[] = ['ValidationException', 'KMSInternalException', 'AuditLogException', 'OperationCancelledException'];
 
 export interface CallContext {
   callId: string;
@@ -101,6 +104,10 @@ export function createDispatcher({ handlers, audit, logger }: DispatcherDependen
     } catch (error) {
       if (!(error instanceof WorkbenchError)) logger.error(`${spec.name} failed unexpectedly`, describeError(error));
       const info = toErrorInfo(error);
+      // The contract's error list is what front ends and scripts plan for: say when reality strays from it.
+      if (!ALWAYS_POSSIBLE.includes(info.name) && !spec.errors.includes(info.name)) {
+        logger.warn(`${spec.name} raised ${info.name}, which its contract does not declare`, { operation: spec.name, errorName: info.name });
+      }
       await record({ ...auditBase, requestParameters: parsed.data, errorCode: info.code ? `${info.name}:${info.code}` : info.name, errorMessage: info.message });
       return { ok: false, error: info };
     } finally {
