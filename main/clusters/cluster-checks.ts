@@ -47,6 +47,7 @@ export async function runClusterChecks(cluster: ClusterInfo, hosts: HsmHostPool,
   step();
 
   const outcomes: MemberOutcome[] = [];
+  const logins = { refusedBy: null as string | null };
   let unreachable = slots === undefined;
   for (const member of cluster.Hsms) {
     if (unreachable) {
@@ -54,7 +55,7 @@ export async function runClusterChecks(cluster: ClusterInfo, hosts: HsmHostPool,
       outcomes.push({ active: false });
       continue;
     }
-    const outcome = await checkMember(cluster, member, slots ?? [], host, { ...options, timeout, report, step });
+    const outcome = await checkMember(cluster, member, slots ?? [], host, { ...options, timeout, report, step, logins });
     unreachable = outcome.unreachable;
     outcomes.push(outcome);
     step();
@@ -167,6 +168,8 @@ function describeMember(member: HsmMember): string {
 
 interface MemberContext extends ClusterCheckOptions {
   timeout: { timeoutMs: number };
+  /** Shared across members: the first HSM that refused the password, if any. */
+  logins: { refusedBy: string | null };
   report: Report;
   step: () => void;
 }
@@ -267,17 +270,31 @@ async function checkMember(
   ctx.step();
 
   // 6. optional login test
-  if (ctx.kmsuserPassword === undefined) {
-    report(result('hsm.kmsuser-login', 'kmsuser can log in', 'skipped', { hsmId, evidence: ['No kmsuser password was given, so no login was attempted.'] }));
-  } else if (!flags.has('CKF_USER_PIN_INITIALIZED')) {
-    report(result('hsm.kmsuser-login', 'kmsuser can log in', 'skipped', { hsmId, evidence: ['The token has no kmsuser PIN to log in with.'] }));
-  } else {
-    const login = await checkLogin(cluster, hsmId, slot.SlotId, host, ctx.kmsuserPassword, timeout);
+  const password = ctx.kmsuserPassword;
+  const blocker = password === undefined ? 'No kmsuser password was given, so no login was attempted.' : loginAttemptBlocker(flags, ctx.logins.refusedBy);
+  if (blocker !== undefined) {
+    report(result('hsm.kmsuser-login', 'kmsuser can log in', 'skipped', { hsmId, evidence: [blocker] }));
+  } else if (password !== undefined) {
+    const login = await checkLogin(cluster, hsmId, slot.SlotId, host, password, timeout);
     if (login.unreachable) return failUnreachable(member, login.error, 5, report);
+    if (login.check.PredictedConnectionErrorCode === 'INVALID_CREDENTIALS') ctx.logins.refusedBy = hsmId;
     usable &&= login.check.Status !== 'fail';
     report(login.check);
   }
   return { active: usable, unreachable: false };
+}
+
+/**
+ * Why a login test must not be attempted on this HSM, if it must not. A test login is not free: each
+ * wrong password spends one of kmsuser's tries, so the checks never spend the last one, and once one
+ * HSM has refused the password they do not spend a try on every other HSM with the same password.
+ */
+export function loginAttemptBlocker(tokenFlags: ReadonlySet<string>, refusedBy: string | null): string | undefined {
+  if (!tokenFlags.has('CKF_USER_PIN_INITIALIZED')) return 'The token has no kmsuser PIN to log in with.';
+  if (tokenFlags.has('CKF_USER_PIN_LOCKED')) return 'Not attempted: kmsuser is locked out on this HSM (CKF_USER_PIN_LOCKED).';
+  if (tokenFlags.has('CKF_USER_PIN_FINAL_TRY')) return 'Not attempted: one more wrong password would lock kmsuser out of this HSM (CKF_USER_PIN_FINAL_TRY).';
+  if (refusedBy !== null) return `Not attempted: ${refusedBy} refused this password, so trying it here would only spend one of this HSM's login tries.`;
+  return undefined;
 }
 
 function failUnreachable(member: HsmMember, error: unknown, fromIndex: number, report: Report): MemberOutcome & { unreachable: boolean } {
@@ -436,7 +453,7 @@ function loginFailure(hsmId: string, title: string, error: unknown): CheckResult
 function triesRemaining(tokenFlags: readonly string[]): string {
   if (tokenFlags.includes('CKF_USER_PIN_LOCKED')) return 'The token now reports kmsuser as locked out (CKF_USER_PIN_LOCKED).';
   if (tokenFlags.includes('CKF_USER_PIN_FINAL_TRY')) return 'The token reports one try remains before kmsuser is locked out (CKF_USER_PIN_FINAL_TRY).';
-  if (tokenFlags.includes('CKF_USER_PIN_COUNT_LOW')) return 'The token reports that few tries remain (CKF_USER_PIN_COUNT_LOW); it does not say how many.';
+  if (tokenFlags.includes('CKF_USER_PIN_COUNT_LOW')) return 'The token reports a wrong kmsuser PIN since the last successful login (CKF_USER_PIN_COUNT_LOW) but not how many tries remain.';
   return 'The token does not report how many tries remain.';
 }
 
