@@ -107,6 +107,31 @@ describe('dispatcher', () => {
     expect(record).toMatchObject({ eventName: 'DeleteCluster', readOnly: false, errorCode: 'UntrustedSenderException', requestParameters: null });
   });
 
+  it('writes the Started record before a change is made, and the outcome after', async () => {
+    let seenByHandler = '';
+    const d = await make({
+      DeleteCluster: async () => {
+        seenByHandler = await auditText();
+        throw new WorkbenchError('CloudHsmClusterNotFoundException', 'no such cluster');
+      },
+    });
+    await d.dispatch('DeleteCluster', { ClusterId: CLUSTER_ID }, { callId: '1' });
+    expect(seenByHandler).toContain('"auditPhase":"Started"');
+    const records = (await auditText()).trim().split('\n').map((l) => JSON.parse(l) as { requestID: string; additionalEventData: { auditPhase: string } });
+    expect(records.map((r) => r.additionalEventData.auditPhase)).toEqual(['Started', 'Failed']);
+    expect(records[0]?.requestID).toBe(records[1]?.requestID);
+  });
+
+  it('refuses a second call under a call id that is still running', async () => {
+    let release: () => void = () => undefined;
+    const d = await make({ CheckCluster: () => new Promise((resolve) => (release = () => resolve({ Report: undefined as never }))) });
+    const first = d.dispatch('CheckCluster', { ClusterId: CLUSTER_ID }, { callId: 'same' });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await d.dispatch('CheckCluster', { ClusterId: CLUSTER_ID }, { callId: 'same' })).toMatchObject({ ok: false, error: { name: 'ValidationException' } });
+    release();
+    await first;
+  });
+
   it('cancels a running call by its id', async () => {
     const d = await make({
       CheckCluster: (_request, context) =>

@@ -83,8 +83,27 @@ export function createDispatcher({ handlers, audit, logger }: DispatcherDependen
       return { ok: false, error: error.toInfo() };
     }
 
+    if (running.has(context.callId)) {
+      // Cancel handles are keyed by call id: a second call under a running id would steal the first one's.
+      const error = new WorkbenchError('ValidationException', `A call with id ${JSON.stringify(context.callId.slice(0, 64))} is already running. Use a new call id.`);
+      await record({ ...auditBase, requestParameters: parsed.data, errorCode: error.name, errorMessage: error.message });
+      return { ok: false, error: error.toInfo() };
+    }
+
+    // Registered before anything is awaited, so a cancel sent right after the call is not lost.
     const controller = new AbortController();
     running.set(context.callId, controller);
+    const audited = !spec.readOnly || spec.auditAlways === true;
+    if (audited) {
+      // Write-ahead: nothing is changed (or logged into) before the log says it was asked for. After a kill -9,
+      // a Started record without an outcome record of the same requestID marks the interrupted operation.
+      const startError = await record({ ...auditBase, requestParameters: parsed.data, additionalEventData: { auditPhase: 'Started' } });
+      if (startError) {
+        running.delete(context.callId);
+        return { ok: false, error: new WorkbenchError('AuditLogException', `${spec.name} was not started because its audit record could not be written: ${startError.message}`).toInfo() };
+      }
+    }
+
     const handler = handlers[operation] as OperationHandler<OperationName>;
     const handlerContext: HandlerContext = {
       callId: context.callId,
@@ -92,9 +111,10 @@ export function createDispatcher({ handlers, audit, logger }: DispatcherDependen
       emitProgress: (progress) => context.emitProgress?.(progress),
     };
     try {
+      throwIfCancelled(controller.signal, spec.name);
       const response = spec.response.parse(await handler(parsed.data as never, handlerContext as never));
-      if (!spec.readOnly || spec.auditAlways) {
-        const auditError = await record({ ...auditBase, requestParameters: parsed.data, responseElements: response });
+      if (audited) {
+        const auditError = await record({ ...auditBase, requestParameters: parsed.data, responseElements: response, additionalEventData: { auditPhase: 'Completed' } });
         if (auditError && !spec.readOnly) {
           // The change happened; say so rather than pretend it failed.
           return { ok: false, error: new WorkbenchError('AuditLogException', `${spec.name} completed, but its audit record could not be written: ${auditError.message}`).toInfo() };
@@ -108,7 +128,13 @@ export function createDispatcher({ handlers, audit, logger }: DispatcherDependen
       if (!ALWAYS_POSSIBLE.includes(info.name) && !spec.errors.includes(info.name)) {
         logger.warn(`${spec.name} raised ${info.name}, which its contract does not declare`, { operation: spec.name, errorName: info.name });
       }
-      await record({ ...auditBase, requestParameters: parsed.data, errorCode: info.code ? `${info.name}:${info.code}` : info.name, errorMessage: info.message });
+      await record({
+        ...auditBase,
+        requestParameters: parsed.data,
+        errorCode: info.code ? `${info.name}:${info.code}` : info.name,
+        errorMessage: info.message,
+        ...(audited ? { additionalEventData: { auditPhase: 'Failed' } } : {}),
+      });
       return { ok: false, error: info };
     } finally {
       running.delete(context.callId);
