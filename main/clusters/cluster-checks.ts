@@ -4,7 +4,7 @@ import type { MechanismInfo, SlotInfo, TokenInfo } from '../../shared/contract/h
 import { WorkbenchError } from '../../shared/errors';
 import { throwIfCancelled } from '../core/dispatcher';
 import type { HsmHost, HsmHostPool } from '../hsm/hsm-host';
-import { NETWORK_REMEDY, errorEvidence, isUnreachable, result } from './check-result';
+import { NETWORK_REMEDY, errorEvidence, failureVerdict, isUnreachable, result } from './check-result';
 import { findMemberSlot } from './member-tokens';
 
 export interface ClusterCheckOptions {
@@ -16,7 +16,6 @@ export interface ClusterCheckOptions {
   timeoutMs?: number;
 }
 
-const MEMBER_CHECKS = 6;
 const CLUSTER_WIDE_CHECKS = 3;
 
 /** An HSM is active when it is present, initialised, reachable and its kmsuser can (as far as we can tell) log in. */
@@ -33,7 +32,7 @@ export async function runClusterChecks(cluster: ClusterInfo, hosts: HsmHostPool,
   const startedAt = new Date().toISOString();
   const checks: CheckResult[] = [];
   const timeout = { timeoutMs: options.timeoutMs ?? 10_000 };
-  let total = 2 + cluster.Hsms.length * MEMBER_CHECKS + CLUSTER_WIDE_CHECKS;
+  let total = 2 + cluster.Hsms.length * MEMBER_CHECK_TITLES.length + CLUSTER_WIDE_CHECKS;
 
   const report = (check: CheckResult): void => {
     checks.push(check);
@@ -66,7 +65,7 @@ export async function runClusterChecks(cluster: ClusterInfo, hosts: HsmHostPool,
   if (unreachable) await host.dispose();
 
   checkMemberDistinctness(cluster, report);
-  checkActiveHsms(outcomes.filter((o) => o.active).length, cluster.Hsms.length, report);
+  checkActiveHsms(outcomes.filter((o) => o.active).length, cluster.Hsms.length, logins.refusedBy !== null, report);
   checkKeyStoreAssociation(cluster, report);
 
   const summary = { Pass: 0, Warn: 0, Fail: 0, Skipped: 0 };
@@ -99,14 +98,14 @@ async function checkModule(cluster: ClusterInfo, host: HsmHost, timeout: { timeo
       }),
     );
   } catch (error) {
-    const network = isUnreachable(error);
     report(
       result('module.loads', 'PKCS#11 module loads', 'fail', {
         evidence: [cluster.ModulePath, errorEvidence(error)],
-        predicted: network ? 'NETWORK_ERRORS' : 'CLUSTER_NOT_FOUND',
-        remedy: network
-          ? NETWORK_REMEDY
-          : 'The workbench cannot use this PKCS#11 library, so it cannot find the cluster. Check the module path (it must be the vendor\'s PKCS#11 shared library, e.g. /usr/lib/softhsm/libsofthsm2.so) and the module environment (e.g. SOFTHSM2_CONF), then re-run the checks.',
+        ...failureVerdict(error, {
+          predicted: 'CLUSTER_NOT_FOUND',
+          remedy:
+            'The workbench cannot use this PKCS#11 library, so it cannot find the cluster. Check the module path (it must be the vendor\'s PKCS#11 shared library, e.g. /usr/lib/softhsm/libsofthsm2.so) and the module environment (e.g. SOFTHSM2_CONF), then re-run the checks.',
+        }),
       }),
     );
     report(result('module.slots', 'Slots and tokens can be listed', 'skipped', { evidence: ['The module did not load.'] }));
@@ -141,8 +140,7 @@ async function checkModule(cluster: ClusterInfo, host: HsmHost, timeout: { timeo
     report(
       result('module.slots', 'Slots and tokens can be listed', 'fail', {
         evidence: [errorEvidence(error)],
-        predicted: isUnreachable(error) ? 'NETWORK_ERRORS' : 'CLUSTER_NOT_FOUND',
-        remedy: isUnreachable(error) ? NETWORK_REMEDY : 'The module loaded but could not list its slots. Check the module environment and the vendor\'s client configuration.',
+        ...failureVerdict(error, { predicted: 'CLUSTER_NOT_FOUND', remedy: 'The module loaded but could not list its slots. Check the module environment and the vendor\'s client configuration.' }),
       }),
     );
     return undefined;
@@ -195,7 +193,6 @@ async function checkMember(
         evidence: [
           found === 'ambiguous' ? `More than one token has ${describeMember(member)}.` : `No token with ${describeMember(member)} among the ${slots.length} slot(s) of the module.`,
         ],
-        predicted: 'INSUFFICIENT_CLOUDHSM_HSMS',
         remedy:
           'This HSM is not active. Reconnect or restore the token (for SoftHSM: its directory under the configured tokendir), check the module environment points at the right configuration, or remove the HSM from the cluster.',
       }),
@@ -209,7 +206,6 @@ async function checkMember(
       result('hsm.token-present', 'HSM token is present and initialised', 'fail', {
         hsmId,
         evidence: [`Slot ${slot.SlotId} holds a token without CKF_TOKEN_INITIALIZED.`],
-        predicted: 'INSUFFICIENT_CLOUDHSM_HSMS',
         remedy: 'Initialise the token (C_InitToken, e.g. `softhsm2-util --init-token` or the vendor\'s tool), then set up kmsuser on it.',
       }),
     );
@@ -262,8 +258,10 @@ async function checkMember(
       result('hsm.rw-session', 'A read-write session can be opened', 'fail', {
         hsmId,
         evidence: [sessionEvidence(token), errorEvidence(error)],
-        predicted: 'INTERNAL_ERROR',
-        remedy: 'Key material is created in read-write sessions. Close other applications holding sessions on this token, or check that the token is not write-protected.',
+        ...failureVerdict(error, {
+          predicted: 'INTERNAL_ERROR',
+          remedy: 'Key material is created in read-write sessions. Close other applications holding sessions on this token, or check that the token is not write-protected.',
+        }),
       }),
     );
   }
@@ -273,6 +271,8 @@ async function checkMember(
   const password = ctx.kmsuserPassword;
   const blocker = password === undefined ? 'No kmsuser password was given, so no login was attempted.' : loginAttemptBlocker(flags, ctx.logins.refusedBy);
   if (blocker !== undefined) {
+    // Not asked because another HSM refused the password: the password is wrong, so this HSM cannot count as active.
+    if (ctx.logins.refusedBy !== null) usable = false;
     report(result('hsm.kmsuser-login', 'kmsuser can log in', 'skipped', { hsmId, evidence: [blocker] }));
   } else if (password !== undefined) {
     const login = await checkLogin(cluster, hsmId, slot.SlotId, host, password, timeout);
@@ -307,7 +307,7 @@ function failUnreachable(member: HsmMember, error: unknown, fromIndex: number, r
 function failUnreachableOrContinue(member: HsmMember, error: unknown, fromIndex: number, report: Report): MemberOutcome & { unreachable: boolean } {
   if (isUnreachable(error)) return failUnreachable(member, error, fromIndex, report);
   const [id, title] = MEMBER_CHECK_TITLES[fromIndex] ?? ['hsm.unknown', 'HSM check'];
-  report(result(id, title, 'fail', { hsmId: member.HsmId, evidence: [errorEvidence(error)], predicted: 'INTERNAL_ERROR', remedy: 'The HSM refused a basic query. Check the vendor\'s logs.' }));
+  report(result(id, title, 'fail', { hsmId: member.HsmId, evidence: [errorEvidence(error)], ...failureVerdict(error, { predicted: 'INTERNAL_ERROR', remedy: 'The HSM refused a basic query. Check the vendor\'s logs.' }) }));
   skipMember(member, 'an earlier check of this HSM failed', report, fromIndex + 1);
   return { active: false, unreachable: false };
 }
@@ -445,7 +445,11 @@ function loginFailure(hsmId: string, title: string, error: unknown): CheckResult
         remedy: 'kmsuser is already logged in by this workbench (a connected key store). Disconnect the key store before testing the login.',
       });
     default:
-      return result('hsm.kmsuser-login', title, 'fail', { hsmId, evidence, predicted: 'INTERNAL_ERROR', remedy: 'The login failed for a reason other than the password. Check the vendor\'s logs.' });
+      return result('hsm.kmsuser-login', title, 'fail', {
+        hsmId,
+        evidence,
+        ...failureVerdict(error, { predicted: 'INTERNAL_ERROR', remedy: 'The login failed for a reason other than the password. Check the vendor\'s logs.' }),
+      });
   }
 }
 
@@ -470,14 +474,15 @@ function checkMemberDistinctness(cluster: ClusterInfo, report: Report): void {
   );
 }
 
-function checkActiveHsms(active: number, members: number, report: Report): void {
+function checkActiveHsms(active: number, members: number, passwordRefused: boolean, report: Report): void {
   const title = 'Enough active HSMs';
   const evidence = [`${active} of ${members} HSM(s) active (present, initialised, kmsuser usable, reachable).`];
   if (active === 0) {
     report(
       result('cluster.active-hsms', title, 'fail', {
         evidence,
-        predicted: 'INSUFFICIENT_CLOUDHSM_HSMS',
+        // With the password refused, a connection would stop at the login, before counting HSMs.
+        predicted: passwordRefused ? 'INVALID_CREDENTIALS' : 'INSUFFICIENT_CLOUDHSM_HSMS',
         remedy: 'A key store cannot connect without at least one active HSM. Fix the failures reported for each HSM above.',
       }),
     );

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CheckClusterProgress, CheckResult, ClusterCheckReport } from '../../shared/contract/checks';
+import { buildBrokenModules } from '../fixtures/broken-modules';
 import { startP11KitServer, type P11KitServer } from '../fixtures/p11kit-server';
 import { createSoftHsmCluster, type SoftHsmCluster } from '../fixtures/softhsm';
 import { ok } from '../fixtures/outcomes';
@@ -78,12 +79,33 @@ describe('cluster checks on real SoftHSM2 tokens', () => {
     const wrongPassword = 'not-the-password';
     const wrong = ok(await wb.call('CheckCluster', { ClusterId: id, KmsuserPassword: wrongPassword })).Report;
     const login = check(wrong, 'hsm.kmsuser-login', 0);
-    expect(login.Status).toBe('fail');
-    expect(login.PredictedConnectionErrorCode).toBe('INVALID_CREDENTIALS');
+    expect(login).toMatchObject({ Status: 'fail', PredictedConnectionErrorCode: 'INVALID_CREDENTIALS' });
+    // SoftHSM reports a failed login with CKF_USER_PIN_COUNT_LOW only (it never locks), and the report says just that.
+    expect(login.Evidence).toContain('The token reports a wrong kmsuser PIN since the last successful login (CKF_USER_PIN_COUNT_LOW) but not how many tries remain.');
     expect(login.Evidence.join(' ')).toMatch(/CKR_PIN_INCORRECT/);
-    expect(login.Evidence.join(' ')).toMatch(/tries remain/);
+    expect(check(wrong, 'cluster.active-hsms')).toMatchObject({ Status: 'fail', PredictedConnectionErrorCode: 'INVALID_CREDENTIALS' });
     expect(wrong.Passed).toBe(false);
     expect(JSON.stringify(wrong) + (await wb.auditText())).not.toContain(wrongPassword);
+
+    // The next run sees the flag the failed login left behind.
+    const after = ok(await wb.call('CheckCluster', { ClusterId: id })).Report;
+    expect(check(after, 'hsm.pin-flags', 0)).toMatchObject({ Status: 'warn', Evidence: ['Flags set: CKF_USER_PIN_COUNT_LOW'] });
+  });
+
+  it('spend one login try, not one per HSM, on a refused password', async () => {
+    const { hsm, wb } = await setup(3);
+    const id = await createCluster(wb, hsm.modulePath, hsm.env, hsm.tokens.map((t) => t.serial));
+    const { Report } = ok(await wb.call('CheckCluster', { ClusterId: id, KmsuserPassword: 'not-the-password' }));
+    expect([0, 1, 2].map((i) => check(Report, 'hsm.kmsuser-login', i).Status)).toEqual(['fail', 'skipped', 'skipped']);
+    expect(check(Report, 'hsm.kmsuser-login', 1).Evidence[0]).toMatch(/refused this password/);
+    // The untried HSMs are not counted as active: a connection with this password would fail.
+    expect(Report.ActiveHsmCount).toBe(0);
+    expect(check(Report, 'cluster.active-hsms').PredictedConnectionErrorCode).toBe('INVALID_CREDENTIALS');
+    // pkcs11-tool, as a peer, still logs in on the untried HSMs: their counters were not touched.
+    const peerEnv = { ...process.env, ...hsm.env };
+    for (const token of hsm.tokens.slice(1)) {
+      await promisify(execFile)('pkcs11-tool', ['--module', hsm.modulePath, '--token-label', token.label, '--login', '--pin', KMSUSER_PASSWORD, '--list-objects'], { env: peerEnv });
+    }
   });
 
   it('fail with USER_NOT_FOUND when kmsuser (the user PIN) was never set', async () => {
@@ -96,31 +118,49 @@ describe('cluster checks on real SoftHSM2 tokens', () => {
     expect(check(Report, 'cluster.active-hsms')).toMatchObject({ Status: 'fail', PredictedConnectionErrorCode: 'INSUFFICIENT_CLOUDHSM_HSMS' });
   });
 
-  it('fail with INSUFFICIENT_CLOUDHSM_HSMS for a removed token, and keep checking the others', async () => {
+  it('fail a removed token, keep checking the others, and predict INSUFFICIENT_CLOUDHSM_HSMS only when none is left', async () => {
     const { hsm, wb } = await setup(2);
     const id = await createCluster(wb, hsm.modulePath, hsm.env, hsm.tokens.map((t) => t.serial));
     await hsm.removeToken(1);
-    // A check run is a fresh look: the module is re-initialised so it sees the token gone.
-    const { Report } = ok(await wb.call('CheckCluster', { ClusterId: id }));
-    expect(check(Report, 'hsm.token-present', 0).Status).toBe('pass');
-    expect(check(Report, 'hsm.token-present', 1)).toMatchObject({ Status: 'fail', PredictedConnectionErrorCode: 'INSUFFICIENT_CLOUDHSM_HSMS' });
-    expect(check(Report, 'hsm.kmsuser-initialized', 1).Status).toBe('skipped');
-    expect(Report.ActiveHsmCount).toBe(1);
+    const oneLeft = ok(await wb.call('CheckCluster', { ClusterId: id })).Report;
+    expect(check(oneLeft, 'hsm.token-present', 0).Status).toBe('pass');
+    expect(check(oneLeft, 'hsm.token-present', 1)).toMatchObject({ Status: 'fail', PredictedConnectionErrorCode: null });
+    expect(check(oneLeft, 'hsm.kmsuser-initialized', 1).Status).toBe('skipped');
+    expect(oneLeft.ActiveHsmCount).toBe(1);
+    expect(check(oneLeft, 'cluster.active-hsms')).toMatchObject({ Status: 'warn', PredictedConnectionErrorCode: null });
+
+    await hsm.removeToken(0);
+    const noneLeft = ok(await wb.call('CheckCluster', { ClusterId: id })).Report;
+    expect(check(noneLeft, 'hsm.token-present', 0).Status).toBe('fail');
+    expect(check(noneLeft, 'cluster.active-hsms')).toMatchObject({ Status: 'fail', PredictedConnectionErrorCode: 'INSUFFICIENT_CLOUDHSM_HSMS' });
   });
 
   it('fail with CLUSTER_NOT_FOUND when the module is gone', async () => {
     const { hsm, wb } = await setup(1);
     const id = await createCluster(wb, hsm.modulePath, hsm.env, [hsm.tokens[0]?.serial ?? '']);
     // The cluster records the module path; simulate an uninstalled library by pointing the record elsewhere.
-    const { openStateStore } = await import('../../main/state/state-store');
-    const store = await openStateStore({ stateDir: wb.stateDir, program: 'test' });
-    await store.transact((s) => {
+    await wb.editState((s) => {
       const c = s.clusters.find((x) => x.ClusterId === id);
       if (c) c.ModulePath = '/nonexistent/libsofthsm2.so';
     });
     const { Report } = ok(await wb.call('CheckCluster', { ClusterId: id }));
     expect(check(Report, 'module.loads')).toMatchObject({ Status: 'fail', PredictedConnectionErrorCode: 'CLUSTER_NOT_FOUND' });
     expect(Report.Checks.filter((c) => c.HsmId !== null).every((c) => c.Status === 'skipped')).toBe(true);
+  });
+
+  it('call a crashing vendor library an INTERNAL_ERROR, not a network problem', async () => {
+    const { hsm, wb } = await setup(1);
+    const broken = await buildBrokenModules();
+    cleanups.push(() => broken.cleanup());
+    const id = await createCluster(wb, hsm.modulePath, hsm.env, [hsm.tokens[0]?.serial ?? '']);
+    await wb.editState((s) => {
+      const c = s.clusters.find((x) => x.ClusterId === id);
+      if (c) c.ModulePath = broken.crashingSlotList;
+    });
+    const { Report } = ok(await wb.call('CheckCluster', { ClusterId: id }));
+    const slots = check(Report, 'module.slots');
+    expect(slots).toMatchObject({ Status: 'fail', PredictedConnectionErrorCode: 'INTERNAL_ERROR' });
+    expect(slots.Remedy).toMatch(/crashed/);
   });
 
   it('can be cancelled between checks', async () => {
@@ -202,5 +242,22 @@ describe('cluster checks on a network HSM (p11-kit server over SoftHSM2)', () =>
     const back = ok(await wb.call('CheckCluster', { ClusterId: id })).Report;
     expect(back.Checks.filter((c) => c.Status === 'fail' && c.CheckId !== 'hsm.mechanisms')).toEqual([]);
     expect(back.ActiveHsmCount).toBe(1);
+  });
+
+  it('fail with NETWORK_ERRORS after the timeout when the server freezes instead of dying', async () => {
+    const { hsm, wb } = await setup(1, KMSUSER_PASSWORD, 1_500);
+    server = await startP11KitServer({ providerModule: hsm.modulePath, env: hsm.env });
+    const id = await createCluster(wb, server.clientModulePath, server.env, [hsm.tokens[0]?.serial ?? '']);
+    server.kill('SIGSTOP');
+    try {
+      const started = Date.now();
+      const { Report } = ok(await wb.call('CheckCluster', { ClusterId: id }));
+      expect(Date.now() - started).toBeLessThan(10_000);
+      const failed = Report.Checks.filter((c) => c.Status === 'fail');
+      expect(failed[0]?.PredictedConnectionErrorCode).toBe('NETWORK_ERRORS');
+      expect(failed[0]?.Evidence.join(' ')).toMatch(/HsmHostTimeoutException/);
+    } finally {
+      server.kill('SIGCONT');
+    }
   });
 });
