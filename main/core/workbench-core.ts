@@ -7,7 +7,7 @@ import { createHsmHostPool } from '../hsm/hsm-host-client';
 import { openStateStore } from '../state/state-store';
 import { createDispatcher, type CallContext, type OperationHandlers } from './dispatcher';
 import { createLogger, type Logger } from './logger';
-import { suggestedModules } from './suggested-modules';
+import { suggestedModules } from './known-modules';
 import { WORKBENCH_VERSION } from './version';
 
 export type { CallContext } from './dispatcher';

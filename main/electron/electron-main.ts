@@ -98,7 +98,7 @@ registerAppSchemePrivileges();
 guardAllWebContents(app, logger);
 
 if (!app.requestSingleInstanceLock()) {
-  // Another workbench owns the window and the state lock; it focuses itself on 'second-instance'.
+  // Another workbench window is open on this state directory; it focuses itself on 'second-instance'.
   app.quit();
 } else {
   app.on('second-instance', () => focusMainWindow());

@@ -4,15 +4,9 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { WorkbenchError } from '../../shared/errors';
+import { SOFTHSM_MODULES } from '../core/known-modules';
 
 const run = promisify(execFile);
-
-export const SOFTHSM_MODULE_PATHS = [
-  '/usr/lib/softhsm/libsofthsm2.so',
-  '/usr/lib64/pkcs11/libsofthsm2.so',
-  '/usr/local/lib/softhsm/libsofthsm2.so',
-  '/opt/homebrew/lib/softhsm/libsofthsm2.so',
-];
 
 export const SOFTHSM_INSTALL_HINT = 'Install SoftHSM2: `sudo apt-get install softhsm2` (Debian/Ubuntu), `sudo dnf install softhsm` (Fedora), `brew install softhsm` (macOS).';
 
@@ -30,9 +24,9 @@ export interface SoftHsmSetup {
 
 /** Finds the SoftHSM2 module and utility, or says how to install them. */
 export function locateSoftHsm(): { modulePath: string } {
-  const modulePath = SOFTHSM_MODULE_PATHS.find((p) => existsSync(p));
+  const modulePath = SOFTHSM_MODULES.map((m) => m.ModulePath).find((p) => existsSync(p));
   if (!modulePath) {
-    throw new WorkbenchError('Pkcs11ModuleLoadException', `SoftHSM2 is not installed (no libsofthsm2 at ${SOFTHSM_MODULE_PATHS[0]} or the other usual places). ${SOFTHSM_INSTALL_HINT}`, {
+    throw new WorkbenchError('Pkcs11ModuleLoadException', `SoftHSM2 is not installed (no libsofthsm2 at ${SOFTHSM_MODULES.map((m) => m.ModulePath).join(', ')}). ${SOFTHSM_INSTALL_HINT}`, {
       code: 'MODULE_NOT_FOUND',
     });
   }
