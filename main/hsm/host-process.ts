@@ -18,7 +18,8 @@ interface Pending {
   reject: (error: WorkbenchError) => void;
   onPage: ((objects: ObjectInfo[]) => void) | undefined;
   timeoutMs: number;
-  timer: NodeJS.Timeout;
+  /** Runs only while the child is serving this call (it is at the head of the child's queue). */
+  timer: NodeJS.Timeout | undefined;
 }
 
 interface KillReason {
@@ -30,6 +31,10 @@ interface KillReason {
  * Supervises one HSM host child: forks it on demand, matches replies to requests by id, kills it
  * (SIGKILL) when a call outlives its timeout, and fails every call pending on it when it dies. A killed
  * child is detached at once, so the next call forks a fresh one. Idle children do not keep the parent alive.
+ *
+ * The child serves its requests one at a time, in order, so a call's clock runs only while it is at the
+ * head of its child's queue: a short call waiting behind a legitimately long one is not timed out (which
+ * would kill the child, and the long call with it).
  */
 export class HostProcess {
   private child: ChildProcess | undefined;
@@ -61,10 +66,11 @@ export class HostProcess {
         reject,
         onPage: options.onPage,
         timeoutMs: options.timeoutMs,
-        timer: setTimeout(() => this.timedOut(id), options.timeoutMs),
+        timer: undefined,
       });
+      this.startHeadTimer(child);
       this.updateRef(child);
-      // Secret: for `login` the params carry the PIN; they go only down the IPC channel, never to a log.
+      // Secret: for login, initToken, initPin and setPin the params carry PINs; they go only down the IPC channel, never to a log.
       const request = { id, method, params } as HostRequest;
       child.send(request, (error) => {
         if (error) this.settle(id, new WorkbenchError('HsmHostCrashedException', `The HSM host for ${this.options.modulePath} could not be reached (${error.message}). Try again.`));
@@ -136,6 +142,9 @@ export class HostProcess {
     const pending = this.pending.get(id);
     if (!pending) return;
     const seconds = (pending.timeoutMs / 1000).toLocaleString('en', { maximumFractionDigits: 1 });
+    // A hung PKCS#11 call cannot be interrupted in-process; only SIGKILL frees it. Calls queued behind it fail the same way
+    // (detached first, so none of their clocks starts on a child that is about to die).
+    this.detach(pending.child, { name: 'HsmHostTimeoutException', message: `The HSM host was stopped because ${pending.method} did not answer within ${seconds} s.` });
     this.settle(
       id,
       new WorkbenchError(
@@ -144,8 +153,6 @@ export class HostProcess {
         { details: { modulePath: this.options.modulePath, method: pending.method, timeoutMs: pending.timeoutMs } },
       ),
     );
-    // A hung PKCS#11 call cannot be interrupted in-process; only SIGKILL frees it. Calls queued behind it fail the same way.
-    this.detach(pending.child, { name: 'HsmHostTimeoutException', message: `The HSM host was stopped because ${pending.method} did not answer within ${seconds} s.` });
     pending.child.kill('SIGKILL');
   }
 
@@ -180,9 +187,21 @@ export class HostProcess {
     if (!pending) return;
     this.pending.delete(id);
     clearTimeout(pending.timer);
+    // The child moves on to its next request: that one's clock starts now.
+    if (this.child === pending.child) this.startHeadTimer(pending.child);
     this.updateRef(pending.child);
     if (error) pending.reject(error);
     else pending.resolve(value);
+  }
+
+  /** Starts the clock of the oldest call pending on `child` (the one it is serving), if not yet running. */
+  private startHeadTimer(child: ChildProcess): void {
+    // Map iteration follows insertion, i.e. send order, which is the order the child serves requests in.
+    for (const [id, pending] of this.pending) {
+      if (pending.child !== child) continue;
+      pending.timer ??= setTimeout(() => this.timedOut(id), pending.timeoutMs);
+      return;
+    }
   }
 
   /** A child keeps the parent's event loop alive only while a call is pending on it. */

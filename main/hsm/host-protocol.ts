@@ -20,6 +20,12 @@ export interface HostMethods {
   getSessionInfo: { params: { session: string }; result: SessionInfoDto };
   /** Secret: `pin` is a PIN. It crosses the IPC channel once, is passed to C_Login, and is never logged or echoed. */
   login: { params: { session: string; userType: 'USER' | 'SO'; pin: string }; result: null };
+  /** Secret: `soPin` is the SO PIN, passed to C_InitToken only. `label` is padded to 32 bytes in the child. */
+  initToken: { params: { slotId: string; soPin: string; label: string }; result: null };
+  /** Secret: `pin` is the new user PIN, passed to C_InitPIN only. */
+  initPin: { params: { session: string; pin: string }; result: null };
+  /** Secret: both PINs are passed to C_SetPIN only. */
+  setPin: { params: { session: string; oldPin: string; newPin: string }; result: null };
   logout: { params: { session: string }; result: null };
   closeSession: { params: { session: string }; result: null };
   /** Replies with `page` messages, then a result carrying the object count. */

@@ -7,12 +7,37 @@
  * this process at spawn, because modules read it once, at C_Initialize.
  * This process writes nothing to stdout/stderr: requests carry PINs, and nothing here may echo them.
  */
+import { Worker } from 'node:worker_threads';
 import { toErrorInfo, WorkbenchError } from '../../shared/errors';
 import type { HostMethods, HostReply, HostRequest } from './host-protocol';
 import { MODULE_PATH_ARG_INDEX } from './host-protocol';
 import { Pkcs11Module } from './pkcs11-module';
 
 const modulePath = process.argv[MODULE_PATH_ARG_INDEX] ?? '';
+
+/**
+ * Kills this process once the supervisor is gone. The 'disconnect' handler below cannot do it while
+ * the main thread is blocked inside a PKCS#11 call (a hung module), so a worker thread, which keeps
+ * running meanwhile, watches the parent: when it dies this process is re-parented (to PID 1 or a
+ * subreaper) and process.ppid changes. SIGKILL, because a clean exit would wait for the blocked thread.
+ */
+const ORPHAN_WATCHDOG = `
+const { workerData } = require('node:worker_threads');
+setInterval(() => {
+  if (process.ppid !== workerData.parentPid) process.kill(process.pid, 'SIGKILL');
+}, workerData.intervalMs);
+`;
+const ORPHAN_POLL_MS = 500;
+
+function startOrphanWatchdog(): void {
+  const watchdog = new Worker(ORPHAN_WATCHDOG, { eval: true, workerData: { parentPid: process.ppid, intervalMs: ORPHAN_POLL_MS } });
+  // Never the reason this process stays alive; it ends with the process.
+  watchdog.unref();
+  // A watchdog that failed to start must not take the host down; 'disconnect' still covers the unblocked case.
+  watchdog.on('error', () => undefined);
+}
+startOrphanWatchdog();
+
 let loaded: Pkcs11Module | undefined;
 
 /** Loads on first use, so a load failure is the reply to a request (and the next request tries again). */
@@ -42,6 +67,19 @@ const handlers: Handlers = {
   // Secret: the PIN arrives here from the supervisor and goes straight into C_Login; it is not kept.
   login: ({ session, userType, pin }) => {
     module().login(session, userType, pin);
+    return null;
+  },
+  // Secret: these PINs, too, go straight into the PKCS#11 call and are not kept.
+  initToken: ({ slotId, soPin, label }) => {
+    module().initToken(slotId, soPin, label);
+    return null;
+  },
+  initPin: ({ session, pin }) => {
+    module().initPin(session, pin);
+    return null;
+  },
+  setPin: ({ session, oldPin, newPin }) => {
+    module().setPin(session, oldPin, newPin);
     return null;
   },
   logout: ({ session }) => {

@@ -56,6 +56,16 @@ export function createHsmHost(module: ModuleRef, options: { childEntry: string; 
     login: async (session, userType, pin, o) => {
       await child.call('login', { session, userType, pin }, timeout(o));
     },
+    // Secret: as for login, the PINs below go only down the IPC channel into the child.
+    initToken: async (slotId, soPin, label, o) => {
+      await child.call('initToken', { slotId, soPin, label }, timeout(o));
+    },
+    initPin: async (session, pin, o) => {
+      await child.call('initPin', { session, pin }, timeout(o));
+    },
+    setPin: async (session, oldPin, newPin, o) => {
+      await child.call('setPin', { session, oldPin, newPin }, timeout(o));
+    },
     logout: async (session, o) => {
       await child.call('logout', { session }, timeout(o));
     },

@@ -17,6 +17,25 @@ export interface HsmHost {
   /** Secret: `pin` crosses into the child and straight into C_Login; it is never logged or echoed. */
   login(session: string, userType: 'USER' | 'SO', pin: string, options?: CallTimeout): Promise<void>;
   logout(session: string, options?: CallTimeout): Promise<void>;
+  /**
+   * C_InitToken: initialises the token in `slotId` (re-initialising destroys every object on it), with
+   * `soPin` as its SO PIN (for an initialised token, its current SO PIN) and `label` (at most 32 bytes of
+   * UTF-8; blank padded to 32 as the spec requires). No session may be open on the token.
+   * Secret: `soPin` crosses into the child and straight into C_InitToken.
+   */
+  initToken(slotId: string, soPin: string, label: string, options?: CallTimeout): Promise<void>;
+  /**
+   * C_InitPIN: sets the normal user's (kmsuser's) PIN. `session` must be read-write with the SO logged in
+   * (`login(session, 'SO', …)`); otherwise the module answers CKR_USER_NOT_LOGGED_IN / CKR_SESSION_READ_ONLY.
+   * Secret: `pin` crosses into the child and straight into C_InitPIN.
+   */
+  initPin(session: string, pin: string, options?: CallTimeout): Promise<void>;
+  /**
+   * C_SetPIN: changes the PIN of the user logged in on `session` (the normal user if nobody is) from
+   * `oldPin` to `newPin`; `session` must be read-write. A wrong `oldPin` is CKR_PIN_INCORRECT.
+   * Secret: both PINs cross into the child and straight into C_SetPIN.
+   */
+  setPin(session: string, oldPin: string, newPin: string, options?: CallTimeout): Promise<void>;
   closeSession(session: string, options?: CallTimeout): Promise<void>;
   /**
    * Enumerates objects matching `template`, reading `attributes` of each; the child moves them in pages
@@ -34,7 +53,9 @@ export interface HsmHost {
 export interface CallTimeout {
   /**
    * Milliseconds before the child is declared hung and killed (SIGKILL); calls queued behind it fail too.
-   * For findObjects the clock restarts with each page, so a long scan that makes progress is not cut off.
+   * The clock starts when the child begins this call, not when it is queued: a child serves one call at a
+   * time, and waiting behind another call is not hanging. For findObjects the clock restarts with each
+   * page, so a long scan that makes progress is not cut off.
    */
   timeoutMs?: number;
 }

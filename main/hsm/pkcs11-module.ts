@@ -5,6 +5,7 @@ import type { PKCS11 } from 'pkcs11js';
 import type { MechanismInfo, ModuleInfo, SlotInfo, TokenInfo } from '../../shared/contract/hsm';
 import { WorkbenchError } from '../../shared/errors';
 import { ckf, mechanismFlagNames, sessionFlagNames, sessionStateName, slotFlagNames, tokenFlagNames } from './ckf';
+import { fixedString, paddedTokenLabel } from './ck-strings';
 import { ckmName } from './ckm';
 import { ckrMessage, ckrName } from './ckr';
 import { handleFromString, handleToString } from './handles';
@@ -59,8 +60,8 @@ export class Pkcs11Module {
     return {
       ModulePath: this.path,
       CryptokiVersion: version(info.cryptokiVersion),
-      ManufacturerId: info.manufacturerID.trim(),
-      LibraryDescription: info.libraryDescription.trim(),
+      ManufacturerId: fixedString(info.manufacturerID),
+      LibraryDescription: fixedString(info.libraryDescription),
       LibraryVersion: version(info.libraryVersion),
     };
   }
@@ -84,8 +85,8 @@ export class Pkcs11Module {
       }
       return {
         SlotId: handleToString(slot),
-        SlotDescription: info.slotDescription.trim(),
-        ManufacturerId: info.manufacturerID.trim(),
+        SlotDescription: fixedString(info.slotDescription),
+        ManufacturerId: fixedString(info.manufacturerID),
         Flags: token === null ? flags.filter((f) => f !== 'CKF_TOKEN_PRESENT') : flags,
         TokenPresent: token !== null,
         Token: token,
@@ -125,17 +126,51 @@ export class Pkcs11Module {
     try {
       this.lib.C_Login(session.handle, userType === 'SO' ? pkcs11js.CKU_SO : pkcs11js.CKU_USER, pin);
     } catch (error) {
-      const code = pkcs11Code(error);
-      if (code === undefined) throw internalError('C_Login');
-      const details: Record<string, unknown> = { function: 'C_Login', userType };
-      if (code === 'CKR_PIN_INCORRECT' || code === 'CKR_PIN_LEN_RANGE' || code === 'CKR_PIN_LOCKED') {
-        try {
-          details.tokenFlags = tokenFlagNames(this.lib.C_GetTokenInfo(this.slot(session.slotId)).flags);
-        } catch {
-          // The flags are a courtesy; the login failure is what matters.
-        }
-      }
-      throw new WorkbenchError('Pkcs11Exception', ckrMessage('C_Login', code), { code, details });
+      throw this.pinError('C_Login', error, session.slotId, { userType });
+    }
+  }
+
+  /**
+   * C_InitToken: (re)initialises the token in `slotId` with `soPin` as the SO PIN (for a token already
+   * initialised, the current SO PIN) and `label`, blank padded to the 32 bytes the spec requires. Every
+   * object on the token is destroyed; no session may be open on it (CKR_SESSION_EXISTS).
+   * Secret: `soPin` goes to C_InitToken and nowhere else.
+   */
+  initToken(slotId: string, soPin: string, label: string): void {
+    const paddedLabel = paddedTokenLabel(label);
+    const slot = this.slot(slotId);
+    try {
+      this.lib.C_InitToken(slot, soPin, paddedLabel);
+    } catch (error) {
+      throw this.pinError('C_InitToken', error, slotId, { slotId });
+    }
+  }
+
+  /**
+   * C_InitPIN: sets the normal user's (CKU_USER) PIN. The session must be read-write with the SO logged
+   * in (CKS_RW_SO_FUNCTIONS); otherwise the module answers CKR_USER_NOT_LOGGED_IN or CKR_SESSION_READ_ONLY.
+   * Secret: `pin` goes to C_InitPIN and nowhere else.
+   */
+  initPin(ref: string, pin: string): void {
+    const session = this.session(ref);
+    try {
+      this.lib.C_InitPIN(session.handle, pin);
+    } catch (error) {
+      throw this.pinError('C_InitPIN', error, session.slotId, {});
+    }
+  }
+
+  /**
+   * C_SetPIN: changes the PIN of the user logged in on the session (the normal user in a public session),
+   * from `oldPin` to `newPin`. The session must be read-write.
+   * Secret: both PINs go to C_SetPIN and nowhere else.
+   */
+  setPin(ref: string, oldPin: string, newPin: string): void {
+    const session = this.session(ref);
+    try {
+      this.lib.C_SetPIN(session.handle, oldPin, newPin);
+    } catch (error) {
+      throw this.pinError('C_SetPIN', error, session.slotId, {});
     }
   }
 
@@ -238,6 +273,26 @@ export class Pkcs11Module {
     }
   }
 
+  /**
+   * The error of a call that carried a PIN: function and CKR_ code only (pkcs11js's text is dropped). After
+   * a refused PIN the token flags are read, so callers can say how many tries remain
+   * (CKF_USER_PIN_COUNT_LOW / FINAL_TRY / LOCKED, and the CKF_SO_PIN_ ones).
+   */
+  private pinError(functionName: string, error: unknown, slotId: string, details: Record<string, unknown>): WorkbenchError {
+    if (error instanceof WorkbenchError) return error;
+    const code = pkcs11Code(error);
+    if (code === undefined) return internalError(functionName);
+    const all: Record<string, unknown> = { function: functionName, ...details };
+    if (code === 'CKR_PIN_INCORRECT' || code === 'CKR_PIN_LEN_RANGE' || code === 'CKR_PIN_LOCKED') {
+      try {
+        all.tokenFlags = tokenFlagNames(this.lib.C_GetTokenInfo(this.slot(slotId)).flags);
+      } catch {
+        // The flags are a courtesy; the PIN failure is what matters.
+      }
+    }
+    return new WorkbenchError('Pkcs11Exception', ckrMessage(functionName, code), { code, details: all });
+  }
+
   private pkcs11Error(functionName: string, error: unknown): WorkbenchError {
     if (error instanceof WorkbenchError) return error;
     const code = pkcs11Code(error);
@@ -323,10 +378,10 @@ function count(n: number): number | null {
 
 function tokenInfo(info: pkcs11js.TokenInfo): TokenInfo {
   return {
-    Label: info.label.trimEnd(),
-    ManufacturerId: info.manufacturerID.trim(),
-    Model: info.model.trim(),
-    SerialNumber: info.serialNumber.trim(),
+    Label: fixedString(info.label),
+    ManufacturerId: fixedString(info.manufacturerID),
+    Model: fixedString(info.model),
+    SerialNumber: fixedString(info.serialNumber),
     Flags: tokenFlagNames(info.flags),
     MaxSessionCount: count(info.maxSessionCount),
     SessionCount: count(info.sessionCount),

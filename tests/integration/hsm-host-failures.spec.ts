@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -42,6 +42,16 @@ function processesWithArg(arg: string): number[] {
     }
   }
   return pids;
+}
+
+/** Alive and not a zombie (a reaped-late orphan lingers as Z until its new parent waits for it). */
+function isRunning(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
 }
 
 async function eventually(check: () => boolean, ms = 3000): Promise<boolean> {
@@ -114,6 +124,20 @@ describe('modules that hang or crash', () => {
     expect(again.name).toBe('HsmHostTimeoutException');
   });
 
+  it('times only the call the child is serving: a short call queued behind a long one does not time out', async () => {
+    const slow = pool.get({ ModulePath: broken.slowSlotList, ModuleEnvironment: { SLOW_SLOT_LIST_SECONDS: '3' } });
+    const started = Date.now();
+    // The child serves one request at a time: getModuleInfo waits ≈3 s for listSlots, longer than its own 2 s.
+    const [slots, info] = await Promise.all([slow.listSlots({ timeoutMs: 10_000 }), slow.getModuleInfo({ timeoutMs: 2_000 })]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_900);
+    expect(slots).toEqual([]);
+    expect(info.ModulePath).toBe(broken.slowSlotList);
+
+    // The head's own timeout still holds: a call slower than its timeout is cut off.
+    const cut = await rejection(slow.listSlots({ timeoutMs: 1_000 }));
+    expect(cut).toMatchObject({ name: 'HsmHostTimeoutException', details: { method: 'listSlots', timeoutMs: 1_000 } });
+  });
+
   it('reports a crashing module as HsmHostCrashedException with the signal, and restarts it on the next request', async () => {
     const crashing = pool.get({ ModulePath: broken.crashingSlotList, ModuleEnvironment: {} });
     const softhsmHost = pool.get(softhsm());
@@ -176,6 +200,45 @@ describe('modules that hang or crash', () => {
       expect(stdout.trim()).toBe('2');
       expect(Date.now() - started).toBeLessThan(5000);
     } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a child blocked inside a PKCS#11 call dies when its parent is killed (no orphan)', async () => {
+    // A real parent process that forks the bundled child, sends it a request that hangs in C_Initialize,
+    // prints the child's pid and waits. The child's JS thread is stuck in native code, so only something
+    // that runs beside it can notice the parent is gone.
+    const dir = await mkdtemp(join(tmpdir(), 'hsm-workbench-orphan-'));
+    let childPid = 0;
+    try {
+      const script = join(dir, 'parent.mjs');
+      await writeFile(
+        script,
+        `import { fork } from 'node:child_process';
+         const child = fork(${JSON.stringify(HOST_CHILD_ENTRY)}, [${JSON.stringify(broken.hangingInitialize)}], { execArgv: [], serialization: 'advanced', stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+         child.send({ id: 1, method: 'getModuleInfo', params: {} }, () => console.log(child.pid));
+         setInterval(() => undefined, 60_000);`,
+      );
+      const parent = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'ignore'] });
+      childPid = await new Promise<number>((resolve, reject) => {
+        let out = '';
+        parent.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          if (out.includes('\n')) resolve(Number(out.trim()));
+        });
+        parent.once('exit', () => reject(new Error(`the intermediate parent exited early: ${out}`)));
+      });
+      expect(childPid).toBeGreaterThan(0);
+      expect(readFileSync(`/proc/${childPid}/cmdline`, 'utf8').split('\0')).toContain(broken.hangingInitialize);
+      // Let the child get into C_Initialize (it loads the module on the first request).
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(isRunning(childPid)).toBe(true);
+
+      process.kill(parent.pid ?? 0, 'SIGKILL');
+      expect(await eventually(() => !isRunning(childPid), 3_000)).toBe(true);
+    } finally {
+      // Without the watchdog the child would live on; do not leave it behind.
+      if (childPid > 0 && isRunning(childPid)) process.kill(childPid, 'SIGKILL');
       await rm(dir, { recursive: true, force: true });
     }
   });
