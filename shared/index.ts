@@ -5,3 +5,4 @@ export * from './contract/hsm';
 export * from './contract/clusters';
 export * from './contract/checks';
 export * from './contract/system';
+export * from './contract/demo';

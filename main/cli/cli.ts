@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { Command, CommanderError, Option } from 'commander';
 import type { CheckClusterProgress, ClusterCheckReport } from '../../shared/contract/checks';
 import type { ClusterInfo } from '../../shared/contract/clusters';
@@ -8,7 +7,6 @@ import { WorkbenchError, type ErrorInfo } from '../../shared/errors';
 import { createWorkbenchCore, type WorkbenchCore } from '../core/workbench-core';
 import { WORKBENCH_VERSION } from '../core/version';
 import { resolveStateDir } from '../state/state-dir';
-import { initDemo } from './demo';
 import { formatCheck, formatCluster, formatClusters, formatError, formatReportSummary, formatSlots, type OutputFormat } from './output';
 import { confirm, readSecret } from './secret-input';
 
@@ -186,19 +184,22 @@ export function buildProgram(): Command {
     .option('--kmsuser-password-stdin', 'read the kmsuser password from stdin instead of generating one')
     .action(
       action(async (s, opts: { kmsuserPasswordStdin?: boolean }) => {
-        const kmsuserPassword = opts.kmsuserPasswordStdin ? await readSecret('kmsuser password for the demo tokens: ') : randomBytes(12).toString('base64url');
-        if (kmsuserPassword.length < 7 || kmsuserPassword.length > 32) s.fail({ name: 'ValidationException', message: 'The kmsuser password is 7 to 32 characters.' });
-        const result = await initDemo({ stateDir: s.stateDir, kmsuserPassword, createCluster: (request) => s.call('CreateCluster', request) as Promise<{ Cluster: ClusterInfo }> });
-        // Printed once, to the admin who asked for it; never stored by the workbench.
-        const credentials = { KmsuserPassword: opts.kmsuserPasswordStdin ? '(as given)' : kmsuserPassword, SoPin: result.soPin };
-        s.print({ Cluster: result.cluster, DemoCredentials: credentials, ModuleEnvironment: result.env }, () =>
+        const KmsuserPassword = opts.kmsuserPasswordStdin ? await readSecret('kmsuser password for the demo tokens: ') : undefined;
+        const value = (await s.call('CreateDemoCluster', { KmsuserPassword })) as {
+          Cluster: ClusterInfo;
+          SoftHsmDirectory: string;
+          DemoCredentials: { KmsuserPassword: string | null; SoPin: string };
+        };
+        // Printed once, to the admin who asked for it; the workbench does not store them.
+        const credentials = value.DemoCredentials;
+        s.print(value, () =>
           [
-            formatCluster(result.cluster),
-            `Demo SoftHSM2 tokens are in ${result.dir}.`,
-            `kmsuser password: ${credentials.KmsuserPassword}`,
+            formatCluster(value.Cluster),
+            `Demo SoftHSM2 tokens are in ${value.SoftHsmDirectory}.`,
+            `kmsuser password: ${credentials.KmsuserPassword ?? '(the one you gave)'}`,
             `SO PIN:           ${credentials.SoPin}`,
             'These throwaway credentials are shown once and not stored. Next:',
-            `  hsm-workbench cluster check ${result.cluster.ClusterId} --kmsuser-password-stdin`,
+            `  hsm-workbench cluster check ${value.Cluster.ClusterId} --kmsuser-password-stdin`,
           ].join('\n'),
         );
       }),

@@ -483,7 +483,9 @@ function checkActiveHsms(active: number, members: number, passwordRefused: boole
         evidence,
         // With the password refused, a connection would stop at the login, before counting HSMs.
         predicted: passwordRefused ? 'INVALID_CREDENTIALS' : 'INSUFFICIENT_CLOUDHSM_HSMS',
-        remedy: 'A key store cannot connect without at least one active HSM. Fix the failures reported for each HSM above.',
+        remedy: passwordRefused
+          ? 'The kmsuser password was refused, so no HSM can be counted as active. Re-run the checks with the kmsuser password set on the HSMs.'
+          : 'A key store cannot connect without at least one active HSM. Fix the failures reported for each HSM above.',
       }),
     );
   } else if (active === 1) {

@@ -3,6 +3,7 @@ import type { ErrorInfo, Result } from '../../shared/errors';
 import { openAuditLog } from '../audit/audit-log';
 import { runClusterChecks } from '../clusters/cluster-checks';
 import { createClusterService } from '../clusters/cluster-service';
+import { createDemoCluster } from '../demo/demo-cluster';
 import { createHsmHostPool } from '../hsm/hsm-host-client';
 import { openStateStore } from '../state/state-store';
 import { createDispatcher, type CallContext, type OperationHandlers } from './dispatcher';
@@ -61,6 +62,15 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
     CreateCluster: async (request) => ({ Cluster: await clusters.create(request) }),
     DescribeClusters: async (request) => ({ Clusters: await clusters.describe(request.ClusterIds) }),
     DeleteCluster: async (request) => ({ Cluster: await clusters.delete(request.ClusterId) }),
+    CreateDemoCluster: async (request) => {
+      const demo = await createDemoCluster({ stateDir: options.stateDir, hosts, clusters }, request.KmsuserPassword);
+      return {
+        Cluster: demo.cluster,
+        SoftHsmDirectory: demo.dir,
+        // Secrets of throwaway tokens, returned once; the audit record redacts them (secretFields).
+        DemoCredentials: { KmsuserPassword: request.KmsuserPassword === undefined ? demo.kmsuserPassword : null, SoPin: demo.soPin },
+      };
+    },
     CheckCluster: async (request, context) => {
       const cluster = await clusters.get(request.ClusterId);
       const report = await runClusterChecks(cluster, hosts, {

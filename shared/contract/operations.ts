@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { ErrorName } from '../errors';
 import { CheckClusterProgress, CheckClusterRequest, CheckClusterResponse } from './checks';
 import { ClusterIdRequest, ClusterResponse, CreateClusterRequest, DescribeClustersRequest, DescribeClustersResponse } from './clusters';
+import { CreateDemoClusterRequest, CreateDemoClusterResponse } from './demo';
 import { ModuleInfo, ModuleRef, SlotInfo } from './hsm';
 import { CancelOperationRequest, CancelOperationResponse, DescribeWorkbenchRequest, DescribeWorkbenchResponse } from './system';
 
@@ -102,6 +103,16 @@ export const operations = {
     // A login test spends one of the kmsuser's failed-login tries: who ran it matters.
     auditAlways: true,
     secretFields: ['KmsuserPassword'],
+  }),
+  CreateDemoCluster: op({
+    name: 'CreateDemoCluster',
+    domain: 'demo',
+    method: 'createCluster',
+    request: CreateDemoClusterRequest,
+    response: CreateDemoClusterResponse,
+    errors: ['ClusterNameInUseException', ...HSM_ERRORS, ...STATE_ERRORS],
+    readOnly: false,
+    secretFields: ['KmsuserPassword', 'SoPin'],
   }),
 } as const;
 

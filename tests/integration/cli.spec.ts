@@ -1,11 +1,11 @@
 import { execFile, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSoftHsmCluster, type SoftHsmCluster } from '../fixtures/softhsm';
+import { createSoftHsmCluster, showSlots, type SoftHsmCluster } from '../fixtures/softhsm';
 
 const BIN = fileURLToPath(new URL('../../bin/hsm-workbench.js', import.meta.url));
 const KMSUSER_PASSWORD = 'demo-kmsuser-pw';
@@ -45,9 +45,17 @@ describe('hsm-workbench CLI', () => {
     const init = await cli(stateDir, ['--output', 'json', 'demo', 'init', '--kmsuser-password-stdin'], `${KMSUSER_PASSWORD}\n`);
     expect(init.stderr).toBe('');
     expect(init.code).toBe(0);
-    const out = JSON.parse(init.stdout) as { Cluster: { ClusterId: string; Hsms: unknown[] }; DemoCredentials: { KmsuserPassword: string } };
+    const out = JSON.parse(init.stdout) as { Cluster: { ClusterId: string; Hsms: unknown[] }; DemoCredentials: { KmsuserPassword: string | null; SoPin: string } };
     expect(out.Cluster.Hsms).toHaveLength(2);
-    expect(out.DemoCredentials.KmsuserPassword).toBe('(as given)');
+    expect(out.DemoCredentials.KmsuserPassword).toBeNull(); // chosen by the admin: not echoed back
+    // The tokens were initialised through the HSM host: softhsm2-util, as a peer, sees both with kmsuser set.
+    const peer = (await showSlots({ SOFTHSM2_CONF: join(stateDir, 'demo-softhsm', 'softhsm2.conf') })).filter((s) => s.initialized);
+    expect(peer.map((s) => s.label).sort()).toEqual(['demo-hsm-1', 'demo-hsm-2']);
+    // The audit log has the demo's creation, with the secrets redacted.
+    const audit = await readFile(join(stateDir, 'audit', 'audit-log.jsonl'), 'utf8');
+    expect(audit).toContain('"eventName":"CreateDemoCluster"');
+    expect(audit).not.toContain(KMSUSER_PASSWORD);
+    expect(audit).not.toContain(out.DemoCredentials.SoPin);
     clusterId = out.Cluster.ClusterId;
 
     const check = await cli(stateDir, ['cluster', 'check', clusterId, '--kmsuser-password-stdin'], `${KMSUSER_PASSWORD}\n`);
