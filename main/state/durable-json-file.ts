@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Adapter } from 'lowdb';
+import { isProcessAlive } from './lock-file';
 
 /**
  * A lowdb adapter whose writes survive a crash or power loss. lowdb's own file adapter (steno)
@@ -32,6 +33,18 @@ export async function readTextIfExists(path: string): Promise<string | null> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
+  }
+}
+
+/**
+ * Removes temp files of `path` left by writers killed mid-write (their pid is gone). They hold only an
+ * unfinished copy: the rename that would have made them the state file never happened.
+ */
+export async function removeStaleTempFiles(path: string): Promise<void> {
+  const pattern = new RegExp(`^\\.${basename(path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(\\d+)\\.[0-9a-f]+\\.tmp$`);
+  for (const name of await readdir(dirname(path)).catch(() => [] as string[])) {
+    const pid = Number(pattern.exec(name)?.[1] ?? Number.NaN);
+    if (Number.isInteger(pid) && !isProcessAlive(pid)) await unlink(join(dirname(path), name)).catch(() => undefined);
   }
 }
 

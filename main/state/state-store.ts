@@ -2,7 +2,7 @@ import { access, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Low } from 'lowdb';
 import { WorkbenchError } from '../../shared/errors';
-import { DurableJsonFile, writeFileDurably } from './durable-json-file';
+import { DurableJsonFile, removeStaleTempFiles, writeFileDurably } from './durable-json-file';
 import { withLock } from './lock-file';
 import { defaultState, parseState, WorkbenchStateSchema, type WorkbenchState } from './state-schema';
 
@@ -52,6 +52,7 @@ export async function openStateStore(options: StateStoreOptions): Promise<StateS
   const { stateDir, program, lockWaitMs } = options;
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
   const path = join(stateDir, STATE_FILE);
+  await removeStaleTempFiles(path);
   const markerPath = join(stateDir, STATE_MARKER_FILE);
   const lockPath = join(stateDir, STATE_LOCK_FILE);
   const file = new DurableJsonFile<WorkbenchState>(path, (text) => parseState(text, path));

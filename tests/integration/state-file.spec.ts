@@ -216,6 +216,15 @@ describe('state file', () => {
   });
 
   describe('durable writes', () => {
+    it('removes temp files of writers killed mid-write, and only theirs', async () => {
+      const dead = join(dir, `.${STATE_FILE}.${deadPid()}.0a1b2c3d4e5f.tmp`);
+      const live = join(dir, `.${STATE_FILE}.${process.pid}.0a1b2c3d4e5f.tmp`);
+      await writeFile(dead, '{"half":');
+      await writeFile(live, '{"being written":');
+      await openStateStore({ stateDir: dir, program: 'test' });
+      expect((await readdir(dir)).sort()).toEqual([`.${STATE_FILE}.${process.pid}.0a1b2c3d4e5f.tmp`]);
+    });
+
     it('leaves the previous file intact and no temp file behind when mutate throws', async () => {
       const store = await openStateStore({ stateDir: dir, program: 'test' });
       await store.transact((s) => void s.clusters.push(cluster('kept')));
