@@ -3,8 +3,10 @@ import { createSoftHsmCluster } from '../fixtures/softhsm';
 import { createTestWorkbench, type TestWorkbench } from '../fixtures/workbench';
 import { bundlePageBridge, exposeCore, serveRenderer } from './bridge/node-bridge';
 import { AppShell } from './pages/app-shell';
+import { AxeScanner } from './pages/axe-scanner';
 import { ClusterWizardPage } from './pages/cluster-wizard-page';
 import { ClustersPage } from './pages/clusters-page';
+import { KeyboardUser } from './pages/keyboard-user';
 
 export type SoftHsmOptions = Parameters<typeof createSoftHsmCluster>[0];
 export type SoftHsmCluster = Awaited<ReturnType<typeof createSoftHsmCluster>>;
@@ -18,6 +20,10 @@ interface TestFixtures {
   app: AppShell;
   clustersPage: ClustersPage;
   clusterWizard: ClusterWizardPage;
+  /** axe-core (WCAG 2.1 A/AA) over the page as it is, in the light and the dark theme. */
+  axe: AxeScanner;
+  /** Drives the page with page.keyboard only: Tab to a control, type, check focus rings. */
+  keyboard: KeyboardUser;
 }
 
 interface WorkerFixtures {
@@ -89,6 +95,14 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
 
   clusterWizard: async ({ page }, use) => {
     await use(new ClusterWizardPage(page));
+  },
+
+  axe: async ({ page }, use) => {
+    await use(new AxeScanner(page));
+  },
+
+  keyboard: async ({ page }, use) => {
+    await use(new KeyboardUser(page));
   },
 });
 

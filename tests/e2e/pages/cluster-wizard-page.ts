@@ -50,14 +50,14 @@ export class ClusterWizardPage {
   /** Step 1: module path and environment (replaces every environment row). */
   async chooseModule(modulePath: string, environment: Record<string, string> = {}): Promise<void> {
     await expect(this.stepHeading('1. Module')).toBeVisible();
-    await this.page.getByLabel('PKCS#11 module path').fill(modulePath);
+    await this.moduleField().fill(modulePath);
     const remove = this.page.getByRole('group', { name: 'Module environment' }).getByRole('button', { name: /^Remove/ });
     while ((await remove.count()) > 0) await remove.first().click();
     for (const [name, value] of Object.entries(environment)) {
       await this.page.getByRole('button', { name: 'Add variable' }).click();
       const index = await this.page.getByRole('textbox', { name: /^Variable name, row/ }).count();
       await this.page.getByRole('textbox', { name: `Variable name, row ${index}` }).fill(name);
-      await this.page.getByRole('textbox', { name: `Value of ${name}` }).fill(value);
+      await this.environmentValue(name).fill(value);
     }
   }
 
@@ -84,9 +84,30 @@ export class ClusterWizardPage {
   /** Step 3: name, login format, then "Create cluster". */
   async nameCluster(name: string, loginFormat: 'password' | 'user:password' = 'password'): Promise<void> {
     await expect(this.stepHeading('3. Name')).toBeFocused();
-    await this.page.getByLabel('Cluster name').fill(name);
-    await this.page.getByRole('radio', { name: new RegExp(`^${loginFormat} —`) }).check();
+    await this.createCluster(name, loginFormat);
+  }
+
+  /** Step 3 from wherever focus is (e.g. after a refused name): fill in, then "Create cluster". */
+  async createCluster(name: string, loginFormat: 'password' | 'user:password' = 'password'): Promise<void> {
+    await this.clusterNameField().fill(name);
+    await this.loginFormatRadio(loginFormat).check();
     await this.page.getByRole('button', { name: 'Create cluster' }).click();
+  }
+
+  moduleField(): Locator {
+    return this.page.getByLabel('PKCS#11 module path');
+  }
+
+  environmentValue(name: string): Locator {
+    return this.page.getByRole('textbox', { name: `Value of ${name}` });
+  }
+
+  clusterNameField(): Locator {
+    return this.page.getByLabel('Cluster name');
+  }
+
+  loginFormatRadio(loginFormat: 'password' | 'user:password'): Locator {
+    return this.page.getByRole('radio', { name: new RegExp(`^${loginFormat} —`) });
   }
 
   passwordField(): Locator {

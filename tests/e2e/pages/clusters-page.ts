@@ -14,18 +14,31 @@ export class ClustersPage {
     return this.table.getByRole('row').filter({ has: this.page.getByRole('rowheader', { name: clusterName, exact: true }) });
   }
 
+  newClusterButton(): Locator {
+    return this.page.getByRole('button', { name: 'New cluster' });
+  }
+
+  /** A row's action button: "Check <name>" or "Delete <name>". */
+  rowButton(clusterName: string, action: 'Check' | 'Delete'): Locator {
+    return this.row(clusterName).getByRole('button', { name: `${action} ${clusterName}` });
+  }
+
+  deleteDialog(clusterName: string): Locator {
+    return this.page.getByRole('dialog', { name: `Delete cluster “${clusterName}”?` });
+  }
+
   async newCluster(): Promise<void> {
-    await this.page.getByRole('button', { name: 'New cluster' }).click();
+    await this.newClusterButton().click();
   }
 
   async check(clusterName: string): Promise<void> {
-    await this.row(clusterName).getByRole('button', { name: `Check ${clusterName}` }).click();
+    await this.rowButton(clusterName, 'Check').click();
   }
 
   /** Opens the confirmation dialog; returns it for the test to confirm or cancel. */
   async askDelete(clusterName: string): Promise<Locator> {
-    await this.row(clusterName).getByRole('button', { name: `Delete ${clusterName}` }).click();
-    const dialog = this.page.getByRole('dialog', { name: `Delete cluster “${clusterName}”?` });
+    await this.rowButton(clusterName, 'Delete').click();
+    const dialog = this.deleteDialog(clusterName);
     await expect(dialog).toBeVisible();
     return dialog;
   }
