@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { readFile, readdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { CONTENT_SECURITY_POLICY } from './bridge/node-bridge';
+import { CONTENT_SECURITY_POLICY } from '../../main/electron/security-policy';
 
 const DIST = fileURLToPath(new URL('../../dist/renderer/', import.meta.url));
 

@@ -4,6 +4,8 @@ import { extname, join, normalize, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from '@playwright/test';
 import type { WorkbenchCore } from '../../../main/core/workbench-core';
+// The page runs under the very policy the Electron shell sends as a header.
+import { CONTENT_SECURITY_POLICY } from '../../../main/electron/security-policy';
 import type { Result } from '../../../shared/errors';
 import { INVOKE_BINDING, PROGRESS_SINK } from './bridge-names';
 
@@ -12,10 +14,6 @@ export const APP_ORIGIN = 'https://workbench.test';
 
 const RENDERER_DIR = fileURLToPath(new URL('../../../dist/renderer/', import.meta.url));
 const PAGE_BRIDGE_ENTRY = fileURLToPath(new URL('./page-bridge.ts', import.meta.url));
-
-/** The same policy the Electron shell sends as a header (the built HTML carries it as a meta too). */
-export const CONTENT_SECURITY_POLICY =
-  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 const CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',
