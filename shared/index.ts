@@ -6,3 +6,4 @@ export * from './contract/clusters';
 export * from './contract/checks';
 export * from './contract/system';
 export * from './contract/demo';
+export * from './token-flags';

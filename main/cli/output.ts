@@ -3,6 +3,7 @@ import type { CheckResult, ClusterCheckReport } from '../../shared/contract/chec
 import type { ClusterInfo } from '../../shared/contract/clusters';
 import type { ModuleInfo, SlotInfo } from '../../shared/contract/hsm';
 import type { ErrorInfo } from '../../shared/errors';
+import { tokenFlagBadges } from '../../shared/token-flags';
 
 export type OutputFormat = 'table' | 'json';
 
@@ -12,19 +13,6 @@ function table(head: string[], rows: string[][]): string {
   return t.toString();
 }
 
-// Flags admins care about, in short words; the JSON output keeps the full CKF_ names.
-const FLAG_WORDS: Record<string, string> = {
-  CKF_TOKEN_INITIALIZED: 'initialized',
-  CKF_USER_PIN_INITIALIZED: 'user-pin',
-  CKF_LOGIN_REQUIRED: 'login',
-  CKF_WRITE_PROTECTED: 'write-protected',
-  CKF_USER_PIN_COUNT_LOW: 'user-pin-count-low',
-  CKF_USER_PIN_FINAL_TRY: 'user-pin-final-try',
-  CKF_USER_PIN_LOCKED: 'user-pin-locked',
-  CKF_USER_PIN_TO_BE_CHANGED: 'user-pin-to-change',
-  CKF_SO_PIN_LOCKED: 'so-pin-locked',
-};
-
 export function formatSlots(result: { Module: ModuleInfo; Slots: SlotInfo[] }): string {
   const m = result.Module;
   const header = `${m.LibraryDescription} ${m.LibraryVersion} (${m.ManufacturerId}), Cryptoki ${m.CryptokiVersion}`;
@@ -33,7 +21,8 @@ export function formatSlots(result: { Module: ModuleInfo; Slots: SlotInfo[] }): 
     s.Token?.Label ?? '(no token)',
     s.Token?.SerialNumber ?? '',
     s.Token ? `${s.Token.ManufacturerId} ${s.Token.Model}` : s.SlotDescription,
-    (s.Token?.Flags ?? []).flatMap((f) => (FLAG_WORDS[f] ? [FLAG_WORDS[f]] : [])).join(' '),
+    // The GUI's badge words; the JSON output keeps the full CKF_ names.
+    s.Token ? tokenFlagBadges(s.Token.Flags).map((b) => b.text).join(', ') : '',
   ]);
   return `${header}\n${table(['SlotId', 'Token', 'Serial', 'Model', 'Flags'], rows)}`;
 }

@@ -4,10 +4,10 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WorkbenchError } from '../../shared/errors';
-import { newClusterId } from '../../main/core/ids';
+import { clusterRecord } from '../fixtures/records';
 import { DurableJsonFile } from '../../main/state/durable-json-file';
 import { acquireLock } from '../../main/state/lock-file';
-import { STATE_SCHEMA_VERSION, type WorkbenchState } from '../../main/state/state-schema';
+import { STATE_SCHEMA_VERSION } from '../../main/state/state-schema';
 import { openStateStore, STATE_FILE, STATE_LOCK_FILE, STATE_MARKER_FILE } from '../../main/state/state-store';
 import { runWriter, startLockHolder, waitForExit } from './state-writer-process';
 
@@ -19,18 +19,6 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function cluster(name: string): WorkbenchState['clusters'][number] {
-  return {
-    ClusterId: newClusterId(),
-    ClusterName: name,
-    ModulePath: '/usr/lib/softhsm/libsofthsm2.so',
-    ModuleEnvironment: {},
-    LoginFormat: 'password',
-    Hsms: [],
-    CreateTimestamp: new Date().toISOString(),
-    CustomKeyStoreId: null,
-  };
-}
 
 async function caught(promise: Promise<unknown>): Promise<WorkbenchError> {
   try {
@@ -61,7 +49,7 @@ describe('state file', () => {
     expect(await store.read()).toEqual({ schemaVersion: STATE_SCHEMA_VERSION, clusters: [], customKeyStores: [], keys: [], aliases: [] });
     expect(await readdir(dir)).toEqual([]);
 
-    await store.transact((state) => void state.clusters.push(cluster('first')));
+    await store.transact((state) => void state.clusters.push(clusterRecord('first')));
     expect((await readdir(dir)).sort()).toEqual([STATE_MARKER_FILE, STATE_FILE].sort());
     expect((await stat(store.path)).mode & 0o777).toBe(0o600);
     expect((await store.read()).clusters.map((c) => c.ClusterName)).toEqual(['first']);
@@ -70,8 +58,8 @@ describe('state file', () => {
   it('reads fresh from disk what another store (another process) wrote', async () => {
     const a = await openStateStore({ stateDir: dir, program: 'gui' });
     const b = await openStateStore({ stateDir: dir, program: 'cli' });
-    await a.transact((s) => void s.clusters.push(cluster('from-a')));
-    await b.transact((s) => void s.clusters.push(cluster('from-b')));
+    await a.transact((s) => void s.clusters.push(clusterRecord('from-a')));
+    await b.transact((s) => void s.clusters.push(clusterRecord('from-b')));
     expect((await a.read()).clusters.map((c) => c.ClusterName)).toEqual(['from-a', 'from-b']);
   });
 
@@ -92,14 +80,14 @@ describe('state file', () => {
   it('refuses a writer with StateLockedException naming the live holder once the wait runs out', async () => {
     const before = await (async () => {
       const store = await openStateStore({ stateDir: dir, program: 'test' });
-      await store.transact((s) => void s.clusters.push(cluster('kept')));
+      await store.transact((s) => void s.clusters.push(clusterRecord('kept')));
       return readFile(store.path);
     })();
     const holder = await startLockHolder(dir, 'cli');
     try {
       const store = await openStateStore({ stateDir: dir, program: 'gui', lockWaitMs: 300 });
       const started = Date.now();
-      const error = await caught(store.transact((s) => void s.clusters.push(cluster('never'))));
+      const error = await caught(store.transact((s) => void s.clusters.push(clusterRecord('never'))));
       expect(Date.now() - started).toBeGreaterThanOrEqual(290);
       expect(error.name).toBe('StateLockedException');
       expect(error.message).toContain(`locked by hsm-workbench cli, pid ${holder.pid} on host ${hostname()} since`);
@@ -153,7 +141,7 @@ describe('state file', () => {
     const past = new Date(Date.now() - 60_000);
     await utimes(lockPath, past, past);
     const store = await openStateStore({ stateDir: dir, program: 'test', lockWaitMs: 200 });
-    await store.transact((s) => void s.clusters.push(cluster('after-empty-lock')));
+    await store.transact((s) => void s.clusters.push(clusterRecord('after-empty-lock')));
     expect((await store.read()).clusters).toHaveLength(1);
   });
 
@@ -173,7 +161,7 @@ describe('state file', () => {
       await writeFile(path, content);
       const before = await snapshot();
       const store = await openStateStore({ stateDir: dir, program: 'test' });
-      for (const attempt of [store.read(), store.transact((s) => void s.clusters.push(cluster('never')))]) {
+      for (const attempt of [store.read(), store.transact((s) => void s.clusters.push(clusterRecord('never')))]) {
         const error = await caught(attempt);
         expect(error.name).toBe(name);
         expect(error.message).toMatch(pattern);
@@ -204,9 +192,9 @@ describe('state file', () => {
 
     it('a state file that is gone from a directory that had one: StateFileMissingException', async () => {
       const store = await openStateStore({ stateDir: dir, program: 'test' });
-      await store.transact((s) => void s.clusters.push(cluster('lost')));
+      await store.transact((s) => void s.clusters.push(clusterRecord('lost')));
       await unlink(store.path);
-      for (const attempt of [store.read(), store.transact((s) => void s.clusters.push(cluster('never')))]) {
+      for (const attempt of [store.read(), store.transact((s) => void s.clusters.push(clusterRecord('never')))]) {
         const error = await caught(attempt);
         expect(error.name).toBe('StateFileMissingException');
         expect(error.message).toContain(STATE_MARKER_FILE);
@@ -227,11 +215,11 @@ describe('state file', () => {
 
     it('leaves the previous file intact and no temp file behind when mutate throws', async () => {
       const store = await openStateStore({ stateDir: dir, program: 'test' });
-      await store.transact((s) => void s.clusters.push(cluster('kept')));
+      await store.transact((s) => void s.clusters.push(clusterRecord('kept')));
       const before = await snapshot();
       await expect(
         store.transact((s) => {
-          s.clusters.push(cluster('half-done'));
+          s.clusters.push(clusterRecord('half-done'));
           throw new Error('midway');
         }),
       ).rejects.toThrow('midway');
@@ -240,7 +228,7 @@ describe('state file', () => {
 
     it('writes nothing when an async mutate rejects after changing the draft', async () => {
       const store = await openStateStore({ stateDir: dir, program: 'test' });
-      await store.transact((s) => void s.clusters.push(cluster('kept')));
+      await store.transact((s) => void s.clusters.push(clusterRecord('kept')));
       const before = await snapshot();
       await expect(
         store.transact(async (s) => {
@@ -254,9 +242,9 @@ describe('state file', () => {
 
     it('refuses to write a state the schema would reject later', async () => {
       const store = await openStateStore({ stateDir: dir, program: 'test' });
-      await store.transact((s) => void s.clusters.push(cluster('kept')));
+      await store.transact((s) => void s.clusters.push(clusterRecord('kept')));
       const before = await snapshot();
-      const error = await caught(store.transact((s) => void s.clusters.push({ ...cluster('bad'), ClusterId: 'not-an-id' })));
+      const error = await caught(store.transact((s) => void s.clusters.push({ ...clusterRecord('bad'), ClusterId: 'not-an-id' })));
       expect(error.message).toContain('not written');
       expect(await snapshot()).toEqual(before);
     });
@@ -274,7 +262,7 @@ describe('state file', () => {
     it('returns what mutate returns and releases the lock', async () => {
       const store = await openStateStore({ stateDir: dir, program: 'test' });
       const result = await store.transact((s) => {
-        s.clusters.push(cluster('one'));
+        s.clusters.push(clusterRecord('one'));
         return s.clusters.length;
       });
       expect(result).toBe(1);

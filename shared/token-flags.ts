@@ -1,4 +1,4 @@
-/** A token flag shown as a readable badge; the tone says whether it helps or blocks kmsuser. */
+/** A token flag in plain words (GUI badge, CLI column); the tone says whether it helps or blocks kmsuser. */
 export interface FlagBadge {
   text: string;
   tone: 'ok' | 'warn' | 'bad' | 'neutral';
