@@ -60,8 +60,8 @@ export async function runClusterChecks(cluster: ClusterInfo, hosts: HsmHostPool,
     step();
   }
 
-  // A module that stopped answering keeps failing in the same child (p11-kit's client never reconnects):
-  // drop it, so the next run re-initialises the module and sees the HSM if it is back.
+  // The host retires a child after CKR_DEVICE_ERROR by itself, but a module that answers with no slots
+  // (p11-kit's client loaded while its server was down) or timed out must also be re-initialised next run.
   if (unreachable) await host.dispose();
 
   checkMemberDistinctness(cluster, report);

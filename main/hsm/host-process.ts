@@ -22,6 +22,9 @@ interface Pending {
   timer: NodeJS.Timeout | undefined;
 }
 
+/** Returns after which the module instance is useless: the next call needs a fresh C_Initialize. */
+const DEVICE_GONE = new Set(['CKR_DEVICE_ERROR', 'CKR_DEVICE_REMOVED']);
+
 interface KillReason {
   name: Extract<ErrorName, 'HsmHostTimeoutException' | 'HsmHostCrashedException'>;
   message: string;
@@ -42,6 +45,8 @@ export class HostProcess {
   /** Why this process killed a child, so its exit is reported as what it was. */
   private readonly killReasons = new WeakMap<ChildProcess, KillReason>();
   private readonly pending = new Map<number, Pending>();
+  /** Children retired after their device went away: they finish their pending calls, then exit. */
+  private readonly retiring = new WeakSet<ChildProcess>();
   private nextId = 1;
 
   constructor(private readonly options: HostProcessOptions) {}
@@ -76,6 +81,28 @@ export class HostProcess {
         if (error) this.settle(id, new WorkbenchError('HsmHostCrashedException', `The HSM host for ${this.options.modulePath} could not be reached (${error.message}). Try again.`));
       });
     });
+  }
+
+  /**
+   * Sends new calls to a fresh child from now on; the current one finishes the calls it already has,
+   * then shuts down. For a module whose device is gone: p11-kit's client, for one, never reconnects a
+   * dead connection, so only a new C_Initialize (a new child) can see the HSM again.
+   */
+  retire(): void {
+    const child = this.child;
+    if (!child) return;
+    this.child = undefined;
+    this.retiring.add(child);
+    this.shutdownIfIdle(child);
+  }
+
+  private shutdownIfIdle(child: ChildProcess): void {
+    if ([...this.pending.values()].some((p) => p.child === child)) return;
+    this.retiring.delete(child);
+    const kill = setTimeout(() => child.kill('SIGKILL'), 2_000);
+    kill.unref();
+    if (child.connected) child.send({ id: 0, method: 'shutdown', params: {} } satisfies HostRequest, (error) => error && child.kill('SIGKILL'));
+    else child.kill('SIGKILL');
   }
 
   /** Asks the child to C_Finalize and exit; kills it if it has not within `graceMs`. Calls pending on it fail. */
@@ -134,7 +161,10 @@ export class HostProcess {
       pending.onPage?.(reply.objects);
       return;
     }
-    if (reply.kind === 'error') this.settle(reply.id, WorkbenchError.fromInfo(reply.error));
+    if (reply.kind === 'error') {
+      if (reply.error.code !== undefined && DEVICE_GONE.has(reply.error.code) && this.child === pending.child) this.retire();
+      this.settle(reply.id, WorkbenchError.fromInfo(reply.error));
+    }
     else this.settle(reply.id, undefined, reply.value);
   }
 
@@ -188,7 +218,8 @@ export class HostProcess {
     this.pending.delete(id);
     clearTimeout(pending.timer);
     // The child moves on to its next request: that one's clock starts now.
-    if (this.child === pending.child) this.startHeadTimer(pending.child);
+    if (this.child === pending.child || this.retiring.has(pending.child)) this.startHeadTimer(pending.child);
+    if (this.retiring.has(pending.child)) this.shutdownIfIdle(pending.child);
     this.updateRef(pending.child);
     if (error) pending.reject(error);
     else pending.resolve(value);

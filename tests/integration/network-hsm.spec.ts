@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createHsmHostPool } from '../../main/hsm/hsm-host-client';
 import type { HsmHost, HsmHostPool } from '../../main/hsm/hsm-host';
@@ -88,6 +91,26 @@ describe('a network HSM: p11-kit server fronting SoftHSM2, reached through p11-k
     await host.dispose();
     expect(await host.listSlots()).toEqual([]);
     expect((await host.getModuleInfo()).LibraryDescription).toBe('p11-kit (no connection)');
+  });
+
+  it('reconnects on the next call once the server is back at the same address', async () => {
+    const socketDir = await mkdtemp(join(tmpdir(), 'hsm-workbench-p11kit-fixed-'));
+    try {
+      server = await startP11KitServer({ providerModule: cluster.modulePath, env: cluster.env, socketDir });
+      const host = pool.get({ ModulePath: server.clientModulePath, ModuleEnvironment: server.env });
+      expect((await host.listSlots()).some((s) => s.Token?.Label === 'net-1')).toBe(true);
+
+      server.kill('SIGKILL');
+      await new Promise((r) => setTimeout(r, 100));
+      expect(await rejection(host.listSlots())).toMatchObject({ code: 'CKR_DEVICE_ERROR' });
+
+      await server.stop();
+      server = await startP11KitServer({ providerModule: cluster.modulePath, env: cluster.env, socketDir });
+      // The dead connection's child was retired after CKR_DEVICE_ERROR: this call initialises the module afresh.
+      expect((await host.listSlots()).some((s) => s.Token?.Label === 'net-1')).toBe(true);
+    } finally {
+      await rm(socketDir, { recursive: true, force: true });
+    }
   });
 
   it('keeps an open connection alive when only the listening process dies (why kill() ends the whole group)', async () => {
