@@ -13,9 +13,9 @@ export interface SoftHsmSetup {
   env: { SOFTHSM2_CONF: string };
 }
 
-/** Finds the SoftHSM2 module and utility, or says how to install them. */
-export function locateSoftHsm(): { modulePath: string } {
-  const modulePath = SOFTHSM_MODULES.map((m) => m.ModulePath).find((p) => existsSync(p));
+/** Finds the SoftHSM2 module, or says how to install it. */
+export function locateSoftHsm(exists: (path: string) => boolean = existsSync): { modulePath: string } {
+  const modulePath = SOFTHSM_MODULES.map((m) => m.ModulePath).find((p) => exists(p));
   if (!modulePath) {
     throw new WorkbenchError('Pkcs11ModuleLoadException', `SoftHSM2 is not installed (no libsofthsm2 at ${SOFTHSM_MODULES.map((m) => m.ModulePath).join(', ')}). ${SOFTHSM_INSTALL_HINT}`, {
       code: 'MODULE_NOT_FOUND',
