@@ -17,13 +17,8 @@ const nodeEntries = [
   ['tests/fixtures/state-writer.ts', 'dist/tests/state-writer.js'],
 ];
 
-const { existsSync } = await import('node:fs');
 await Promise.all([
-  ...nodeEntries
-    .filter(([entry]) => existsSync(new URL(`../${entry}`, import.meta.url)))
-    .map(([entry, outfile]) => build({ ...esm, entryPoints: [entry], outfile, external: ['electron'] })),
+  ...nodeEntries.map(([entry, outfile]) => build({ ...esm, entryPoints: [entry], outfile, external: ['electron'] })),
   // Sandboxed preloads cannot load ES modules or sibling files: one CommonJS file, only `electron` external.
-  existsSync(new URL('../preload/preload.ts', import.meta.url))
-    ? build({ ...esm, format: 'cjs', platform: 'node', packages: undefined, entryPoints: ['preload/preload.ts'], outfile: 'dist/preload/preload.cjs', external: ['electron'] })
-    : Promise.resolve(),
+  build({ ...esm, format: 'cjs', packages: undefined, entryPoints: ['preload/preload.ts'], outfile: 'dist/preload/preload.cjs', external: ['electron'] }),
 ]);

@@ -1,16 +1,14 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import vm from 'node:vm';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { IPC_INVOKE_PREFIX, IPC_PROGRESS_CHANNEL, operations } from '../../shared/contract/operations';
 
 /**
- * The preload exactly as shipped: bundled to one CommonJS file (the same esbuild options as
- * scripts/build-node.mjs) and run in a bare VM context whose `require` knows only `electron`, as in
- * a sandboxed renderer. So this proves the bundle loads there, and that the page gets only the API.
+ * The preload exactly as shipped (dist/preload/preload.cjs, one CommonJS file) run in a bare VM
+ * context whose `require` knows only `electron`, as in a sandboxed renderer. So this proves the
+ * bundle loads there, and that the page gets only the API.
  */
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -25,17 +23,12 @@ interface Harness {
   answer: (channel: string, payload: unknown) => Promise<unknown>;
 }
 
-let outDir: string;
 let bundle: string;
 
-beforeAll(async () => {
-  outDir = mkdtempSync(path.join(tmpdir(), 'hsm-preload-'));
-  const outfile = path.join(outDir, 'preload.cjs');
-  await build({ absWorkingDir: root, entryPoints: ['preload/preload.ts'], outfile, bundle: true, format: 'cjs', platform: 'node', target: 'node20', external: ['electron'], logLevel: 'silent' });
-  bundle = readFileSync(outfile, 'utf8');
+beforeAll(() => {
+  // Built by scripts/build-node.mjs (vitest's globalSetup runs it): the very file the app ships.
+  bundle = readFileSync(path.join(root, 'dist', 'preload', 'preload.cjs'), 'utf8');
 });
-
-afterAll(() => rmSync(outDir, { recursive: true, force: true }));
 
 function loadPreload(): Harness {
   const harness: Harness = { exposed: new Map(), invokes: [], listeners: new Map(), required: [], answer: async () => ({ ok: true, value: {} }) };
