@@ -1,4 +1,5 @@
-import type { ClusterInfo, CreateClusterRequest, HsmMember } from '../../shared/contract/clusters';
+import type { ClusterInfo, HsmMember } from '../../shared/contract/clusters';
+import type { ParsedRequestOf } from '../../shared/contract/operations';
 import type { SlotInfo } from '../../shared/contract/hsm';
 import { WorkbenchError } from '../../shared/errors';
 import { newClusterId, newHsmId } from '../core/ids';
@@ -6,7 +7,7 @@ import type { HsmHostPool } from '../hsm/hsm-host';
 import type { StateStore } from '../state/state-store';
 import { findMemberSlot } from './member-tokens';
 
-type ParsedCreateClusterRequest = Required<Pick<CreateClusterRequest, 'ModuleEnvironment' | 'LoginFormat'>> & CreateClusterRequest;
+type ParsedCreateClusterRequest = ParsedRequestOf<'CreateCluster'>;
 
 export interface ClusterService {
   create(request: ParsedCreateClusterRequest): Promise<ClusterInfo>;
