@@ -50,7 +50,7 @@ export async function runClusterChecks(cluster: ClusterInfo, hosts: HsmHostPool,
   let unreachable = slots === undefined;
   for (const member of cluster.Hsms) {
     if (unreachable) {
-      skipMember(member, 'the module checks above failed, or the module stopped answering', report);
+      skipMember(member, 'the module checks (module.*) failed, or the module stopped answering', report);
       outcomes.push({ active: false });
       continue;
     }
@@ -485,7 +485,7 @@ function checkActiveHsms(active: number, members: number, passwordRefused: boole
         predicted: passwordRefused ? 'INVALID_CREDENTIALS' : 'INSUFFICIENT_CLOUDHSM_HSMS',
         remedy: passwordRefused
           ? 'The kmsuser password was refused, so no HSM can be counted as active. Re-run the checks with the kmsuser password set on the HSMs.'
-          : 'A key store cannot connect without at least one active HSM. Fix the failures reported for each HSM above.',
+          : 'A key store cannot connect without at least one active HSM. Fix the failures reported for the individual HSMs (hsm.* checks).',
       }),
     );
   } else if (active === 1) {
