@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readAuditRecords, verifyChain } from '../../main/audit/audit-log';
 import { createSoftHsmCluster, showSlots, type SoftHsmCluster } from '../fixtures/softhsm';
 
 const BIN = fileURLToPath(new URL('../../bin/hsm-workbench.js', import.meta.url));
@@ -110,6 +111,19 @@ describe('hsm-workbench CLI', () => {
       ['fail', 'INVALID_CREDENTIALS'],
       ['skipped', null],
     ]);
+  });
+
+  it('leaves an audit log whose hash chain verifies over everything the commands above did', async () => {
+    const records = await readAuditRecords(join(stateDir, 'audit', 'audit-log.jsonl'));
+    expect(verifyChain(records)).toMatchObject({ valid: true, count: records.length });
+    const names = new Set(records.map((r) => r.eventName));
+    for (const name of ['CreateDemoCluster', 'CheckCluster', 'DescribeClusters']) expect(names).toContain(name);
+    // Every change is preceded by its Started record (the second demo init was refused after starting);
+    // refusals (validation, unknown ids) are there too.
+    const demoPhases = records.filter((r) => r.eventName === 'CreateDemoCluster').map((r) => (r.additionalEventData as { auditPhase?: string } | undefined)?.auditPhase);
+    expect(demoPhases).toEqual(['Started', 'Completed', 'Started', 'Failed']);
+    expect(records.some((r) => r.errorCode === 'ValidationException')).toBe(true);
+    expect(records.every((r) => r.userIdentity.type === 'LocalUser')).toBe(true);
   });
 });
 
