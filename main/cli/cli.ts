@@ -100,10 +100,10 @@ export function buildProgram(): Command {
     .command('list-slots')
     .description('list the slots and tokens of a PKCS#11 module')
     .requiredOption('--module <path>', 'PKCS#11 library path')
-    .option('--env <NAME=VALUE>', 'environment for the module (repeatable), e.g. SOFTHSM2_CONF=/path', parseEnv, {})
+    .option('--env <NAME=VALUE>', 'environment for the module (repeatable), e.g. SOFTHSM2_CONF=/path', parseEnv)
     .action(
-      action(async (s, opts: { module: string; env: Record<string, string> }) => {
-        const value = (await s.call('ListSlots', { ModulePath: opts.module, ModuleEnvironment: opts.env })) as { Module: ModuleInfo; Slots: SlotInfo[] };
+      action(async (s, opts: { module: string; env?: Record<string, string> }) => {
+        const value = (await s.call('ListSlots', { ModulePath: opts.module, ModuleEnvironment: opts.env ?? {} })) as { Module: ModuleInfo; Slots: SlotInfo[] };
         s.print(value, () => formatSlots(value));
       }),
     );
@@ -114,14 +114,14 @@ export function buildProgram(): Command {
     .description('group tokens of one module into a cluster')
     .requiredOption('--name <name>', 'cluster name (unique)')
     .requiredOption('--module <path>', 'PKCS#11 library path')
-    .option('--env <NAME=VALUE>', 'environment for the module (repeatable)', parseEnv, {})
-    .option('--token-serial <serial>', 'an HSM member by token serial number (repeatable)', collect, [])
-    .option('--token-label <label>', 'an HSM member by token label (repeatable)', collect, [])
+    .option('--env <NAME=VALUE>', 'environment for the module (repeatable)', parseEnv)
+    .option('--token-serial <serial>', 'an HSM member by token serial number (repeatable)', collect)
+    .option('--token-label <label>', 'an HSM member by token label (repeatable)', collect)
     .addOption(new Option('--login-format <format>', 'how the kmsuser PIN is presented').choices(['password', 'user:password']).default('password'))
     .action(
-      action(async (s, opts: { name: string; module: string; env: Record<string, string>; tokenSerial: string[]; tokenLabel: string[]; loginFormat: 'password' | 'user:password' }) => {
-        const Hsms = [...opts.tokenSerial.map((TokenSerial) => ({ TokenSerial })), ...opts.tokenLabel.map((TokenLabel) => ({ TokenLabel }))];
-        const value = (await s.call('CreateCluster', { ClusterName: opts.name, ModulePath: opts.module, ModuleEnvironment: opts.env, LoginFormat: opts.loginFormat, Hsms })) as {
+      action(async (s, opts: { name: string; module: string; env?: Record<string, string>; tokenSerial?: string[]; tokenLabel?: string[]; loginFormat: 'password' | 'user:password' }) => {
+        const Hsms = [...(opts.tokenSerial ?? []).map((TokenSerial) => ({ TokenSerial })), ...(opts.tokenLabel ?? []).map((TokenLabel) => ({ TokenLabel }))];
+        const value = (await s.call('CreateCluster', { ClusterName: opts.name, ModulePath: opts.module, ModuleEnvironment: opts.env ?? {}, LoginFormat: opts.loginFormat, Hsms })) as {
           Cluster: ClusterInfo;
         };
         s.print(value, () => formatCluster(value.Cluster));

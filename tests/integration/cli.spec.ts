@@ -160,4 +160,24 @@ describe('hsm list-slots against pkcs11-tool, an independent peer', () => {
     );
     expect(peer.filter((p) => p.SerialNumber).map((p) => p.SerialNumber).sort()).toEqual(hsm.tokens.map((t) => t.serial).sort());
   });
+
+  it('creates a cluster from flags (by serial and by label), describes it, and deletes it with --yes', async () => {
+    const [first, second] = hsm.tokens;
+    if (!first || !second) throw new Error('fixture has two tokens');
+    const created = await cli(stateDir, [
+      '--output', 'json', 'cluster', 'create', '--name', 'from-flags', '--module', hsm.modulePath, '--env', `SOFTHSM2_CONF=${hsm.conf}`,
+      '--token-serial', first.serial, '--token-label', second.label,
+    ]);
+    expect(created.stderr).toBe('');
+    const { Cluster } = JSON.parse(created.stdout) as { Cluster: { ClusterId: string; Hsms: Array<{ TokenSerial: string }> } };
+    expect(Cluster.Hsms.map((h) => h.TokenSerial)).toEqual([first.serial, second.serial]);
+
+    const table = await cli(stateDir, ['cluster', 'describe', Cluster.ClusterId]);
+    expect(table.stdout).toContain('from-flags');
+    expect(table.stdout).toContain(second.label);
+
+    const deleted = await cli(stateDir, ['cluster', 'delete', Cluster.ClusterId, '--yes']);
+    expect(deleted.code).toBe(0);
+    expect((await cli(stateDir, ['cluster', 'describe', Cluster.ClusterId])).code).toBe(1);
+  });
 });
