@@ -26,9 +26,10 @@ type OperationsIn<D extends Domains> = { [N in OperationName as Operations[N]['d
 export type WorkbenchApi = { [D in Domains]: OperationsIn<D> };
 
 let callCounter = 0;
-function newCallId(): string {
+/** A call id unique in this page: lets a caller cancel its own long call through system.cancel. */
+export function newCallId(prefix = 'call'): string {
   callCounter += 1;
-  return `call-${Date.now().toString(36)}-${callCounter}`;
+  return `${prefix}-${Date.now().toString(36)}-${callCounter}`;
 }
 
 /**

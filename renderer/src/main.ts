@@ -1,7 +1,5 @@
-import { z } from 'zod';
-// Before any schema is touched: zod's JIT uses `new Function`, which the CSP (no 'unsafe-eval') refuses.
-z.config({ jitless: true });
-
+// First import, on purpose: ES modules evaluate in import order, so this runs before any schema exists.
+import './zod-setup';
 import { createPinia } from 'pinia';
 import { createApp } from 'vue';
 import App from './App.vue';

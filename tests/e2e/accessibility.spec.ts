@@ -9,8 +9,7 @@ const SO_PIN = 'so-a11y-pin-1234';
  * theme. No rule is disabled: a violation is fixed in the renderer.
  */
 test.describe('accessibility (axe, WCAG 2.1 AA, light and dark)', () => {
-  test('the clusters page, empty and with a cluster, the delete dialog and a failing report', async ({ app, page, clustersPage, clusterWizard, softHsm, workbench, axe }) => {
-    void app;
+  test('the clusters page, empty and with a cluster, the delete dialog and a failing report', async ({ page, clustersPage, clusterWizard, softHsm, workbench, axe }) => {
     await expect(page.getByRole('heading', { name: 'No clusters yet' })).toBeVisible();
     await axe.expectClean('the clusters page (empty)');
 
@@ -36,8 +35,7 @@ test.describe('accessibility (axe, WCAG 2.1 AA, light and dark)', () => {
     await axe.expectClean('the report (failed checks)');
   });
 
-  test('every step of the cluster wizard', async ({ app, page, clustersPage, clusterWizard, softHsm, axe }) => {
-    void app;
+  test('every step of the cluster wizard', async ({ page, clustersPage, clusterWizard, softHsm, axe }) => {
     const hsm = await softHsm({ tokens: 2, userPin: KMSUSER_PASSWORD, soPin: SO_PIN, labelPrefix: 'a11y-wizard' });
     const [first, second] = hsm.tokens;
     if (!first || !second) throw new Error('the SoftHSM fixture made fewer than two tokens');
@@ -53,12 +51,12 @@ test.describe('accessibility (axe, WCAG 2.1 AA, light and dark)', () => {
     await clusterWizard.checkTokens([first.serial]);
     await axe.expectClean('wizard step 2, Members (one of two chosen)');
     await clusterWizard.tokenCheckbox(second.serial).check();
-    await page.getByRole('button', { name: 'Next: name the cluster' }).click();
+    await clusterWizard.nextToNameButton().click();
 
     await expect(clusterWizard.stepHeading('3. Name')).toBeFocused();
     await axe.expectClean('wizard step 3, Name');
-    await page.getByRole('button', { name: 'Create cluster' }).click();
-    await expect(page.getByLabel('Cluster name')).toHaveAttribute('aria-invalid', 'true');
+    await clusterWizard.createClusterButton().click();
+    await expect(clusterWizard.clusterNameField()).toHaveAttribute('aria-invalid', 'true');
     await axe.expectClean('wizard step 3, Name (with a name error)');
     await clusterWizard.createCluster('a11y-wizard');
 

@@ -1,5 +1,5 @@
+import { buildBrokenModules } from '../fixtures/broken-modules';
 import { expect, saveScreenshot, test } from './fixtures';
-import { AppShell } from './pages/app-shell';
 import { startRecordingProgress } from './pages/progress-recorder';
 
 // Test-only token PINs for throwaway SoftHSM tokens made per test.
@@ -7,7 +7,7 @@ const KMSUSER_PASSWORD = 'kmsuser-e2e-Pa55';
 const SO_PIN = 'so-e2e-pin-1234';
 
 test.describe('cluster checks wizard', () => {
-  test('goes from module to a passing report on two real SoftHSM tokens', async ({ app, page, clustersPage, clusterWizard, softHsm, workbench }, testInfo) => {
+  test('goes from module to a passing report on two real SoftHSM tokens', async ({ app, page, clustersPage, clusterWizard, softHsm, workbench, bridge }, testInfo) => {
     const hsm = await softHsm({ tokens: 2, userPin: KMSUSER_PASSWORD, soPin: SO_PIN, labelPrefix: 'e2e-pass' });
 
     await clustersPage.newCluster();
@@ -17,7 +17,7 @@ test.describe('cluster checks wizard', () => {
 
     // Members: both tokens, each with its serial, selectable.
     await expect(clusterWizard.currentStep).toContainText('Members');
-    const slotsTable = page.getByRole('table', { name: 'Slots and tokens' });
+    const slotsTable = clusterWizard.slotsTable;
     for (const token of hsm.tokens) {
       await expect(slotsTable.getByRole('cell', { name: token.serial, exact: true })).toBeVisible();
       await expect(slotsTable.getByText(token.label, { exact: true })).toBeVisible();
@@ -26,11 +26,16 @@ test.describe('cluster checks wizard', () => {
     await expect(slotsTable.getByText('user PIN set').first()).toBeVisible();
     // SoftHSM always offers one more, uninitialised token: shown, but not selectable.
     await expect(slotsTable.getByRole('checkbox', { name: /is not initialised/ })).toBeDisabled();
-    await clusterWizard.checkTokens(hsm.tokens.map((t) => t.serial));
+    // Ticked bottom-up on purpose: the members are still numbered in table order, as the summary lists them.
+    const tableOrder = await clusterWizard.tableSerials();
+    expect([...tableOrder].sort()).toEqual(hsm.tokens.map((t) => t.serial).sort());
+    await clusterWizard.checkTokens([...tableOrder].reverse());
     await expect(page.getByRole('status').filter({ hasText: '2 tokens selected.' })).toBeVisible();
     await saveScreenshot(page, testInfo, 'cluster-wizard-members');
-    await page.getByRole('button', { name: 'Next: name the cluster' }).click();
+    await clusterWizard.nextToNameButton().click();
 
+    await expect(clusterWizard.stepHeading('3. Name')).toBeFocused();
+    expect(await clusterWizard.summarySerials(), 'the summary lists the HSMs in table order').toEqual(tableOrder);
     await clusterWizard.nameCluster('payments-e2e');
 
     // Checks: the password goes into the request once; progress shows while the checks run.
@@ -38,8 +43,13 @@ test.describe('cluster checks wizard', () => {
     await expect(clusterWizard.passwordField()).toHaveAttribute('type', 'password');
     await expect(clusterWizard.passwordField()).toHaveAttribute('autocomplete', 'off');
     const samples = await startRecordingProgress(page);
+    // Progress reaches the page slowly, so the run is still going while the field is looked at.
+    bridge.progressDelayMs = 40;
     await clusterWizard.runChecks({ kmsuserPassword: KMSUSER_PASSWORD });
+    await expect(clusterWizard.cancelButton(), 'the run is still going').toBeVisible();
+    await expect(clusterWizard.passwordField(), 'the password left the field when the run started').toHaveValue('');
     const report = await clusterWizard.waitForReport();
+    bridge.progressDelayMs = 0;
 
     const seen = await samples();
     const last = seen[seen.length - 1];
@@ -49,13 +59,13 @@ test.describe('cluster checks wizard', () => {
     expect(last?.now).toBe(last?.max);
     for (let i = 1; i < seen.length; i += 1) expect(seen[i]?.finished ?? 0).toBeGreaterThanOrEqual(seen[i - 1]?.finished ?? 0);
 
-    // Report: passing, grouped cluster-wide then per HSM, with the login test passed on both.
+    // Report: passing, grouped cluster-wide then per HSM in the summary's order, with the login test passed on both.
     await expect(page.getByText('The cluster passed every check.')).toBeVisible();
     await expect(report.summary).toHaveText(/^\d+ passed, 0 warnings, 0 failed$/);
     await expect(report.group('Cluster-wide')).toBeVisible();
-    for (const [index, token] of hsm.tokens.entries()) {
+    for (const [index, serial] of tableOrder.entries()) {
       const group = report.group(new RegExp(`^HSM ${index + 1}:`));
-      await expect(group).toContainText(`serial ${token.serial}`);
+      await expect(group).toContainText(`serial ${serial}`);
       await report.expectStatus(report.check('kmsuser can log in', group), 'Passed');
     }
     await saveScreenshot(page, testInfo, 'cluster-checks-report-light');
@@ -65,22 +75,24 @@ test.describe('cluster checks wizard', () => {
     await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
     await saveScreenshot(page, testInfo, 'cluster-checks-report-dark');
 
-    // The password is gone: the field is empty on a re-run, nothing persisted it, the audit log never saw it.
+    // The password is gone: not in any store, nothing persisted it, the audit log never saw it.
+    const pinia = await app.piniaState();
+    expect(pinia, 'the dump really holds the stores').toContain('"clusterChecks"');
+    expect(pinia.includes(KMSUSER_PASSWORD), 'the kmsuser password is in a Pinia store').toBe(false);
     await page.getByRole('button', { name: 'Re-run checks' }).click();
-    await expect(clusterWizard.passwordField()).toHaveValue('');
+    await expect(clusterWizard.checksStatus()).toHaveText(/^The last run finished all \d+ checks/);
     expect(await page.evaluate('JSON.stringify(localStorage)')).not.toContain(KMSUSER_PASSWORD);
     expect(page.url()).not.toContain(KMSUSER_PASSWORD);
     expect(await workbench.auditText()).not.toContain(KMSUSER_PASSWORD);
 
     // The theme choice and the cluster outlive a reload: one from localStorage, the other from main's state.
-    await page.getByRole('button', { name: '← Clusters' }).click();
+    await clusterWizard.backToClusters().click();
     await page.reload();
     await expect(page.locator('html')).toHaveAttribute('data-theme', 'dark');
     await expect(clustersPage.row('payments-e2e')).toContainText('2');
   });
 
-  test('reports kmsuser as USER_NOT_FOUND on a token without a user PIN', async ({ app, page, clustersPage, clusterWizard, softHsm }, testInfo) => {
-    void app;
+  test('reports kmsuser as USER_NOT_FOUND on a token without a user PIN', async ({ page, clustersPage, clusterWizard, softHsm }, testInfo) => {
     const hsm = await softHsm({ tokens: 1, userPin: null, soPin: SO_PIN, labelPrefix: 'e2e-nouser' });
     const [token] = hsm.tokens;
     if (!token) throw new Error('the SoftHSM fixture made no token');
@@ -88,7 +100,7 @@ test.describe('cluster checks wizard', () => {
     await clustersPage.newCluster();
     await clusterWizard.chooseModule(hsm.modulePath, hsm.env);
     await clusterWizard.listSlots();
-    await expect(page.getByRole('table', { name: 'Slots and tokens' }).getByText('no user PIN')).toBeVisible();
+    await expect(clusterWizard.slotsTable.getByText('no user PIN')).toBeVisible();
     await clusterWizard.selectTokens([token.serial]);
     await clusterWizard.nameCluster('no-kmsuser-e2e');
     await clusterWizard.runChecks({ kmsuserPassword: KMSUSER_PASSWORD });
@@ -103,8 +115,7 @@ test.describe('cluster checks wizard', () => {
     await saveScreenshot(page, testInfo, 'cluster-checks-report-user-not-found');
   });
 
-  test('shows a bad module path as a named error and keeps the form', async ({ app, page, clustersPage, clusterWizard }, testInfo) => {
-    void app;
+  test('shows a bad module path as a named error and keeps the form', async ({ page, clustersPage, clusterWizard }, testInfo) => {
     const badPath = '/opt/no-such-vendor/libpkcs11-missing.so';
     await clustersPage.newCluster();
     await clusterWizard.chooseModule(badPath, { SOFTHSM2_CONF: '/tmp/e2e-kept.conf', P11_KIT_SERVER_ADDRESS: 'unix:path=/tmp/e2e.sock' });
@@ -114,20 +125,20 @@ test.describe('cluster checks wizard', () => {
     await expect(alert).toContainText('Pkcs11ModuleLoadException');
     await expect(alert).toContainText('The slots could not be listed');
     await expect(clusterWizard.currentStep).toContainText('Module');
-    await expect(page.getByLabel('PKCS#11 module path')).toHaveValue(badPath);
-    await expect(page.getByRole('textbox', { name: 'Value of SOFTHSM2_CONF' })).toHaveValue('/tmp/e2e-kept.conf');
-    await expect(page.getByRole('textbox', { name: 'Value of P11_KIT_SERVER_ADDRESS' })).toHaveValue('unix:path=/tmp/e2e.sock');
+    await expect(clusterWizard.moduleField()).toHaveValue(badPath);
+    await expect(clusterWizard.environmentValue('SOFTHSM2_CONF')).toHaveValue('/tmp/e2e-kept.conf');
+    await expect(clusterWizard.environmentValue('P11_KIT_SERVER_ADDRESS')).toHaveValue('unix:path=/tmp/e2e.sock');
     await saveScreenshot(page, testInfo, 'cluster-wizard-module-error');
   });
 
-  test('opens the checks of an existing cluster from the table, and deletes it after a confirmation naming it', async ({ page, clustersPage, clusterWizard, softHsm, workbench }) => {
+  test('opens the checks of an existing cluster from the table, and deletes it after a confirmation naming it', async ({ app, page, clustersPage, clusterWizard, softHsm, workbench }) => {
     const hsm = await softHsm({ tokens: 1, userPin: KMSUSER_PASSWORD, soPin: SO_PIN, labelPrefix: 'e2e-table' });
     const [token] = hsm.tokens;
     if (!token) throw new Error('the SoftHSM fixture made no token');
     const created = await workbench.call('CreateCluster', { ClusterName: 'table-e2e', ModulePath: hsm.modulePath, ModuleEnvironment: hsm.env, Hsms: [{ TokenSerial: token.serial }] });
     expect(created.ok).toBe(true);
-    // Opened only now, so the page's first load already sees the cluster the core created.
-    await new AppShell(page).open('#/clusters');
+    // Loaded again, so the page sees the cluster the core created behind its back.
+    await app.reload();
 
     await clustersPage.check('table-e2e');
     await expect(clusterWizard.stepHeading('4. Checks')).toBeFocused();
@@ -135,6 +146,9 @@ test.describe('cluster checks wizard', () => {
     await clusterWizard.runChecks();
     const report = await clusterWizard.waitForReport();
     await report.expectStatus(report.check('kmsuser can log in'), 'Skipped');
+    // Not "passed every check": the login test did not run, and the verdict says why (one HSM is also a warning).
+    await expect(page.getByText('The cluster passed, with warnings; 1 check skipped (no kmsuser password given).')).toBeVisible();
+    await expect(page.getByText('The cluster passed every check.')).toHaveCount(0);
 
     await page.getByRole('button', { name: 'Back to clusters' }).click();
     const dialog = await clustersPage.askDelete('table-e2e');
@@ -147,5 +161,101 @@ test.describe('cluster checks wizard', () => {
     await again.getByRole('button', { name: 'Delete cluster' }).click();
     await expect(again).toBeHidden();
     await expect(page.getByRole('heading', { name: 'No clusters yet' })).toBeVisible();
+  });
+
+  test('leaving a running check cancels it, and the next cluster’s Checks step shows none of its progress', async ({
+    app,
+    page,
+    clustersPage,
+    clusterWizard,
+    softHsm,
+    workbench,
+    bridge,
+  }) => {
+    const hsm = await softHsm({ tokens: 1, userPin: KMSUSER_PASSWORD, soPin: SO_PIN, labelPrefix: 'e2e-leave' });
+    const [token] = hsm.tokens;
+    if (!token) throw new Error('the SoftHSM fixture made no token');
+    const broken = await buildBrokenModules();
+    try {
+      const create = async (name: string): Promise<string> => {
+        const created = await workbench.call('CreateCluster', { ClusterName: name, ModulePath: hsm.modulePath, ModuleEnvironment: hsm.env, Hsms: [{ TokenSerial: token.serial }] });
+        if (!created.ok) throw new Error(`CreateCluster failed: ${created.error.message}`);
+        return created.value.Cluster.ClusterId;
+      };
+      const slowId = await create('slow-a');
+      await create('next-b');
+      // A real, slow HSM for "slow-a": its module answers C_GetSlotList after 3 s, so the core is still running
+      // when the admin leaves. (The bridge's progress delay alone would not do: the core does not wait for the page.)
+      await workbench.editState((state) => {
+        const slow = state.clusters.find((c) => c.ClusterId === slowId);
+        if (!slow) throw new Error('slow-a is not in the state file');
+        slow.ModulePath = broken.slowSlotList;
+        slow.ModuleEnvironment = { SLOW_SLOT_LIST_SECONDS: '3' };
+      });
+      await app.reload();
+
+      await clustersPage.check('slow-a');
+      await clusterWizard.runChecks();
+      await expect(clusterWizard.checksStatus()).toHaveText(/^1 of \d+ checks done · last: PKCS#11 module loads/);
+
+      // Away while the module sleeps, straight on to the next cluster's checks.
+      await clusterWizard.backToClusters().click();
+      await clustersPage.check('next-b');
+      await expect(clusterWizard.title()).toHaveText('Cluster checks: next-b');
+
+      // A's call ends once the module wakes; the bridge records it only after its last progress reached the page.
+      await expect
+        .poll(() => bridge.results.find((r) => r.operation === 'CheckCluster')?.result, { message: 'slow-a’s run was cancelled in the core', timeout: 15_000 })
+        .toMatchObject({ ok: false, error: { name: 'OperationCancelledException' } });
+      expect(bridge.results.find((r) => r.operation === 'CancelOperation')?.result).toEqual({ ok: true, value: { Cancelled: true } });
+      const audited = (await workbench.auditRecords()).filter((r) => r['eventName'] === 'CheckCluster' && r['errorCode'] === 'OperationCancelledException');
+      expect(audited).toHaveLength(1);
+
+      // B's page is as fresh as it opened: nothing of A's run, and free to run its own.
+      await expect(clusterWizard.checksStatus()).toHaveText('');
+      await expect(clusterWizard.progressBar()).toHaveCount(0);
+      await expect(page.getByRole('list', { name: 'Finished checks' })).toHaveCount(0);
+      await expect(clusterWizard.cancelButton()).toHaveCount(0);
+      await expect(page.getByRole('button', { name: 'Run checks' })).toBeVisible();
+      await expect(clusterWizard.alert()).toHaveCount(0);
+    } finally {
+      await broken.cleanup();
+    }
+  });
+
+  test('wraps a long cluster name in the table; an unknown cluster id then shows only the not-found error', async ({ app, page, clustersPage, clusterWizard, softHsm, workbench }, testInfo) => {
+    const hsm = await softHsm({ tokens: 1, userPin: KMSUSER_PASSWORD, soPin: SO_PIN, labelPrefix: 'e2e-long' });
+    const [token] = hsm.tokens;
+    if (!token) throw new Error('the SoftHSM fixture made no token');
+    const longName = `finance-${'a1b2c3d4'.repeat(24)}`;
+    const created = await workbench.call('CreateCluster', { ClusterName: longName, ModulePath: hsm.modulePath, ModuleEnvironment: hsm.env, Hsms: [{ TokenSerial: token.serial }] });
+    expect(created.ok).toBe(true);
+    await app.reload();
+
+    // The name wraps: the row's actions stay inside the panel, which needs no horizontal scrolling.
+    const panel = clustersPage.table.locator('xpath=..');
+    const panelBox = await panel.boundingBox();
+    const deleteBox = await clustersPage.rowButton(longName, 'Delete').boundingBox();
+    expect(panelBox && deleteBox && deleteBox.x + deleteBox.width <= panelBox.x + panelBox.width).toBe(true);
+    expect(await panel.evaluate((element) => element.scrollWidth <= element.clientWidth)).toBe(true);
+    await saveScreenshot(page, testInfo, 'clusters-long-name');
+
+    await clustersPage.check(longName);
+    await expect(clusterWizard.title()).toContainText(longName);
+
+    // Straight from that cluster's checks to an id nobody has: an in-app navigation, as Back/Forward would do.
+    const seen = await page.evaluate(`new Promise((resolve) => {
+      const texts = [];
+      const main = document.querySelector('main');
+      new MutationObserver(() => texts.push(main.textContent)).observe(main, { subtree: true, childList: true, characterData: true });
+      location.hash = '#/clusters/cluster-zzzzzzzzzzz/checks';
+      setTimeout(() => resolve(texts), 500);
+    })`);
+    await expect(clusterWizard.alert()).toContainText('CloudHsmClusterNotFoundException');
+    await expect(clusterWizard.title()).toHaveText('Cluster checks');
+    await expect(clusterWizard.stepper).toHaveCount(0);
+    await expect(clusterWizard.stepHeading('4. Checks')).toHaveCount(0);
+    expect((seen as string[]).filter((text) => text.includes(longName)), 'no frame showed the previous cluster').toEqual([]);
+    await saveScreenshot(page, testInfo, 'cluster-checks-not-found');
   });
 });

@@ -1,7 +1,7 @@
 import { test as base, expect, type Page, type TestInfo } from '@playwright/test';
 import { createSoftHsmCluster } from '../fixtures/softhsm';
 import { createTestWorkbench, type TestWorkbench } from '../fixtures/workbench';
-import { bundlePageBridge, exposeCore, serveRenderer } from './bridge/node-bridge';
+import { bundlePageBridge, createBridgeTap, exposeCore, serveRenderer, type BridgeTap } from './bridge/node-bridge';
 import { AppShell } from './pages/app-shell';
 import { AxeScanner } from './pages/axe-scanner';
 import { ClusterWizardPage } from './pages/cluster-wizard-page';
@@ -14,10 +14,13 @@ export type SoftHsmCluster = Awaited<ReturnType<typeof createSoftHsmCluster>>;
 interface TestFixtures {
   /** The real core over a fresh temporary state directory; the page's window.workbench talks to it. */
   workbench: TestWorkbench;
+  /** Test-only hook on the page ↔ core bridge: slow the page's progress, read each call's result. */
+  bridge: BridgeTap;
   /** Real SoftHSM2 tokens in a temporary directory, removed after the test. */
   softHsm: (options: SoftHsmOptions) => Promise<SoftHsmCluster>;
   /** The app opened on the Clusters page, with the header loaded. */
   app: AppShell;
+  /** The page objects need the app open, so they depend on `app`. */
   clustersPage: ClustersPage;
   clusterWizard: ClusterWizardPage;
   /** axe-core (WCAG 2.1 A/AA) over the page as it is, in the light and the dark theme. */
@@ -74,11 +77,16 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     }
   },
 
+  // eslint-disable-next-line no-empty-pattern
+  bridge: async ({}, use) => {
+    await use(createBridgeTap());
+  },
+
   // Every page in these tests is bridged: the built renderer on a fake origin, window.workbench → real core.
-  page: async ({ page, context, workbench, bridgeScript }, use) => {
+  page: async ({ page, context, workbench, bridgeScript, bridge }, use) => {
     const problems = watchPageProblems(page);
     await serveRenderer(context);
-    await exposeCore(page, workbench.core, bridgeScript);
+    await exposeCore(page, workbench.core, bridgeScript, bridge);
     await use(page);
     expect(problems, 'the page hit CSP refusals or uncaught errors').toEqual([]);
   },
@@ -89,12 +97,12 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     await use(app);
   },
 
-  clustersPage: async ({ page }, use) => {
-    await use(new ClustersPage(page));
+  clustersPage: async ({ app }, use) => {
+    await use(new ClustersPage(app.page));
   },
 
-  clusterWizard: async ({ page }, use) => {
-    await use(new ClusterWizardPage(page));
+  clusterWizard: async ({ app }, use) => {
+    await use(new ClusterWizardPage(app.page));
   },
 
   axe: async ({ page }, use) => {

@@ -11,14 +11,12 @@ const CLUSTER = 'payments-kbd';
  */
 test.describe('keyboard only', () => {
   test('creates a cluster over two SoftHSM tokens, runs its checks to a passing report, and cancels a delete with Escape', async ({
-    app,
     page,
     clustersPage,
     clusterWizard,
     softHsm,
     keyboard,
   }, testInfo) => {
-    void app;
     const hsm = await softHsm({ tokens: 2, userPin: KMSUSER_PASSWORD, soPin: SO_PIN, labelPrefix: 'e2e-kbd' });
 
     // The first Tab reaches the skip link; it lands on the page heading and stays on the page.
@@ -44,22 +42,18 @@ test.describe('keyboard only', () => {
 
     // 2. Members: Space ticks each token's checkbox; the disabled free slot is skipped by Tab.
     await expect(clusterWizard.stepHeading('2. Members')).toBeFocused();
-    const labels = await page
-      .getByRole('table', { name: 'Slots and tokens' })
-      .getByRole('checkbox')
-      .evaluateAll((boxes) => boxes.map((box) => box.getAttribute('aria-label') ?? ''));
-    const position = (serial: string): number => labels.findIndex((label) => label.includes(serial));
-    const inTableOrder = [...hsm.tokens].sort((a, b) => position(a.serial) - position(b.serial));
-    for (const token of inTableOrder) {
-      const checkbox = clusterWizard.tokenCheckbox(token.serial);
+    const inTableOrder = await clusterWizard.tableSerials();
+    expect([...inTableOrder].sort()).toEqual(hsm.tokens.map((t) => t.serial).sort());
+    for (const serial of inTableOrder) {
+      const checkbox = clusterWizard.tokenCheckbox(serial);
       await keyboard.tabTo(checkbox, { max: 3 });
       await keyboard.press('Space');
       await expect(checkbox).toBeChecked();
     }
     await expect(page.getByRole('status').filter({ hasText: '2 tokens selected.' })).toBeVisible();
-    await keyboard.expectVisibleFocus(clusterWizard.tokenCheckbox(inTableOrder[1]?.serial ?? ''));
+    await keyboard.expectVisibleFocus(clusterWizard.tokenCheckbox(inTableOrder[1] ?? ''));
     await saveScreenshot(page, testInfo, 'keyboard-members');
-    await keyboard.tabTo(page.getByRole('button', { name: 'Next: name the cluster' }), { max: 3 });
+    await keyboard.tabTo(clusterWizard.nextToNameButton(), { max: 3 });
     await keyboard.press('Enter');
 
     // 3. Name: type the name; arrow keys move within the login-format radio group; Shift+Tab goes back.
@@ -75,7 +69,7 @@ test.describe('keyboard only', () => {
     await keyboard.tabTo(clusterWizard.clusterNameField(), { backwards: true, max: 1 });
     await expect(clusterWizard.clusterNameField()).toHaveValue(CLUSTER);
     await saveScreenshot(page, testInfo, 'keyboard-name');
-    await keyboard.tabTo(page.getByRole('button', { name: 'Create cluster' }), { max: 4 });
+    await keyboard.tabTo(clusterWizard.createClusterButton(), { max: 4 });
     await keyboard.press('Enter');
 
     // 4. Checks: type the kmsuser password; Enter runs the checks.

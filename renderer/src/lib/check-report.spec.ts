@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CheckResult, ClusterInfo } from '../../../shared/index';
-import { groupChecks, summaryLine } from './check-report';
+import { groupChecks, summaryLine, verdictOf } from './check-report';
 
 const check = (CheckId: string, HsmId: string | null, Status: CheckResult['Status'] = 'pass'): CheckResult => ({
   CheckId,
@@ -45,5 +45,18 @@ describe('summaryLine', () => {
   it('reads like "12 passed, 1 warning, 2 failed" and mentions skipped checks only when there are some', () => {
     expect(summaryLine({ Pass: 12, Warn: 1, Fail: 2, Skipped: 0 })).toBe('12 passed, 1 warning, 2 failed');
     expect(summaryLine({ Pass: 3, Warn: 0, Fail: 0, Skipped: 2 })).toBe('3 passed, 0 warnings, 0 failed, 2 skipped');
+  });
+});
+
+describe('verdictOf', () => {
+  it('says "passed every check" only when nothing was skipped', () => {
+    expect(verdictOf({ Pass: 17, Warn: 0, Fail: 0, Skipped: 0 }, true)).toEqual({ status: 'pass', text: 'The cluster passed every check.' });
+    expect(verdictOf({ Pass: 15, Warn: 0, Fail: 0, Skipped: 2 }, false)).toEqual({ status: 'pass', text: 'Passed — 2 checks skipped (no kmsuser password given).' });
+    expect(verdictOf({ Pass: 16, Warn: 0, Fail: 0, Skipped: 1 }, true)).toEqual({ status: 'pass', text: 'Passed — 1 check skipped.' });
+  });
+
+  it('keeps warnings and failures first, and still names skipped checks beside warnings', () => {
+    expect(verdictOf({ Pass: 9, Warn: 1, Fail: 0, Skipped: 1 }, false).text).toBe('The cluster passed, with warnings; 1 check skipped (no kmsuser password given).');
+    expect(verdictOf({ Pass: 9, Warn: 1, Fail: 2, Skipped: 1 }, false)).toEqual({ status: 'fail', text: 'The cluster is not ready: some checks failed.' });
   });
 });

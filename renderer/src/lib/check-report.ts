@@ -39,3 +39,21 @@ export function summaryLine(summary: ClusterCheckReport['Summary']): string {
   if (summary.Skipped > 0) parts.push(`${summary.Skipped} skipped`);
   return parts.join(', ');
 }
+
+export interface Verdict {
+  status: 'pass' | 'warn' | 'fail';
+  text: string;
+}
+
+/**
+ * The report's one-line verdict. "Passed every check" would overstate a run with skipped checks (without a
+ * kmsuser password the login tests do not run): those name how many were skipped, and why when it is known.
+ */
+export function verdictOf(summary: ClusterCheckReport['Summary'], loginTested: boolean): Verdict {
+  if (summary.Fail > 0) return { status: 'fail', text: 'The cluster is not ready: some checks failed.' };
+  const skipped = summary.Skipped;
+  const skippedNote = skipped === 0 ? '' : `${skipped} ${skipped === 1 ? 'check' : 'checks'} skipped${loginTested ? '' : ' (no kmsuser password given)'}`;
+  if (summary.Warn > 0) return { status: 'warn', text: skippedNote ? `The cluster passed, with warnings; ${skippedNote}.` : 'The cluster passed, with warnings.' };
+  if (skippedNote) return { status: 'pass', text: `Passed — ${skippedNote}.` };
+  return { status: 'pass', text: 'The cluster passed every check.' };
+}

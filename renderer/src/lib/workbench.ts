@@ -15,10 +15,3 @@ export function validationIssues(error: ErrorInfo | null): Array<{ path: string;
     return typeof message === 'string' ? [{ path: typeof path === 'string' ? path : '', message }] : [];
   });
 }
-
-let sequence = 0;
-/** Call ids let the renderer cancel its own long calls through system.cancel. */
-export function newCallId(prefix: string): string {
-  sequence += 1;
-  return `${prefix}-${Date.now().toString(36)}-${sequence}`;
-}

@@ -67,6 +67,12 @@ export const useClusterWizardStore = defineStore('clusterWizard', () => {
     cluster.value = null;
   }
 
+  /** Forgets the cluster of an earlier visit while an existing cluster's Checks page looks its cluster up. */
+  function clearCluster(): void {
+    cluster.value = null;
+    step.value = 4;
+  }
+
   /** Opens the Checks step straight away for an existing cluster. */
   function startChecks(existing: ClusterInfo): void {
     cluster.value = existing;
@@ -121,7 +127,9 @@ export const useClusterWizardStore = defineStore('clusterWizard', () => {
         ModulePath: listedWith.value.modulePath,
         ModuleEnvironment: { ...listedWith.value.environment },
         LoginFormat: loginFormat.value,
-        Hsms: selectedSerials.value.map((serial) => ({ TokenSerial: serial })),
+        // In slot order, as the Name step's summary lists them, not in the order they were ticked: the summary is
+        // what the admin confirmed, and the report numbers the HSMs in member order ("HSM 1" = the summary's first).
+        Hsms: selectedSlots.value.flatMap((slot) => (slot.Token ? [{ TokenSerial: slot.Token.SerialNumber }] : [])),
       });
       if (!result.ok) {
         createError.value = result.error;
@@ -153,6 +161,7 @@ export const useClusterWizardStore = defineStore('clusterWizard', () => {
     createError,
     cluster,
     startNew,
+    clearCluster,
     startChecks,
     addEnvironmentRow,
     removeEnvironmentRow,

@@ -67,11 +67,26 @@ export async function serveRenderer(context: BrowserContext): Promise<void> {
 }
 
 /**
+ * Test-only hook around the core's dispatch. The core never waits for the page to take its progress, so a
+ * delay here holds the page's call open (the invoke answers after its last progress event) without slowing the core.
+ */
+export interface BridgeTap {
+  /** Each progress event reaches the page this many milliseconds after the one before. 0: as fast as it can. */
+  progressDelayMs: number;
+  /** Every call the page made, with the result it got, in the order the calls finished. */
+  readonly results: Array<{ operation: string; callId: string; result: Result<unknown> }>;
+}
+
+export function createBridgeTap(): BridgeTap {
+  return { progressDelayMs: 0, results: [] };
+}
+
+/**
  * Node side of the bridge: every `window.workbench` call lands in the real core's dispatch.
  * Progress goes back with page.evaluate; the invoke answers only after every progress event of the
  * call was delivered, as Electron's ordered IPC would.
  */
-export async function exposeCore(page: Page, core: WorkbenchCore, bridgeScript: string): Promise<void> {
+export async function exposeCore(page: Page, core: WorkbenchCore, bridgeScript: string, tap: BridgeTap = createBridgeTap()): Promise<void> {
   await page.exposeBinding(INVOKE_BINDING, async (_source, operation: unknown, request: unknown, callId: unknown): Promise<Result<unknown>> => {
     if (typeof operation !== 'string' || typeof callId !== 'string') {
       return { ok: false, error: { name: 'ValidationException', message: 'The bridge received a call without an operation name or call id.' } };
@@ -80,6 +95,7 @@ export async function exposeCore(page: Page, core: WorkbenchCore, bridgeScript: 
     const emitProgress = (progress: unknown): void => {
       delivered = delivered
         .then(async () => {
+          if (tap.progressDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, tap.progressDelayMs));
           await page.evaluate(
             ({ sink, id, value }) => {
               (globalThis as unknown as Record<string, (callId: string, progress: unknown) => void>)[sink]?.(id, value);
@@ -92,6 +108,7 @@ export async function exposeCore(page: Page, core: WorkbenchCore, bridgeScript: 
     };
     const result = await core.dispatch(operation, request, { callId, emitProgress });
     await delivered;
+    tap.results.push({ operation, callId, result });
     return result;
   });
   await page.addInitScript({ content: bridgeScript });

@@ -19,8 +19,19 @@ export class AppShell {
     await expect(this.header.getByText(/^Workbench version v\d/)).toBeVisible();
   }
 
+  /** Loads the page again, e.g. after the test changed the core's state behind the renderer's back. */
+  async reload(): Promise<void> {
+    await this.page.reload();
+    await expect(this.header.getByText(/^Workbench version v\d/)).toBeVisible();
+  }
+
   async navigate(section: 'Clusters' | 'Key stores' | 'Keys' | 'Inspector' | 'Audit'): Promise<void> {
     await this.nav.getByRole('link', { name: new RegExp(`^${section}`) }).click();
+  }
+
+  /** Every Pinia store's state as JSON, read through the Vue app instance on #app: what the renderer holds. */
+  async piniaState(): Promise<string> {
+    return (await this.page.evaluate('JSON.stringify(document.querySelector("#app").__vue_app__.config.globalProperties.$pinia.state.value)')) as string;
   }
 
   async chooseTheme(theme: 'System' | 'Light' | 'Dark'): Promise<void> {

@@ -32,11 +32,56 @@ export class ClusterWizardPage {
   readonly stepper: Locator;
   readonly currentStep: Locator;
   readonly report: CheckReport;
+  /** Step 2's table of the module's slots. */
+  readonly slotsTable: Locator;
+  /** Step 3's summary of what will be created. */
+  readonly summary: Locator;
 
   constructor(readonly page: Page) {
     this.stepper = page.getByRole('navigation', { name: 'Wizard steps' });
     this.currentStep = this.stepper.locator('[aria-current="step"]');
     this.report = new CheckReport(page);
+    this.slotsTable = page.getByRole('table', { name: 'Slots and tokens' });
+    this.summary = page.getByRole('region', { name: 'Summary' });
+  }
+
+  /** The page title: "New cluster", or "Cluster checks" followed by the cluster's name. */
+  title(): Locator {
+    return this.page.getByRole('heading', { level: 1 });
+  }
+
+  /** "← Clusters": back to the list from any step. */
+  backToClusters(): Locator {
+    return this.page.getByRole('button', { name: '← Clusters' });
+  }
+
+  nextToNameButton(): Locator {
+    return this.page.getByRole('button', { name: 'Next: name the cluster' });
+  }
+
+  createClusterButton(): Locator {
+    return this.page.getByRole('button', { name: 'Create cluster' });
+  }
+
+  /** Step 4's live status line: progress while running, then how the last run ended. */
+  checksStatus(): Locator {
+    return this.page.getByRole('form', { name: '4. Checks' }).getByRole('status');
+  }
+
+  cancelButton(): Locator {
+    return this.page.getByRole('button', { name: 'Cancel', exact: true });
+  }
+
+  /** The serials in the Name step's summary, in the order it lists them. */
+  async summarySerials(): Promise<string[]> {
+    const items = await this.summary.getByRole('listitem').allTextContents();
+    return items.flatMap((text) => /serial (\S+)/.exec(text)?.[1] ?? []);
+  }
+
+  /** The token serials in the Members table, top to bottom (initialised tokens only). */
+  async tableSerials(): Promise<string[]> {
+    const labels = await this.slotsTable.getByRole('checkbox', { disabled: false }).evaluateAll((boxes) => boxes.map((box) => box.getAttribute('aria-label') ?? ''));
+    return labels.flatMap((label) => /serial (\S+)\)$/.exec(label)?.[1] ?? []);
   }
 
   stepHeading(name: RegExp | string): Locator {
@@ -78,7 +123,7 @@ export class ClusterWizardPage {
   /** Step 2: tick the tokens with these serials, then go on to naming. */
   async selectTokens(serials: readonly string[]): Promise<void> {
     await this.checkTokens(serials);
-    await this.page.getByRole('button', { name: 'Next: name the cluster' }).click();
+    await this.nextToNameButton().click();
   }
 
   /** Step 3: name, login format, then "Create cluster". */
@@ -91,7 +136,7 @@ export class ClusterWizardPage {
   async createCluster(name: string, loginFormat: 'password' | 'user:password' = 'password'): Promise<void> {
     await this.clusterNameField().fill(name);
     await this.loginFormatRadio(loginFormat).check();
-    await this.page.getByRole('button', { name: 'Create cluster' }).click();
+    await this.createClusterButton().click();
   }
 
   moduleField(): Locator {
