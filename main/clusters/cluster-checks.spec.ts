@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loginAttemptBlocker } from './cluster-checks';
+import { checkPinFlags, loginAttemptBlocker } from './cluster-checks';
 
 // SoftHSM never locks a PIN, so the lock-out flags cannot be produced on a real token here:
 // the decision that protects kmsuser's last tries is tested as the pure function it is.
@@ -22,5 +22,29 @@ describe('loginAttemptBlocker', () => {
 
   it('has nothing to log in to without a user PIN', () => {
     expect(loginAttemptBlocker(flags(), null)).toMatch(/no kmsuser PIN/);
+  });
+});
+
+// Likewise the verdicts for PIN flags SoftHSM never sets (it only ever reports CKF_USER_PIN_COUNT_LOW).
+describe('checkPinFlags', () => {
+  const verdict = (...flags: string[]): [string, string | null] => {
+    const r = checkPinFlags('hsm-abcdefghijk', new Set(flags));
+    return [r.Status, r.PredictedConnectionErrorCode];
+  };
+
+  it('passes a token with no PIN warning flags', () => {
+    expect(verdict('CKF_TOKEN_INITIALIZED', 'CKF_USER_PIN_INITIALIZED')).toEqual(['pass', null]);
+  });
+
+  it('fails a locked kmsuser, and lets the most serious flag decide', () => {
+    expect(verdict('CKF_USER_PIN_LOCKED')).toEqual(['fail', 'USER_LOCKED_OUT']);
+    expect(verdict('CKF_USER_PIN_COUNT_LOW', 'CKF_USER_PIN_LOCKED')).toEqual(['fail', 'USER_LOCKED_OUT']);
+  });
+
+  it('warns before a lock-out, a forced PIN change, a recent failure, and a locked SO', () => {
+    expect(verdict('CKF_USER_PIN_FINAL_TRY')).toEqual(['warn', 'USER_LOCKED_OUT']);
+    expect(verdict('CKF_USER_PIN_TO_BE_CHANGED')).toEqual(['warn', 'INVALID_CREDENTIALS']);
+    expect(verdict('CKF_USER_PIN_COUNT_LOW')).toEqual(['warn', null]);
+    expect(verdict('CKF_SO_PIN_LOCKED')).toEqual(['warn', null]);
   });
 });

@@ -1,4 +1,4 @@
-import type { CheckClusterProgress, CheckResult, ClusterCheckReport } from '../../shared/contract/checks';
+import type { CheckClusterProgress, CheckResult, ClusterCheckReport, ConnectionErrorCode } from '../../shared/contract/checks';
 import type { ClusterInfo, HsmMember } from '../../shared/contract/clusters';
 import type { MechanismInfo, SlotInfo, TokenInfo } from '../../shared/contract/hsm';
 import { WorkbenchError } from '../../shared/errors';
@@ -312,44 +312,47 @@ function failUnreachableOrContinue(member: HsmMember, error: unknown, fromIndex:
   return { active: false, unreachable: false };
 }
 
-function checkPinFlags(hsmId: string, flags: ReadonlySet<string>): CheckResult {
+/** What each PIN flag means for kmsuser, most serious first: the first flag set decides the verdict. */
+const PIN_FLAG_VERDICTS: ReadonlyArray<{ flag: string; status: 'fail' | 'warn'; predicted: ConnectionErrorCode | null; remedy: string }> = [
+  {
+    flag: 'CKF_USER_PIN_LOCKED',
+    status: 'fail',
+    predicted: 'USER_LOCKED_OUT',
+    remedy: "kmsuser is locked out after too many failed logins. The token's security officer must reset the user PIN (C_InitPIN), then tell the key store the new password.",
+  },
+  {
+    flag: 'CKF_USER_PIN_FINAL_TRY',
+    status: 'warn',
+    predicted: 'USER_LOCKED_OUT',
+    remedy: 'One more wrong kmsuser password locks kmsuser out. Make sure the password is right before the next login.',
+  },
+  {
+    flag: 'CKF_USER_PIN_TO_BE_CHANGED',
+    status: 'warn',
+    predicted: 'INVALID_CREDENTIALS',
+    remedy: 'The token requires the kmsuser PIN to be changed before use. Log in as kmsuser once and change the PIN (C_SetPIN), then tell the key store the new password.',
+  },
+  {
+    flag: 'CKF_USER_PIN_COUNT_LOW',
+    status: 'warn',
+    predicted: null,
+    remedy: 'A wrong kmsuser password was entered since the last successful login. Check the password before connecting: kmsuser locks after repeated failures.',
+  },
+  ...['CKF_SO_PIN_LOCKED', 'CKF_SO_PIN_FINAL_TRY'].map((flag) => ({
+    flag,
+    status: 'warn' as const,
+    predicted: null,
+    remedy: "The security officer PIN is locked or nearly so: kmsuser setup and adding HSMs need the SO. Recover SO access with the vendor's procedure.",
+  })),
+];
+
+export function checkPinFlags(hsmId: string, flags: ReadonlySet<string>): CheckResult {
   const title = 'PIN state allows kmsuser to log in';
-  const seen = ['CKF_USER_PIN_LOCKED', 'CKF_USER_PIN_FINAL_TRY', 'CKF_USER_PIN_COUNT_LOW', 'CKF_USER_PIN_TO_BE_CHANGED', 'CKF_SO_PIN_LOCKED', 'CKF_SO_PIN_FINAL_TRY'].filter((f) => flags.has(f));
+  const seen = PIN_FLAG_VERDICTS.map((v) => v.flag).filter((f) => flags.has(f));
   const evidence = [seen.length ? `Flags set: ${seen.join(', ')}` : 'No PIN warning flags are set (not locked, count not low, no final try, no change required).'];
-  if (flags.has('CKF_USER_PIN_LOCKED')) {
-    return result('hsm.pin-flags', title, 'fail', {
-      hsmId,
-      evidence,
-      predicted: 'USER_LOCKED_OUT',
-      remedy: 'kmsuser is locked out after too many failed logins. The token\'s security officer must reset the user PIN (C_InitPIN), then tell the key store the new password.',
-    });
-  }
-  if (flags.has('CKF_USER_PIN_FINAL_TRY')) {
-    return result('hsm.pin-flags', title, 'warn', {
-      hsmId,
-      evidence,
-      predicted: 'USER_LOCKED_OUT',
-      remedy: 'One more wrong kmsuser password locks kmsuser out. Make sure the password is right before the next login.',
-    });
-  }
-  if (flags.has('CKF_USER_PIN_TO_BE_CHANGED')) {
-    return result('hsm.pin-flags', title, 'warn', {
-      hsmId,
-      evidence,
-      predicted: 'INVALID_CREDENTIALS',
-      remedy: 'The token requires the kmsuser PIN to be changed before use. Log in as kmsuser once and change the PIN (C_SetPIN), then tell the key store the new password.',
-    });
-  }
-  if (flags.has('CKF_USER_PIN_COUNT_LOW') || flags.has('CKF_SO_PIN_LOCKED') || flags.has('CKF_SO_PIN_FINAL_TRY')) {
-    return result('hsm.pin-flags', title, 'warn', {
-      hsmId,
-      evidence,
-      remedy: flags.has('CKF_USER_PIN_COUNT_LOW')
-        ? 'A wrong kmsuser password was entered since the last successful login. Check the password before connecting: kmsuser locks after repeated failures.'
-        : 'The security officer PIN is locked or nearly so: kmsuser setup and adding HSMs need the SO. Recover SO access with the vendor\'s procedure.',
-    });
-  }
-  return result('hsm.pin-flags', title, 'pass', { hsmId, evidence });
+  const verdict = PIN_FLAG_VERDICTS.find((v) => flags.has(v.flag));
+  if (!verdict) return result('hsm.pin-flags', title, 'pass', { hsmId, evidence });
+  return result('hsm.pin-flags', title, verdict.status, { hsmId, evidence, predicted: verdict.predicted, remedy: verdict.remedy });
 }
 
 /** The model needs: AES-256 generation, AES-GCM, RSA-OAEP wrap/unwrap (cluster sync), RSA key pairs (member keys). */
