@@ -223,6 +223,43 @@ test.describe('cluster checks wizard', () => {
     }
   });
 
+  test('Cancel stops a running check between steps, says so calmly, and leaves the step ready to run again', async ({ app, page, clustersPage, clusterWizard, softHsm, workbench, bridge }) => {
+    const hsm = await softHsm({ tokens: 1, userPin: KMSUSER_PASSWORD, soPin: SO_PIN, labelPrefix: 'e2e-cancel' });
+    const [token] = hsm.tokens;
+    if (!token) throw new Error('the SoftHSM fixture made no token');
+    const broken = await buildBrokenModules();
+    try {
+      const created = await workbench.call('CreateCluster', { ClusterName: 'slow-cancel', ModulePath: hsm.modulePath, ModuleEnvironment: hsm.env, Hsms: [{ TokenSerial: token.serial }] });
+      if (!created.ok) throw new Error(`CreateCluster failed: ${created.error.message}`);
+      // A real, slow HSM: C_GetSlotList answers after 2 s, so the run is between steps when Cancel is pressed.
+      await workbench.editState((state) => {
+        const slow = state.clusters.find((c) => c.ClusterId === created.value.Cluster.ClusterId);
+        if (!slow) throw new Error('slow-cancel is not in the state file');
+        slow.ModulePath = broken.slowSlotList;
+        slow.ModuleEnvironment = { SLOW_SLOT_LIST_SECONDS: '2' };
+      });
+      await app.reload();
+
+      await clustersPage.check('slow-cancel');
+      await clusterWizard.runChecks();
+      await expect(clusterWizard.checksStatus()).toHaveText(/^1 of \d+ checks done · last: PKCS#11 module loads/);
+      await clusterWizard.cancelButton().click();
+
+      // Once the module answers, the run stops before its next step: a neutral notice, not an error.
+      await expect(clusterWizard.checksStatus()).toHaveText(/^Checks cancelled after \d+ of \d+\.$/, { timeout: 15_000 });
+      await expect(clusterWizard.alert()).toHaveCount(0);
+      await expect(clusterWizard.cancelButton()).toHaveCount(0);
+      await expect(page.getByRole('button', { name: 'Run checks' })).toBeVisible();
+      expect(bridge.results.find((r) => r.operation === 'CheckCluster')?.result).toMatchObject({ ok: false, error: { name: 'OperationCancelledException' } });
+      // The checks up to the cancel are kept on screen; nothing after it ran (no HSM check reached the page).
+      const finished = page.getByRole('list', { name: 'Finished checks' });
+      await expect(finished.getByText('Slots and tokens can be listed')).toBeVisible();
+      await expect(finished.getByText('HSM token is present and initialised')).toHaveCount(0);
+    } finally {
+      await broken.cleanup();
+    }
+  });
+
   test('wraps a long cluster name in the table; an unknown cluster id then shows only the not-found error', async ({ app, page, clustersPage, clusterWizard, softHsm, workbench }, testInfo) => {
     const hsm = await softHsm({ tokens: 1, userPin: KMSUSER_PASSWORD, soPin: SO_PIN, labelPrefix: 'e2e-long' });
     const [token] = hsm.tokens;
