@@ -1,10 +1,36 @@
-import { buildBrokenModules } from '../fixtures/broken-modules';
+import { buildBrokenModules, type BrokenModules } from '../fixtures/broken-modules';
+import type { SoftHsmCluster } from '../fixtures/softhsm';
+import type { TestWorkbench } from '../fixtures/workbench';
 import { expect, saveScreenshot, test } from './fixtures';
 import { startRecordingProgress } from './pages/progress-recorder';
 
 // Test-only token PINs for throwaway SoftHSM tokens made per test.
 const KMSUSER_PASSWORD = 'kmsuser-e2e-Pa55';
 const SO_PIN = 'so-e2e-pin-1234';
+
+/** A cluster over the fixture's first token. */
+async function createCluster(workbench: TestWorkbench, hsm: SoftHsmCluster, name: string): Promise<string> {
+  const token = hsm.tokens[0];
+  if (!token) throw new Error('the SoftHSM fixture made no token');
+  const created = await workbench.call('CreateCluster', { ClusterName: name, ModulePath: hsm.modulePath, ModuleEnvironment: hsm.env, Hsms: [{ TokenSerial: token.serial }] });
+  if (!created.ok) throw new Error(`CreateCluster failed: ${created.error.message}`);
+  return created.value.Cluster.ClusterId;
+}
+
+/**
+ * A cluster whose module answers C_GetSlotList only after `seconds`, so the core is still running when the
+ * admin acts. (The bridge's progress delay alone would not do: the core does not wait for the page.)
+ */
+async function createSlowCluster(workbench: TestWorkbench, hsm: SoftHsmCluster, broken: BrokenModules, name: string, seconds: number): Promise<string> {
+  const id = await createCluster(workbench, hsm, name);
+  await workbench.editState((state) => {
+    const slow = state.clusters.find((c) => c.ClusterId === id);
+    if (!slow) throw new Error(`${name} is not in the state file`);
+    slow.ModulePath = broken.slowSlotList;
+    slow.ModuleEnvironment = { SLOW_SLOT_LIST_SECONDS: String(seconds) };
+  });
+  return id;
+}
 
 test.describe('cluster checks wizard', () => {
   test('goes from module to a passing report on two real SoftHSM tokens', async ({ app, page, clustersPage, clusterWizard, softHsm, workbench, bridge }, testInfo) => {
@@ -133,10 +159,7 @@ test.describe('cluster checks wizard', () => {
 
   test('opens the checks of an existing cluster from the table, and deletes it after a confirmation naming it', async ({ app, page, clustersPage, clusterWizard, softHsm, workbench }) => {
     const hsm = await softHsm({ tokens: 1, userPin: KMSUSER_PASSWORD, soPin: SO_PIN, labelPrefix: 'e2e-table' });
-    const [token] = hsm.tokens;
-    if (!token) throw new Error('the SoftHSM fixture made no token');
-    const created = await workbench.call('CreateCluster', { ClusterName: 'table-e2e', ModulePath: hsm.modulePath, ModuleEnvironment: hsm.env, Hsms: [{ TokenSerial: token.serial }] });
-    expect(created.ok).toBe(true);
+    await createCluster(workbench, hsm, 'table-e2e');
     // Loaded again, so the page sees the cluster the core created behind its back.
     await app.reload();
 
@@ -173,25 +196,10 @@ test.describe('cluster checks wizard', () => {
     bridge,
   }) => {
     const hsm = await softHsm({ tokens: 1, userPin: KMSUSER_PASSWORD, soPin: SO_PIN, labelPrefix: 'e2e-leave' });
-    const [token] = hsm.tokens;
-    if (!token) throw new Error('the SoftHSM fixture made no token');
     const broken = await buildBrokenModules();
     try {
-      const create = async (name: string): Promise<string> => {
-        const created = await workbench.call('CreateCluster', { ClusterName: name, ModulePath: hsm.modulePath, ModuleEnvironment: hsm.env, Hsms: [{ TokenSerial: token.serial }] });
-        if (!created.ok) throw new Error(`CreateCluster failed: ${created.error.message}`);
-        return created.value.Cluster.ClusterId;
-      };
-      const slowId = await create('slow-a');
-      await create('next-b');
-      // A real, slow HSM for "slow-a": its module answers C_GetSlotList after 3 s, so the core is still running
-      // when the admin leaves. (The bridge's progress delay alone would not do: the core does not wait for the page.)
-      await workbench.editState((state) => {
-        const slow = state.clusters.find((c) => c.ClusterId === slowId);
-        if (!slow) throw new Error('slow-a is not in the state file');
-        slow.ModulePath = broken.slowSlotList;
-        slow.ModuleEnvironment = { SLOW_SLOT_LIST_SECONDS: '3' };
-      });
+      await createSlowCluster(workbench, hsm, broken, 'slow-a', 3);
+      await createCluster(workbench, hsm, 'next-b');
       await app.reload();
 
       await clustersPage.check('slow-a');
@@ -225,19 +233,10 @@ test.describe('cluster checks wizard', () => {
 
   test('Cancel stops a running check between steps, says so calmly, and leaves the step ready to run again', async ({ app, page, clustersPage, clusterWizard, softHsm, workbench, bridge }) => {
     const hsm = await softHsm({ tokens: 1, userPin: KMSUSER_PASSWORD, soPin: SO_PIN, labelPrefix: 'e2e-cancel' });
-    const [token] = hsm.tokens;
-    if (!token) throw new Error('the SoftHSM fixture made no token');
     const broken = await buildBrokenModules();
     try {
-      const created = await workbench.call('CreateCluster', { ClusterName: 'slow-cancel', ModulePath: hsm.modulePath, ModuleEnvironment: hsm.env, Hsms: [{ TokenSerial: token.serial }] });
-      if (!created.ok) throw new Error(`CreateCluster failed: ${created.error.message}`);
-      // A real, slow HSM: C_GetSlotList answers after 2 s, so the run is between steps when Cancel is pressed.
-      await workbench.editState((state) => {
-        const slow = state.clusters.find((c) => c.ClusterId === created.value.Cluster.ClusterId);
-        if (!slow) throw new Error('slow-cancel is not in the state file');
-        slow.ModulePath = broken.slowSlotList;
-        slow.ModuleEnvironment = { SLOW_SLOT_LIST_SECONDS: '2' };
-      });
+      // Slow enough that the run is between steps when Cancel is pressed.
+      await createSlowCluster(workbench, hsm, broken, 'slow-cancel', 2);
       await app.reload();
 
       await clustersPage.check('slow-cancel');
@@ -262,11 +261,8 @@ test.describe('cluster checks wizard', () => {
 
   test('wraps a long cluster name in the table; an unknown cluster id then shows only the not-found error', async ({ app, page, clustersPage, clusterWizard, softHsm, workbench }, testInfo) => {
     const hsm = await softHsm({ tokens: 1, userPin: KMSUSER_PASSWORD, soPin: SO_PIN, labelPrefix: 'e2e-long' });
-    const [token] = hsm.tokens;
-    if (!token) throw new Error('the SoftHSM fixture made no token');
     const longName = `finance-${'a1b2c3d4'.repeat(24)}`;
-    const created = await workbench.call('CreateCluster', { ClusterName: longName, ModulePath: hsm.modulePath, ModuleEnvironment: hsm.env, Hsms: [{ TokenSerial: token.serial }] });
-    expect(created.ok).toBe(true);
+    await createCluster(workbench, hsm, longName);
     await app.reload();
 
     // The name wraps: the row's actions stay inside the panel, which needs no horizontal scrolling.
