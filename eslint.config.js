@@ -23,6 +23,12 @@ const layerPath = (layers, message) => ({ regex: `^(\\.\\./)+(${layers.join('|')
 const MAIN = layerPath(['main'], 'This layer talks to main only through the contract in shared/.');
 const PRELOAD = layerPath(['preload'], 'Nothing imports the preload: it is a separate, sandboxed bundle.');
 const RENDERER = layerPath(['renderer'], 'Nothing imports the renderer: it is untrusted browser code.');
+// Banning the package name is not enough: `../hsm/pkcs11-module` (or any module that imports pkcs11js) would load
+// PKCS#11 into the parent process. Outside main/hsm/, only its supervisor-side surface may be imported.
+const HSM_INTERNALS = {
+  regex: '^(\\.\\./)+(main/)?hsm/(?!(hsm-host|hsm-host-client)$)',
+  message: 'Outside main/hsm/, import only hsm-host (the interface) and hsm-host-client (the pool): the rest runs in the HSM host child.',
+};
 
 /** Named imports from electron that only one wrapper may use (GitHub Desktop's ipc-main / ipc-renderer split). */
 const electronNames = (names, message) => ['electron', 'electron/main', 'electron/renderer'].map((name) => ({ name, importNames: names, message }));
@@ -53,14 +59,14 @@ const layers = [
   // Sandboxed preloads can load neither Node built-ins nor sibling files: shared/ (bundled in) and electron only.
   { name: 'layer/preload', files: ['preload/**'], rules: restrict({ paths: IPC_MAIN_ONLY_IN_WRAPPER, patterns: [NODE_BUILTINS, PKCS11JS, LOWDB, VUE, MAIN, RENDERER] }) },
   { name: 'layer/main-hsm', files: ['main/hsm/**'], rules: restrict({ patterns: [ELECTRON, VUE, PRELOAD, RENDERER] }) },
-  { name: 'layer/main-core', files: ['main/**'], ignores: ['main/electron/**', 'main/hsm/**'], rules: restrict({ patterns: [ELECTRON, PKCS11JS, VUE, PRELOAD, RENDERER] }) },
+  { name: 'layer/main-core', files: ['main/**'], ignores: ['main/electron/**', 'main/hsm/**'], rules: restrict({ patterns: [ELECTRON, PKCS11JS, HSM_INTERNALS, VUE, PRELOAD, RENDERER] }) },
   {
     name: 'layer/main-electron',
     files: ['main/electron/**'],
     ignores: ['main/electron/ipc-main.ts'],
-    rules: restrict({ paths: [...IPC_MAIN_ONLY_IN_WRAPPER, ...IPC_RENDERER_ONLY_IN_PRELOAD], patterns: [PKCS11JS, VUE, PRELOAD, RENDERER] }),
+    rules: restrict({ paths: [...IPC_MAIN_ONLY_IN_WRAPPER, ...IPC_RENDERER_ONLY_IN_PRELOAD], patterns: [PKCS11JS, HSM_INTERNALS, VUE, PRELOAD, RENDERER] }),
   },
-  { name: 'layer/main-electron-ipc', files: ['main/electron/ipc-main.ts'], rules: restrict({ paths: IPC_RENDERER_ONLY_IN_PRELOAD, patterns: [PKCS11JS, VUE, PRELOAD, RENDERER] }) },
+  { name: 'layer/main-electron-ipc', files: ['main/electron/ipc-main.ts'], rules: restrict({ paths: IPC_RENDERER_ONLY_IN_PRELOAD, patterns: [PKCS11JS, HSM_INTERNALS, VUE, PRELOAD, RENDERER] }) },
 ];
 
 export default defineConfig([

@@ -55,6 +55,9 @@ describe('layering rules fire', () => {
     ['the CLI imports electron', 'main/cli/probe.ts', "import { app } from 'electron';\nexport const x = app;"],
     ['core imports pkcs11js', 'main/core/probe.ts', "import * as pkcs11 from 'pkcs11js';\nexport const x = pkcs11;"],
     ['the Electron shell imports pkcs11js', 'main/electron/probe.ts', "import * as pkcs11 from 'pkcs11js';\nexport const x = pkcs11;"],
+    ['a service imports the PKCS#11 module by path', 'main/clusters/probe.ts', "import { Pkcs11Module } from '../hsm/pkcs11-module';\nexport const x = Pkcs11Module;"],
+    ['core imports the template converter (it loads pkcs11js)', 'main/core/probe.ts', "import * as template from '../hsm/template';\nexport const x = template;"],
+    ['the Electron shell imports the host child', 'main/electron/probe.ts', "import '../hsm/hsm-host-child';"],
     ['main/ imports the renderer', 'main/core/probe.ts', "import x from '../../renderer/App.vue';\nexport default x;"],
     ['the Electron shell uses ipcMain outside ipc-main.ts', 'main/electron/window.ts', "import { ipcMain } from 'electron';\nexport const x = ipcMain;"],
     ['the Electron shell uses ipcRenderer', 'main/electron/probe.ts', "import { BrowserWindow, ipcRenderer } from 'electron';\nexport const x = [BrowserWindow, ipcRenderer];"],
@@ -95,6 +98,7 @@ describe('layering rules allow what the architecture allows', () => {
     ['the CLI prints with console', 'main/cli/probe.ts', "console.log('done');\nexport {};"],
     ['tests import anything', 'tests/electron/probe.spec.ts', "import { app } from 'electron';\nimport * as pkcs11 from 'pkcs11js';\nexport const x = [app, pkcs11];"],
     ['the HSM host loads pkcs11js dynamically', 'main/hsm/probe.ts', "export const load = (): Promise<unknown> => import('pkcs11js');"],
+    ['a service imports the HSM host interface and pool', 'main/clusters/probe.ts', "import type { HsmHost } from '../hsm/hsm-host';\nimport { createHsmHostPool } from '../hsm/hsm-host-client';\nexport type X = HsmHost;\nexport const x = createHsmHostPool;"],
     ['core imports its own modules dynamically', 'main/core/probe.ts', "export const load = (): Promise<unknown> => import('./workbench-core');"],
   ])('%s', async (_label, filePath, code) => {
     expect(await violations(filePath, code)).toEqual([]);
