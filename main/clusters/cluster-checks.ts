@@ -248,7 +248,7 @@ async function checkMember(
 
   // 5. RW session
   try {
-    const session = await host.openSession(slot.SlotId, { ...timeout, readWrite: true });
+    const session = await host.openSession(slot.SlotId, { readWrite: true }, timeout);
     await host.closeSession(session, timeout);
     report(result('hsm.rw-session', 'A read-write session can be opened', 'pass', { hsmId, evidence: [sessionEvidence(token)] }));
   } catch (error) {
@@ -409,7 +409,7 @@ async function checkLogin(
   const pin = cluster.LoginFormat === 'user:password' ? `kmsuser:${password}` : password;
   let session: string | undefined;
   try {
-    session = await host.openSession(slotId, timeout);
+    session = await host.openSession(slotId, {}, timeout);
     await host.login(session, 'USER', pin, timeout);
     await host.logout(session, timeout);
     return { unreachable: false, check: result('hsm.kmsuser-login', title, 'pass', { hsmId, evidence: ['kmsuser logged in with the given password and logged out again.'] }) };

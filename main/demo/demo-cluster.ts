@@ -55,13 +55,6 @@ async function initDemoToken(host: HsmHost, label: string, soPin: string, userPi
   // SoftHSM moves an initialised token to a slot id derived from its serial: find it again by label.
   const slot = (await host.listSlots()).find((s) => s.Token?.Label === label);
   if (!slot?.Token) throw new WorkbenchError('TokenNotFoundException', `Demo token "${label}" was initialised but is not listed.`);
-  const session = await host.openSession(slot.SlotId, { readWrite: true });
-  try {
-    await host.login(session, 'SO', soPin);
-    await host.initPin(session, userPin);
-    await host.logout(session);
-  } finally {
-    await host.closeSession(session);
-  }
+  await host.initUserPin(slot.SlotId, soPin, userPin);
   return slot.Token.SerialNumber;
 }

@@ -1,8 +1,8 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { WorkbenchError, type ErrorName } from '../../shared/errors';
-import type { ObjectInfo } from './hsm-host';
-import type { HostMethod, HostMethods, HostReply, HostRequest } from './host-protocol';
+import type { HostExit, ObjectInfo } from './hsm-host';
+import type { HostReply, HostRequest, HostVerb } from './host-protocol';
 
 export interface HostProcessOptions {
   childEntry: string;
@@ -13,13 +13,15 @@ export interface HostProcessOptions {
 
 interface Pending {
   child: ChildProcess;
-  method: HostMethod;
+  method: HostVerb;
   resolve: (value: unknown) => void;
   reject: (error: WorkbenchError) => void;
   onPage: ((objects: ObjectInfo[]) => void) | undefined;
   timeoutMs: number;
   /** Runs only while the child is serving this call (it is at the head of the child's queue). */
   timer: NodeJS.Timeout | undefined;
+  /** Removes the call's abort listener once it settles. */
+  forgetSignal: (() => void) | undefined;
 }
 
 /** Returns after which the module instance is useless: the next call needs a fresh C_Initialize. */
@@ -28,7 +30,10 @@ const DEVICE_GONE = new Set(['CKR_DEVICE_ERROR', 'CKR_DEVICE_REMOVED']);
 interface KillReason {
   name: Extract<ErrorName, 'HsmHostTimeoutException' | 'HsmHostCrashedException'>;
   message: string;
+  exit: Extract<HostExit['reason'], 'timeout' | 'stopped'>;
 }
+
+const SHUTDOWN: HostRequest = { kind: 'shutdown', id: 0 };
 
 /**
  * Supervises one HSM host child: forks it on demand, matches replies to requests by id, kills it
@@ -47,15 +52,23 @@ export class HostProcess {
   private readonly pending = new Map<number, Pending>();
   /** Children retired after their device went away: they finish their pending calls, then exit. */
   private readonly retiring = new WeakSet<ChildProcess>();
+  /** Children retired at any time, for the exit report (the set above empties as they shut down). */
+  private readonly retired = new WeakSet<ChildProcess>();
+  private readonly exitListeners = new Set<(exit: HostExit) => void>();
   private nextId = 1;
 
   constructor(private readonly options: HostProcessOptions) {}
 
-  call<M extends HostMethod>(
-    method: M,
-    params: HostMethods[M]['params'],
-    options: { timeoutMs: number; onPage?: (objects: ObjectInfo[]) => void },
-  ): Promise<HostMethods[M]['result']> {
+  /** Tells `listener` whenever a child exits, so the owner of its sessions (a connected key store) can follow. */
+  onExit(listener: (exit: HostExit) => void): () => void {
+    this.exitListeners.add(listener);
+    return () => this.exitListeners.delete(listener);
+  }
+
+  call(method: HostVerb, args: unknown[], options: { timeoutMs: number; onPage?: (objects: ObjectInfo[]) => void; signal?: AbortSignal }): Promise<unknown> {
+    if (options.signal?.aborted) {
+      return Promise.reject(new WorkbenchError('OperationCancelledException', `${method} was cancelled before the HSM host started it. Nothing was done.`));
+    }
     let child: ChildProcess;
     try {
       child = this.ensureChild();
@@ -72,15 +85,26 @@ export class HostProcess {
         onPage: options.onPage,
         timeoutMs: options.timeoutMs,
         timer: undefined,
+        forgetSignal: this.forwardCancel(child, id, options.signal),
       });
       this.startHeadTimer(child);
       this.updateRef(child);
-      // Secret: for login, initToken, initPin and setPin the params carry PINs; they go only down the IPC channel, never to a log.
-      const request = { id, method, params } as HostRequest;
+      // Secret: for login, initToken, initPin, setPin and initUserPin the args carry PINs; they go only down the IPC channel, never to a log.
+      const request: HostRequest = { kind: 'call', id, verb: method, args };
       child.send(request, (error) => {
         if (error) this.settle(id, new WorkbenchError('HsmHostCrashedException', `The HSM host for ${this.options.modulePath} could not be reached (${error.message}). Try again.`));
       });
     });
+  }
+
+  /** On abort, asks the child to stop call `id` at its next step; the call then settles with the child's answer. */
+  private forwardCancel(child: ChildProcess, id: number, signal: AbortSignal | undefined): (() => void) | undefined {
+    if (!signal) return undefined;
+    const cancel = (): void => {
+      if (this.pending.has(id) && child.connected) child.send({ kind: 'cancel', id } satisfies HostRequest, () => undefined);
+    };
+    signal.addEventListener('abort', cancel, { once: true });
+    return () => signal.removeEventListener('abort', cancel);
   }
 
   /**
@@ -93,6 +117,7 @@ export class HostProcess {
     if (!child) return;
     this.child = undefined;
     this.retiring.add(child);
+    this.retired.add(child);
     this.shutdownIfIdle(child);
   }
 
@@ -101,7 +126,7 @@ export class HostProcess {
     this.retiring.delete(child);
     const kill = setTimeout(() => child.kill('SIGKILL'), 2_000);
     kill.unref();
-    if (child.connected) child.send({ id: 0, method: 'shutdown', params: {} } satisfies HostRequest, (error) => error && child.kill('SIGKILL'));
+    if (child.connected) child.send(SHUTDOWN, (error) => error && child.kill('SIGKILL'));
     else child.kill('SIGKILL');
   }
 
@@ -109,9 +134,9 @@ export class HostProcess {
   async stop(graceMs = 2_000): Promise<void> {
     const child = this.child;
     if (!child) return;
-    this.detach(child, { name: 'HsmHostCrashedException', message: 'The HSM host was stopped while this call was running.' });
+    this.detach(child, { name: 'HsmHostCrashedException', message: 'The HSM host was stopped while this call was running.', exit: 'stopped' });
     const kill = setTimeout(() => child.kill('SIGKILL'), graceMs);
-    if (child.connected) child.send({ id: 0, method: 'shutdown', params: {} } satisfies HostRequest, (error) => error && child.kill('SIGKILL'));
+    if (child.connected) child.send(SHUTDOWN, (error) => error && child.kill('SIGKILL'));
     else child.kill('SIGKILL');
     await this.exits.get(child);
     clearTimeout(kill);
@@ -174,7 +199,7 @@ export class HostProcess {
     const seconds = (pending.timeoutMs / 1000).toLocaleString('en', { maximumFractionDigits: 1 });
     // A hung PKCS#11 call cannot be interrupted in-process; only SIGKILL frees it. Calls queued behind it fail the same way
     // (detached first, so none of their clocks starts on a child that is about to die).
-    this.detach(pending.child, { name: 'HsmHostTimeoutException', message: `The HSM host was stopped because ${pending.method} did not answer within ${seconds} s.` });
+    this.detach(pending.child, { name: 'HsmHostTimeoutException', message: `The HSM host was stopped because ${pending.method} did not answer within ${seconds} s.`, exit: 'timeout' });
     this.settle(
       id,
       new WorkbenchError(
@@ -210,6 +235,9 @@ export class HostProcess {
             ),
       );
     }
+    const exitReason: HostExit['reason'] = reason?.exit ?? (this.retired.has(child) ? 'retired' : 'crashed');
+    const exit: HostExit = { reason: exitReason, expected: exitReason === 'stopped', exitCode: code, signal };
+    for (const listener of [...this.exitListeners]) listener(exit);
   }
 
   private settle(id: number, error: WorkbenchError | undefined, value?: unknown): void {
@@ -217,6 +245,7 @@ export class HostProcess {
     if (!pending) return;
     this.pending.delete(id);
     clearTimeout(pending.timer);
+    pending.forgetSignal?.();
     // The child moves on to its next request: that one's clock starts now.
     if (this.child === pending.child || this.retiring.has(pending.child)) this.startHeadTimer(pending.child);
     if (this.retiring.has(pending.child)) this.shutdownIfIdle(pending.child);

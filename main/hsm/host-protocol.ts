@@ -1,42 +1,69 @@
-import type { MechanismInfo, ModuleInfo, SlotInfo } from '../../shared/contract/hsm';
 import type { ErrorInfo } from '../../shared/errors';
-import type { ObjectAttributeName, ObjectInfo, ObjectTemplate } from './hsm-host';
+import type { ObjectInfo } from './hsm-host';
+import type { Pkcs11Module } from './pkcs11-module';
+import type { TokenFlows } from './token-flows';
+
+/**
+ * The HSM host's verbs, declared once. Each verb's signature is the method that implements it in the child
+ * (a `Pkcs11Module` method, or a multi-step flow in token-flows.ts); this table only says which methods are
+ * verbs and how they travel. The client (hsm-host-client.ts) and the child's dispatch (hsm-host-child.ts) are
+ * both derived from it, as VS Code's ProxyChannel derives both sides of a channel from one service.
+ */
+export interface VerbTraits {
+  /**
+   * How many arguments the verb declares (optional ones included): the client passes call options after them,
+   * and cannot tell them apart from an omitted optional argument otherwise. Checked against the signature below.
+   */
+  readonly arity: number;
+  /** Returns a generator of pages: each page crosses as one message, the result is their count. */
+  readonly paged?: true;
+  /** A multi-step flow run inside the child as one request (token-flows.ts). */
+  readonly flow?: true;
+}
+
+export const HOST_VERBS = {
+  getModuleInfo: { arity: 0 },
+  listSlots: { arity: 0 },
+  getMechanisms: { arity: 1 },
+  openSession: { arity: 2 },
+  getSessionInfo: { arity: 1 },
+  login: { arity: 3 },
+  logout: { arity: 1 },
+  initToken: { arity: 3 },
+  initPin: { arity: 2 },
+  setPin: { arity: 3 },
+  closeSession: { arity: 1 },
+  findObjects: { arity: 2, paged: true },
+  initUserPin: { arity: 3, flow: true },
+} as const satisfies Record<string, VerbTraits>;
+
+export type HostVerb = keyof typeof HOST_VERBS;
+type FlowVerb = { [V in HostVerb]: (typeof HOST_VERBS)[V] extends { flow: true } ? V : never }[HostVerb];
+
+/** Every verb as the child implements it: the signatures the client's methods are derived from. */
+export type HostVerbs = Pick<Pkcs11Module, Exclude<HostVerb, FlowVerb>> & Pick<TokenFlows, FlowVerb>;
+
+// A declared arity that disagrees with the method's parameter count fails to compile here.
+type ArityMismatch = { [V in HostVerb]: Required<Parameters<HostVerbs[V]>>['length'] extends (typeof HOST_VERBS)[V]['arity'] ? never : V }[HostVerb];
+type AssertNever<T extends never> = T;
+export type _ArityMatchesSignatures = AssertNever<ArityMismatch>;
+
+export function isHostVerb(value: unknown): value is HostVerb {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(HOST_VERBS, value);
+}
 
 /**
  * The messages between the supervisor (parent) and one HSM host child, over Node's IPC channel.
  * Plain data only: no Buffers, no handles as identities (session references are opaque strings).
+ * Secret: the args of login, initToken, initPin, setPin and initUserPin carry PINs; they travel only down this
+ * channel, and nothing on either side logs a request.
  */
-export interface SessionInfoDto {
-  SlotId: string;
-  State: string;
-  Flags: string[];
-}
-
-export interface HostMethods {
-  getModuleInfo: { params: Record<string, never>; result: ModuleInfo };
-  listSlots: { params: Record<string, never>; result: SlotInfo[] };
-  getMechanisms: { params: { slotId: string }; result: MechanismInfo[] };
-  openSession: { params: { slotId: string; readWrite: boolean }; result: string };
-  getSessionInfo: { params: { session: string }; result: SessionInfoDto };
-  /** Secret: `pin` is a PIN. It crosses the IPC channel once, is passed to C_Login, and is never logged or echoed. */
-  login: { params: { session: string; userType: 'USER' | 'SO'; pin: string }; result: null };
-  /** Secret: `soPin` is the SO PIN, passed to C_InitToken only. `label` is padded to 32 bytes in the child. */
-  initToken: { params: { slotId: string; soPin: string; label: string }; result: null };
-  /** Secret: `pin` is the new user PIN, passed to C_InitPIN only. */
-  initPin: { params: { session: string; pin: string }; result: null };
-  /** Secret: both PINs are passed to C_SetPIN only. */
-  setPin: { params: { session: string; oldPin: string; newPin: string }; result: null };
-  logout: { params: { session: string }; result: null };
-  closeSession: { params: { session: string }; result: null };
-  /** Replies with `page` messages, then a result carrying the object count. */
-  findObjects: { params: { session: string; template: ObjectTemplate; attributes: readonly ObjectAttributeName[]; pageSize: number }; result: number };
+export type HostRequest =
+  | { kind: 'call'; id: number; verb: HostVerb; args: unknown[] }
+  /** Handled as soon as it arrives, not behind the serial queue: the call stops at its next step (a page, a flow step). */
+  | { kind: 'cancel'; id: number }
   /** C_Finalize, then the child exits. */
-  shutdown: { params: Record<string, never>; result: null };
-}
-
-export type HostMethod = keyof HostMethods;
-
-export type HostRequest = { [M in HostMethod]: { id: number; method: M; params: HostMethods[M]['params'] } }[HostMethod];
+  | { kind: 'shutdown'; id: 0 };
 
 export type HostReply =
   | { id: number; kind: 'result'; value: unknown }

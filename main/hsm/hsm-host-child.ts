@@ -9,9 +9,10 @@
  */
 import { Worker } from 'node:worker_threads';
 import { toErrorInfo, WorkbenchError } from '../../shared/errors';
-import type { HostMethods, HostReply, HostRequest } from './host-protocol';
-import { MODULE_PATH_ARG_INDEX } from './host-protocol';
+import { HOST_VERBS, isHostVerb, MODULE_PATH_ARG_INDEX, type HostReply, type HostRequest, type HostVerb, type VerbTraits } from './host-protocol';
+import type { ObjectInfo } from './hsm-host';
 import { Pkcs11Module } from './pkcs11-module';
+import { TokenFlows } from './token-flows';
 
 const modulePath = process.argv[MODULE_PATH_ARG_INDEX] ?? '';
 
@@ -56,77 +57,72 @@ function send(reply: HostReply): Promise<void> {
   });
 }
 
-type Handlers = { [M in keyof HostMethods]: (params: HostMethods[M]['params'], id: number) => Promise<HostMethods[M]['result']> | HostMethods[M]['result'] };
+/** Ids of calls the supervisor cancelled; a call checks between its steps (pages, flow steps). */
+const cancelled = new Set<number>();
 
-const handlers: Handlers = {
-  getModuleInfo: () => module().getModuleInfo(),
-  listSlots: () => module().listSlots(),
-  getMechanisms: ({ slotId }) => module().getMechanisms(slotId),
-  openSession: ({ slotId, readWrite }) => module().openSession(slotId, readWrite),
-  getSessionInfo: ({ session }) => module().getSessionInfo(session),
-  // Secret: the PIN arrives here from the supervisor and goes straight into C_Login; it is not kept.
-  login: ({ session, userType, pin }) => {
-    module().login(session, userType, pin);
-    return null;
-  },
-  // Secret: these PINs, too, go straight into the PKCS#11 call and are not kept.
-  initToken: ({ slotId, soPin, label }) => {
-    module().initToken(slotId, soPin, label);
-    return null;
-  },
-  initPin: ({ session, pin }) => {
-    module().initPin(session, pin);
-    return null;
-  },
-  setPin: ({ session, oldPin, newPin }) => {
-    module().setPin(session, oldPin, newPin);
-    return null;
-  },
-  logout: ({ session }) => {
-    module().logout(session);
-    return null;
-  },
-  closeSession: ({ session }) => {
-    module().closeSession(session);
-    return null;
-  },
-  findObjects: async (params, id) => {
-    let count = 0;
-    for (const objects of module().findObjects(params.session, params)) {
-      count += objects.length;
-      // One message per page; waiting for it to be flushed streams pages to the supervisor (whose
-      // timeout restarts with each page) instead of queueing a 100k-object scan in this process.
-      await send({ id, kind: 'page', objects });
-    }
-    return count;
-  },
-  shutdown: () => {
-    try {
-      loaded?.finalize();
-    } finally {
-      loaded = undefined;
-      setImmediate(() => process.exit(0));
-    }
-    return null;
-  },
-};
+function throwIfCancelled(id: number, verb: HostVerb): void {
+  if (cancelled.has(id)) throw new WorkbenchError('OperationCancelledException', `The HSM host stopped ${verb} because it was cancelled. Nothing after the last completed step was done.`);
+}
 
-async function serve(request: HostRequest): Promise<void> {
+/**
+ * Runs one verb, derived from its declaration (host-protocol.ts): a flow, or the Pkcs11Module method of that
+ * name; a paged verb's pages are streamed. Secret: the args of PIN verbs go straight into the PKCS#11 call.
+ */
+async function run(id: number, verb: HostVerb, args: unknown[]): Promise<unknown> {
+  throwIfCancelled(id, verb);
+  const traits: VerbTraits = HOST_VERBS[verb];
+  const checkpoint = async (): Promise<void> => {
+    await new Promise((resolve) => setImmediate(resolve));
+    throwIfCancelled(id, verb);
+  };
+  const target = (traits.flow ? new TokenFlows(module(), checkpoint) : module()) as unknown as Record<HostVerb, (...a: unknown[]) => unknown>;
+  const value = await target[verb](...args);
+  if (!traits.paged) return value ?? null;
+  let count = 0;
+  for (const objects of value as Iterable<ObjectInfo[]>) {
+    count += objects.length;
+    // One message per page; waiting for it to be flushed streams pages to the supervisor (whose
+    // timeout restarts with each page) instead of queueing a 100k-object scan in this process.
+    // Leaving the loop by a throw ends the search (the generator's finally calls C_FindObjectsFinal).
+    await send({ id, kind: 'page', objects });
+    throwIfCancelled(id, verb);
+  }
+  return count;
+}
+
+function shutdown(): null {
+  try {
+    loaded?.finalize();
+  } finally {
+    loaded = undefined;
+    setImmediate(() => process.exit(0));
+  }
+  return null;
+}
+
+async function serve(request: Exclude<HostRequest, { kind: 'cancel' }>): Promise<void> {
   let reply: HostReply;
   try {
-    const handler = handlers[request.method] as (params: unknown, id: number) => unknown;
-    if (typeof handler !== 'function') throw new WorkbenchError('UnknownOperationException', `The HSM host has no operation ${String(request.method)}.`);
-    reply = { id: request.id, kind: 'result', value: await handler(request.params, request.id) };
+    if (request.kind === 'shutdown') reply = { id: request.id, kind: 'result', value: shutdown() };
+    else if (!isHostVerb(request.verb) || !Array.isArray(request.args)) throw new WorkbenchError('UnknownOperationException', `The HSM host has no operation ${String(request.verb)}.`);
+    else reply = { id: request.id, kind: 'result', value: await run(request.id, request.verb, request.args) };
   } catch (error) {
     // Only WorkbenchErrors (built from CKR codes, never from argument values) cross; anything else is generic.
     reply = { id: request.id, kind: 'error', error: toErrorInfo(error) };
+  } finally {
+    cancelled.delete(request.id);
   }
   await send(reply);
 }
 
-// PKCS#11 sessions are not safe to interleave (a search in progress owns its session), so requests run one at a time.
+// PKCS#11 sessions are not safe to interleave (a search in progress owns its session), so calls run one at a
+// time. A cancel is not queued: it must reach the call it names while that call runs (or waits).
 let queue: Promise<void> = Promise.resolve();
 process.on('message', (message: HostRequest) => {
+  if (message.kind === 'cancel') {
+    cancelled.add(message.id);
+    return;
+  }
   queue = queue.then(() => serve(message)).catch(() => process.exit(70));
 });
 

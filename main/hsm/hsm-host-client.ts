@@ -1,5 +1,6 @@
 import type { ModuleRef } from '../../shared/contract/hsm';
-import type { HsmHost, HsmHostPool, ObjectInfo } from './hsm-host';
+import type { CallOptions, HsmHost, HsmHostPool, ObjectInfo, RemoteVerbs } from './hsm-host';
+import { HOST_VERBS, type HostVerb, type HostVerbs, type VerbTraits } from './host-protocol';
 import { HostProcess } from './host-process';
 
 export interface HsmHostPoolOptions {
@@ -10,7 +11,6 @@ export interface HsmHostPoolOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 15_000;
-const DEFAULT_PAGE_SIZE = 1024;
 
 /** One host per (module path, environment): the environment is part of a module's identity (it is read at C_Initialize). */
 export function hostKey(module: ModuleRef): string {
@@ -40,53 +40,39 @@ export function createHsmHostPool(options: HsmHostPoolOptions): HsmHostPool {
   };
 }
 
-/** One HsmHost over one supervised child (restarted on the next call after a crash, timeout or dispose). */
+/**
+ * One HsmHost over one supervised child (restarted on the next call after a crash, timeout or dispose).
+ * Its methods are derived from the verb table: arguments go to the child as they are, the options that
+ * follow them steer the call (timeout, cancel, pages).
+ */
 export function createHsmHost(module: ModuleRef, options: { childEntry: string; defaultTimeoutMs: number }): HsmHost {
   const moduleRef: ModuleRef = { ModulePath: module.ModulePath, ModuleEnvironment: { ...(module.ModuleEnvironment ?? {}) } };
   const child = new HostProcess({ childEntry: options.childEntry, modulePath: moduleRef.ModulePath, moduleEnvironment: moduleRef.ModuleEnvironment });
-  const timeout = (o?: { timeoutMs?: number }): { timeoutMs: number } => ({ timeoutMs: o?.timeoutMs ?? options.defaultTimeoutMs });
-  return {
-    module: moduleRef,
-    getModuleInfo: (o) => child.call('getModuleInfo', {}, timeout(o)),
-    listSlots: (o) => child.call('listSlots', {}, timeout(o)),
-    getMechanisms: (slotId, o) => child.call('getMechanisms', { slotId }, timeout(o)),
-    openSession: (slotId, o) => child.call('openSession', { slotId, readWrite: o?.readWrite ?? false }, timeout(o)),
-    getSessionInfo: (session, o) => child.call('getSessionInfo', { session }, timeout(o)),
-    // Secret: the PIN crosses into the child here (IPC only). It is never logged, and errors never carry it.
-    login: async (session, userType, pin, o) => {
-      await child.call('login', { session, userType, pin }, timeout(o));
-    },
-    // Secret: as for login, the PINs below go only down the IPC channel into the child.
-    initToken: async (slotId, soPin, label, o) => {
-      await child.call('initToken', { slotId, soPin, label }, timeout(o));
-    },
-    initPin: async (session, pin, o) => {
-      await child.call('initPin', { session, pin }, timeout(o));
-    },
-    setPin: async (session, oldPin, newPin, o) => {
-      await child.call('setPin', { session, oldPin, newPin }, timeout(o));
-    },
-    logout: async (session, o) => {
-      await child.call('logout', { session }, timeout(o));
-    },
-    closeSession: async (session, o) => {
-      await child.call('closeSession', { session }, timeout(o));
-    },
-    findObjects: async (session, query, o) => {
+
+  const remote = (verb: HostVerb) =>
+    async (...all: unknown[]): Promise<unknown> => {
+      const traits: VerbTraits = HOST_VERBS[verb];
+      const args = all.slice(0, traits.arity);
+      const callOptions = (all[traits.arity] ?? {}) as CallOptions<ObjectInfo[]>;
+      const timeoutMs = callOptions.timeoutMs ?? options.defaultTimeoutMs;
+      if (!traits.paged) return child.call(verb, args, { timeoutMs, signal: callOptions.signal });
       const objects: ObjectInfo[] = [];
-      await child.call(
-        'findObjects',
-        { session, template: query.template, attributes: query.attributes, pageSize: query.pageSize ?? DEFAULT_PAGE_SIZE },
-        {
-          ...timeout(o),
-          onPage: (page) => {
-            for (const object of page) objects.push(object);
-            o?.onPage?.(page);
-          },
+      await child.call(verb, args, {
+        timeoutMs,
+        signal: callOptions.signal,
+        onPage: (page) => {
+          for (const object of page) objects.push(object);
+          callOptions.onPage?.(page);
         },
-      );
+      });
       return objects;
-    },
+    };
+  const verbs = Object.fromEntries((Object.keys(HOST_VERBS) as HostVerb[]).map((verb) => [verb, remote(verb)])) as unknown as RemoteVerbs<HostVerbs>;
+
+  return {
+    ...verbs,
+    module: moduleRef,
+    onExit: (listener) => child.onExit(listener),
     dispose: () => child.stop(),
   };
 }

@@ -1,63 +1,60 @@
-import type { MechanismInfo, ModuleInfo, ModuleRef, SlotInfo } from '../../shared/contract/hsm';
+import type { ModuleRef } from '../../shared/contract/hsm';
+import type { HostVerbs } from './host-protocol';
 
 /**
- * The core's view of one PKCS#11 module loaded in its own supervised child process.
- * Every method may reject with a WorkbenchError: Pkcs11Exception (code = CKR_ name),
- * Pkcs11ModuleLoadException, HsmHostTimeoutException, HsmHostCrashedException.
+ * The core's view of one PKCS#11 module loaded in its own supervised child process: every verb of
+ * host-protocol.ts (documented where the child implements it, in pkcs11-module.ts and token-flows.ts), called
+ * with the same arguments plus optional call options, answering with a promise.
+ * Every verb may reject with a WorkbenchError: Pkcs11Exception (code = CKR_ name), Pkcs11ModuleLoadException,
+ * HsmHostTimeoutException, HsmHostCrashedException, OperationCancelledException.
  * After a crash or timeout the child is gone; the next call starts a fresh one.
  */
-export interface HsmHost {
+export type HsmHost = RemoteVerbs<HostVerbs> & {
   readonly module: ModuleRef;
-  getModuleInfo(options?: CallTimeout): Promise<ModuleInfo>;
-  listSlots(options?: CallTimeout): Promise<SlotInfo[]>;
-  getMechanisms(slotId: string, options?: CallTimeout): Promise<MechanismInfo[]>;
-  /** Returns an opaque session reference (valid in this child only). */
-  openSession(slotId: string, options?: CallTimeout & { readWrite?: boolean }): Promise<string>;
-  getSessionInfo(session: string, options?: CallTimeout): Promise<{ SlotId: string; State: string; Flags: string[] }>;
-  /** Secret: `pin` crosses into the child and straight into C_Login; it is never logged or echoed. */
-  login(session: string, userType: 'USER' | 'SO', pin: string, options?: CallTimeout): Promise<void>;
-  logout(session: string, options?: CallTimeout): Promise<void>;
-  /**
-   * C_InitToken: initialises the token in `slotId` (re-initialising destroys every object on it), with
-   * `soPin` as its SO PIN (for an initialised token, its current SO PIN) and `label` (at most 32 bytes of
-   * UTF-8; blank padded to 32 as the spec requires). No session may be open on the token.
-   * Secret: `soPin` crosses into the child and straight into C_InitToken.
-   */
-  initToken(slotId: string, soPin: string, label: string, options?: CallTimeout): Promise<void>;
-  /**
-   * C_InitPIN: sets the normal user's (kmsuser's) PIN. `session` must be read-write with the SO logged in
-   * (`login(session, 'SO', …)`); otherwise the module answers CKR_USER_NOT_LOGGED_IN / CKR_SESSION_READ_ONLY.
-   * Secret: `pin` crosses into the child and straight into C_InitPIN.
-   */
-  initPin(session: string, pin: string, options?: CallTimeout): Promise<void>;
-  /**
-   * C_SetPIN: changes the PIN of the user logged in on `session` (the normal user if nobody is) from
-   * `oldPin` to `newPin`; `session` must be read-write. A wrong `oldPin` is CKR_PIN_INCORRECT.
-   * Secret: both PINs cross into the child and straight into C_SetPIN.
-   */
-  setPin(session: string, oldPin: string, newPin: string, options?: CallTimeout): Promise<void>;
-  closeSession(session: string, options?: CallTimeout): Promise<void>;
-  /**
-   * Enumerates objects matching `template`, reading `attributes` of each; the child moves them in pages
-   * (not one message per object). `onPage` sees each page as it arrives.
-   */
-  findObjects(
-    session: string,
-    query: { template: ObjectTemplate; attributes: readonly ObjectAttributeName[]; pageSize?: number },
-    options?: CallTimeout & { onPage?: (page: ObjectInfo[]) => void },
-  ): Promise<ObjectInfo[]>;
+  /** Called whenever a child of this host exits, for whatever reason; returns the unsubscribe function. */
+  onExit(listener: (exit: HostExit) => void): () => void;
   /** Stops the child process. */
   dispose(): Promise<void>;
-}
+};
+
+/**
+ * A verb as the parent calls it. A paged verb (a generator of pages in the child) answers with all its pages
+ * concatenated, and `onPage` sees each page as it arrives.
+ */
+export type RemoteVerbs<V> = {
+  [K in keyof V]: V[K] extends (...args: infer A) => infer R
+    ? R extends Generator<infer Page extends readonly unknown[]>
+      ? (...args: [...A, options?: CallOptions<Page>]) => Promise<Page>
+      : (...args: [...A, options?: CallOptions<never>]) => Promise<Awaited<R>>
+    : never;
+};
 
 export interface CallTimeout {
   /**
    * Milliseconds before the child is declared hung and killed (SIGKILL); calls queued behind it fail too.
    * The clock starts when the child begins this call, not when it is queued: a child serves one call at a
-   * time, and waiting behind another call is not hanging. For findObjects the clock restarts with each
+   * time, and waiting behind another call is not hanging. For a paged verb the clock restarts with each
    * page, so a long scan that makes progress is not cut off.
    */
   timeoutMs?: number;
+}
+
+export interface CallOptions<Page = never> extends CallTimeout {
+  /**
+   * Cancels the call: the child stops it at its next step (between pages, between a flow's steps) and it
+   * rejects with OperationCancelledException. The cancel overtakes queued calls; a PKCS#11 call already
+   * running is not interrupted (its timeout still applies).
+   */
+  signal?: AbortSignal;
+  onPage?: (page: Page) => void;
+}
+
+/** Why a host's child process ended. `expected` is false for a crash, a timeout kill or a vanished device. */
+export interface HostExit {
+  reason: 'stopped' | 'retired' | 'timeout' | 'crashed';
+  expected: boolean;
+  exitCode: number | null;
+  signal: string | null;
 }
 
 /** Attributes by their camelCase names (graphene style): label, id (hex), class (CKO_ name), keyType, token, private, ... */
@@ -70,6 +67,13 @@ export interface ObjectTemplate {
   id?: string;
   keyType?: string;
   token?: boolean;
+}
+
+export interface FindObjectsQuery {
+  template: ObjectTemplate;
+  attributes: readonly ObjectAttributeName[];
+  /** Objects per page (one message each); 1–4096, default 1024. */
+  pageSize?: number;
 }
 
 /** One object as plain data. `handle` is session-scoped: shown, never used as an identity. */
@@ -85,6 +89,12 @@ export interface ObjectInfo {
   extractable?: boolean;
   valueLen?: number;
   checkValue?: string;
+}
+
+export interface SessionInfoDto {
+  SlotId: string;
+  State: string;
+  Flags: string[];
 }
 
 export interface HsmHostPool {

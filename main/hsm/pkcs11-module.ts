@@ -9,9 +9,10 @@ import { fixedString, paddedTokenLabel } from './ck-strings';
 import { ckmName } from './ckm';
 import { ckrMessage, ckrName } from './ckr';
 import { handleFromString, handleToString } from './handles';
-import type { ObjectAttributeName, ObjectInfo, ObjectTemplate } from './hsm-host';
-import type { SessionInfoDto } from './host-protocol';
+import type { FindObjectsQuery, ObjectAttributeName, ObjectInfo, SessionInfoDto } from './hsm-host';
 import { attributeQuery, decodeAttributes, toPkcs11Template } from './template';
+
+const DEFAULT_PAGE_SIZE = 1024;
 
 /**
  * One PKCS#11 module, loaded and initialised in this (child) process. Speaks the spec's nouns and
@@ -103,8 +104,9 @@ export class Pkcs11Module {
     });
   }
 
-  openSession(slotId: string, readWrite: boolean): string {
-    const flags = ckf('CKF_SERIAL_SESSION') | (readWrite ? ckf('CKF_RW_SESSION') : 0);
+  /** Returns an opaque session reference, valid in this child only. */
+  openSession(slotId: string, options: { readWrite?: boolean } = {}): string {
+    const flags = ckf('CKF_SERIAL_SESSION') | (options.readWrite === true ? ckf('CKF_RW_SESSION') : 0);
     const handle = this.call('C_OpenSession', () => this.lib.C_OpenSession(this.slot(slotId), flags));
     const ref = `${this.instance}.${handleToString(handle)}`;
     this.sessions.set(ref, { handle, slotId });
@@ -186,9 +188,9 @@ export class Pkcs11Module {
 
   /**
    * Enumerates matching objects a page at a time: C_FindObjects fetches up to `pageSize` handles,
-   * then C_GetAttributeValue reads each object. The caller sends each page as one message.
+   * then C_GetAttributeValue reads each object. The child sends each page as one message.
    */
-  *findObjects(ref: string, query: { template: ObjectTemplate; attributes: readonly ObjectAttributeName[]; pageSize: number }): Generator<ObjectInfo[]> {
+  *findObjects(ref: string, query: FindObjectsQuery): Generator<ObjectInfo[]> {
     const session = this.session(ref).handle;
     let template;
     try {
@@ -197,7 +199,7 @@ export class Pkcs11Module {
       throw new WorkbenchError('Pkcs11Exception', `The search template is not valid: ${(error as Error).message}.`, { code: 'CKR_TEMPLATE_INCONSISTENT' });
     }
     const withHandle = query.attributes.includes('handle');
-    const pageSize = Math.max(1, Math.min(4096, Math.floor(query.pageSize)));
+    const pageSize = Math.max(1, Math.min(4096, Math.floor(query.pageSize ?? DEFAULT_PAGE_SIZE)));
     this.call('C_FindObjectsInit', () => this.lib.C_FindObjectsInit(session, template));
     try {
       for (;;) {
