@@ -11,6 +11,7 @@ import { ckrMessage, ckrName } from './ckr';
 import { handleFromString, handleToString } from './handles';
 import type { FindObjectsQuery, ObjectAttributeName, ObjectInfo, SessionInfoDto } from './hsm-host';
 import { attributeQuery, decodeAttributes, toPkcs11Template } from './template';
+import { TokenLogins, type UserType } from './token-logins';
 
 const DEFAULT_PAGE_SIZE = 1024;
 
@@ -23,6 +24,7 @@ export class Pkcs11Module {
   /** Session references carry this instance's tag, so a reference from a previous (crashed) child is refused, not misused. */
   private readonly instance = randomBytes(4).toString('hex');
   private readonly sessions = new Map<string, { handle: Buffer; slotId: string }>();
+  private readonly logins = new TokenLogins();
   /** CK_ULONG width: 4 bytes on Windows (LLP64), 8 elsewhere; confirmed from the first slot list. */
   private handleWidth = process.platform === 'win32' ? 4 : 8;
 
@@ -122,14 +124,18 @@ export class Pkcs11Module {
    * Secret: `pin` goes to C_Login and nowhere else. The error built here names only the function and
    * the CKR_ code; pkcs11js's own error text is dropped. After a refused PIN the token flags are read,
    * so callers can say how many tries remain (CKF_USER_PIN_COUNT_LOW / FINAL_TRY / LOCKED).
+   * The session owns the token's login until it logs out or closes (TokenLogins): no other session of this
+   * child can log in or out meanwhile.
    */
-  login(ref: string, userType: 'USER' | 'SO', pin: string): void {
+  login(ref: string, userType: UserType, pin: string): void {
     const session = this.session(ref);
+    this.logins.assertCanLogin(session.slotId, ref, userType);
     try {
       this.lib.C_Login(session.handle, userType === 'SO' ? pkcs11js.CKU_SO : pkcs11js.CKU_USER, pin);
     } catch (error) {
       throw this.pinError('C_Login', error, session.slotId, { userType });
     }
+    this.logins.loggedIn(session.slotId, ref, userType);
   }
 
   /**
@@ -176,12 +182,25 @@ export class Pkcs11Module {
     }
   }
 
+  /** C_Logout; only the session that logged in may (it would end every session's login on the token). */
   logout(ref: string): void {
-    this.call('C_Logout', () => this.lib.C_Logout(this.session(ref).handle));
+    const session = this.session(ref);
+    this.logins.assertCanLogout(session.slotId, ref);
+    this.call('C_Logout', () => this.lib.C_Logout(session.handle));
+    this.logins.loggedOut(session.slotId);
   }
 
+  /** C_CloseSession. Closing the session that holds the token's login ends that login first, so it never outlives its owner. */
   closeSession(ref: string): void {
     const session = this.session(ref);
+    if (this.logins.holds(session.slotId, ref)) {
+      try {
+        this.lib.C_Logout(session.handle);
+      } catch {
+        // Closing is what was asked; a login that is already gone (device reset) is no obstacle.
+      }
+      this.logins.loggedOut(session.slotId);
+    }
     this.call('C_CloseSession', () => this.lib.C_CloseSession(session.handle));
     this.sessions.delete(ref);
   }
