@@ -17,6 +17,8 @@ export { verifyChain } from './verify-chain';
 /** What an operation reports; the writer adds identity, time, ids and the chain. */
 export interface AuditEvent {
   eventName: string;
+  /** 'AwsServiceEvent' for what the workbench did on its own (a due deletion); default 'AwsApiCall'. */
+  eventType?: AuditRecord['eventType'];
   readOnly: boolean;
   requestParameters: unknown;
   responseElements?: unknown;
@@ -104,11 +106,12 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
           eventID: randomUUID(),
           eventName: event.eventName,
           eventSource: 'hsm-workbench.local',
-          eventType: 'AwsApiCall',
+          eventType: event.eventType ?? 'AwsApiCall',
           awsRegion: options.region,
-          sourceIPAddress: 'localhost',
-          userAgent: options.userAgent,
-          userIdentity: identity,
+          // As CloudTrail marks AWS's own actions "AWS Internal": the OS user ran the process, but nobody asked.
+          ...(event.eventType === 'AwsServiceEvent'
+            ? { sourceIPAddress: 'hsm-workbench internal', userAgent: options.userAgent, userIdentity: { ...identity, invokedBy: 'hsm-workbench' } }
+            : { sourceIPAddress: 'localhost', userAgent: options.userAgent, userIdentity: identity }),
           requestParameters,
           responseElements,
           ...(additionalEventData === undefined ? {} : { additionalEventData }),

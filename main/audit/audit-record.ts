@@ -5,9 +5,10 @@ export interface AuditRecord {
   eventID: string;
   eventName: string;
   eventSource: 'hsm-workbench.local';
-  eventType: 'AwsApiCall';
+  /** AwsServiceEvent: something the workbench did on its own (a due deletion), not an admin's call. */
+  eventType: 'AwsApiCall' | 'AwsServiceEvent';
   awsRegion: string;
-  sourceIPAddress: 'localhost';
+  sourceIPAddress: 'localhost' | 'hsm-workbench internal';
   userAgent: string;
   userIdentity: AuditUserIdentity;
   requestParameters: unknown;
@@ -32,6 +33,8 @@ export interface AuditUserIdentity {
   /** -1 where the OS has no numeric uid (Windows). */
   uid: number;
   hostname: string;
+  /** Set on AwsServiceEvent records: the workbench acted on its own, in a process this user ran. */
+  invokedBy?: 'hsm-workbench';
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -120,6 +120,61 @@ describe('dispatcher', () => {
     const records = (await auditText()).trim().split('\n').map((l) => JSON.parse(l) as { requestID: string; additionalEventData: { auditPhase: string } });
     expect(records.map((r) => r.additionalEventData.auditPhase)).toEqual(['Started', 'Failed']);
     expect(records[0]?.requestID).toBe(records[1]?.requestID);
+  });
+
+  it('journals each step of a call between its Started and outcome records, under the same requestID', async () => {
+    const d = await make({
+      DeleteCluster: async (_request, context) => {
+        await context.journal({ name: 'ForgetMember', hsmId: 'hsm-aaaaaaaaaaa', details: { tokenSerial: '0011' } });
+        await context.journal({ name: 'ForgetMember', hsmId: 'hsm-bbbbbbbbbbb' });
+        throw new WorkbenchError('CloudHsmClusterNotFoundException', 'no such cluster');
+      },
+    });
+    await d.dispatch('DeleteCluster', { ClusterId: CLUSTER_ID }, { callId: '1' });
+    type Rec = { requestID: string; eventName: string; additionalEventData: { auditPhase: string; step?: { hsmId: string } } };
+    const records = (await auditText()).trim().split('\n').map((l) => JSON.parse(l) as Rec);
+    expect(records.map((r) => [r.additionalEventData.auditPhase, r.additionalEventData.step?.hsmId])).toEqual([
+      ['Started', undefined],
+      ['Step', 'hsm-aaaaaaaaaaa'],
+      ['Step', 'hsm-bbbbbbbbbbb'],
+      ['Failed', undefined],
+    ]);
+    expect(new Set(records.map((r) => r.requestID)).size).toBe(1);
+    expect(records.every((r) => r.eventName === 'DeleteCluster')).toBe(true);
+  });
+
+  it('stops a step whose journal record cannot be written', async () => {
+    let stepped = false;
+    const d = await make({
+      DeleteCluster: async (_request, context) => {
+        // A directory where the log was: even root cannot append to it.
+        const log = join(stateDir, 'audit', 'audit-log.jsonl');
+        await rm(log);
+        await mkdir(log);
+        await context.journal({ name: 'ForgetMember' });
+        stepped = true;
+        return { Cluster: undefined as never };
+      },
+    });
+    const result = await d.dispatch('DeleteCluster', { ClusterId: CLUSTER_ID }, { callId: '1' });
+    expect(stepped).toBe(false);
+    expect(result).toMatchObject({ ok: false, error: { name: 'AuditLogException' } });
+  });
+
+  it('records what the workbench does on its own as an AwsServiceEvent, apart from any call', async () => {
+    const d = await make({});
+    await d.recordServiceEvent({ eventName: 'DeleteKey', additionalEventData: { customKeyStoreId: 'cks-1234567890abcdef0' } });
+    const [record] = (await auditText()).trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(record).toMatchObject({
+      eventName: 'DeleteKey',
+      eventType: 'AwsServiceEvent',
+      sourceIPAddress: 'hsm-workbench internal',
+      userIdentity: { invokedBy: 'hsm-workbench' },
+      requestParameters: null,
+      responseElements: null,
+      readOnly: false,
+      additionalEventData: { customKeyStoreId: 'cks-1234567890abcdef0' },
+    });
   });
 
   it('refuses a second call under a call id that is still running', async () => {

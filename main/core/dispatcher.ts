@@ -18,6 +18,23 @@ export interface HandlerContext<P = unknown> {
   callId: string;
   signal: AbortSignal;
   emitProgress(progress: P): void;
+  /**
+   * Writes one step of this call (one HSM of several, one phase of a flow) to the audit log under the call's
+   * requestID, between its Started and Completed/Failed records. Await it before the step, so that after a
+   * kill -9 the log says which HSMs were touched; it throws AuditLogException when the record cannot be
+   * written, and the step must then not be taken.
+   */
+  journal(step: AuditStep): Promise<void>;
+}
+
+/** One step of a multi-HSM operation, as it appears in `additionalEventData.step` of its audit record. */
+export interface AuditStep {
+  /** What the step does, e.g. 'InitializeToken', 'RotateKmsuserPassword'. */
+  name: string;
+  /** The cluster member it touches, when it touches one. */
+  hsmId?: string;
+  /** Plain facts: token serial, key handle… Never secrets (they are redacted like every audit field anyway). */
+  details?: Record<string, unknown>;
 }
 
 export type OperationHandler<N extends OperationName> = (
@@ -29,8 +46,21 @@ type ProgressFor<N extends OperationName> = (typeof operations)[N] extends { pro
 
 export type OperationHandlers = { [N in OperationName]: OperationHandler<N> };
 
+/**
+ * An event the workbench starts itself, not an admin's call (a due deletion, a health probe's disconnect):
+ * audited as a CloudTrail `AwsServiceEvent`, with no request or response, its facts in additionalEventData.
+ */
+export interface ServiceEvent {
+  eventName: string;
+  additionalEventData: Record<string, unknown>;
+  errorCode?: string;
+  errorMessage?: string;
+}
+
 export interface Dispatcher {
   dispatch(operation: string, request: unknown, context: CallContext): Promise<Result<unknown>>;
+  /** Audits an event the workbench started itself; throws AuditLogException when it cannot be written. */
+  recordServiceEvent(event: ServiceEvent): Promise<void>;
   /** Aborts a running call; false when no call has that id. */
   cancel(callId: string): boolean;
   /** Audits a call refused before it reached the dispatcher (e.g. an untrusted IPC sender). */
@@ -109,6 +139,10 @@ export function createDispatcher({ handlers, audit, logger }: DispatcherDependen
       callId: context.callId,
       signal: controller.signal,
       emitProgress: (progress) => context.emitProgress?.(progress),
+      journal: async (step) => {
+        const stepError = await record({ ...auditBase, requestParameters: null, additionalEventData: { auditPhase: 'Step', step } });
+        if (stepError) throw new WorkbenchError('AuditLogException', `${spec.name} stopped before step ${step.name} because its audit record could not be written: ${stepError.message}`);
+      },
     };
     try {
       throwIfCancelled(controller.signal, spec.name);
@@ -143,6 +177,17 @@ export function createDispatcher({ handlers, audit, logger }: DispatcherDependen
 
   return {
     dispatch,
+    async recordServiceEvent(event: ServiceEvent): Promise<void> {
+      const error = await record({
+        eventName: event.eventName,
+        eventType: 'AwsServiceEvent',
+        readOnly: false,
+        requestParameters: null,
+        additionalEventData: event.additionalEventData,
+        ...(event.errorCode === undefined ? {} : { errorCode: event.errorCode, errorMessage: event.errorMessage }),
+      });
+      if (error) throw error;
+    },
     async recordRefusal(operation: string, error: ErrorInfo): Promise<void> {
       const name = isOperationName(operation) ? operation : 'UnknownOperation';
       await record({ eventName: name, readOnly: isOperationName(operation) ? operations[operation].readOnly : true, requestParameters: null, errorCode: error.name, errorMessage: error.message });
