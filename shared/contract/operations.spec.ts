@@ -39,6 +39,52 @@ describe('the contract', () => {
     expect(parsed.error?.issues[0]?.path).toEqual(['Hsms', 1]);
   });
 
+  it('reports an empty name once, as required', () => {
+    for (const ClusterName of ['', '   ']) {
+      const parsed = CreateClusterRequest.safeParse({ ClusterName, ModulePath: '/m.so', Hsms: [{ TokenSerial: 'a' }] });
+      expect(parsed.error?.issues.map((i) => i.message)).toEqual(['ClusterName is required']);
+    }
+  });
+
+  describe('names hold printable text only', () => {
+    const unsafe: Array<[string, string]> = [
+      ['ESC (C0)', '\u001b'],
+      ['BEL (C0)', '\u0007'],
+      ['DEL', '\u007f'],
+      ['CSI (C1)', '\u009b'],
+      ['NEL (C1)', '\u0085'],
+      ['right-to-left override', '\u202e'],
+      ['left-to-right embedding', '\u202a'],
+      ['first strong isolate', '\u2068'],
+      ['pop directional isolate', '\u2069'],
+      ['line separator', '\u2028'],
+      ['paragraph separator', '\u2029'],
+    ];
+    const request = (name: string, selector: Record<string, string>): unknown => ({ ClusterName: name, ModulePath: '/m.so', Hsms: [selector] });
+
+    it.each(unsafe)('refuses %s in ClusterName, TokenLabel and TokenSerial, naming the character', (_what, char) => {
+      const code = `U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+      for (const [req, field] of [
+        [request(`ev${char}il`, { TokenSerial: 'a' }), 'ClusterName'],
+        [request('ok', { TokenLabel: `ev${char}il` }), 'TokenLabel'],
+        [request('ok', { TokenSerial: `ab${char}` }), 'TokenSerial'],
+      ] as const) {
+        const issues = CreateClusterRequest.safeParse(req).error?.issues ?? [];
+        expect(issues.map((i) => i.message), field).toEqual([expect.stringContaining(`${field} has an invisible or control character (${code} at position 3)`)]);
+      }
+    });
+
+    it('keeps names in any script, with spaces and punctuation', () => {
+      const parsed = CreateClusterRequest.safeParse(request('Zürich prod – 東京 (שלום) №2', { TokenLabel: 'HSM «A»' }));
+      expect(parsed.success).toBe(true);
+    });
+
+    it('tells how to choose a token whose own label has control characters', () => {
+      const issues = CreateClusterRequest.safeParse(request('ok', { TokenLabel: '\u001b[31mEVIL' })).error?.issues ?? [];
+      expect(issues[0]?.message).toMatch(/choose that token by its TokenSerial instead/);
+    });
+  });
+
   describe('a module environment configures the module, not the HSM host', () => {
     const env = (ModuleEnvironment: Record<string, string>): ReturnType<typeof ModuleRef.safeParse> => ModuleRef.safeParse({ ModulePath: '/m.so', ModuleEnvironment });
 
