@@ -8,6 +8,14 @@ export const ClusterId = z.string().regex(CLUSTER_ID_PATTERN, 'ClusterId looks l
 
 export const ClusterName = printableName('ClusterName', z.string().trim().min(1, 'ClusterName is required').max(256, 'ClusterName is at most 256 characters'));
 
+/**
+ * Serials compare without regard to case: they are usually hex, and an admin may type them in upper
+ * case while the token reports lower case (SoftHSM) or the other way round.
+ */
+export function tokenSerialKey(serial: string): string {
+  return serial.toUpperCase();
+}
+
 /** How the kmsuser PIN is presented at C_Login: plain, or `kmsuser:password` as CloudHSM's library expects. */
 export const LoginFormat = z.enum(['password', 'user:password']);
 
@@ -49,8 +57,9 @@ export const CreateClusterRequest = z
   .superRefine((req, ctx) => {
     const seen = new Set<string>();
     req.Hsms.forEach((m, i) => {
-      const key = m.TokenSerial !== undefined ? `serial:${m.TokenSerial}` : `label:${m.TokenLabel ?? ''}`;
-      if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['Hsms', i], message: `token ${key.replace(':', ' ')} is chosen twice` });
+      const chosen = m.TokenSerial !== undefined ? `serial ${m.TokenSerial}` : `label ${m.TokenLabel ?? ''}`;
+      const key = m.TokenSerial !== undefined ? `serial ${tokenSerialKey(m.TokenSerial)}` : chosen;
+      if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['Hsms', i], message: `token ${chosen} is chosen twice` });
       seen.add(key);
     });
   });

@@ -39,6 +39,11 @@ describe('the contract', () => {
     expect(parsed.error?.issues[0]?.path).toEqual(['Hsms', 1]);
   });
 
+  it('refuses a serial chosen twice in different case', () => {
+    const parsed = CreateClusterRequest.safeParse({ ClusterName: 'x', ModulePath: '/m.so', Hsms: [{ TokenSerial: '9f3a' }, { TokenSerial: '9F3A' }] });
+    expect(parsed.error?.issues.map((i) => [i.path, i.message])).toEqual([[['Hsms', 1], 'token serial 9F3A is chosen twice']]);
+  });
+
   it('reports an empty name once, as required', () => {
     for (const ClusterName of ['', '   ']) {
       const parsed = CreateClusterRequest.safeParse({ ClusterName, ModulePath: '/m.so', Hsms: [{ TokenSerial: 'a' }] });
