@@ -17,6 +17,7 @@ export const ERROR_NAMES = [
   'Pkcs11Exception',
   'Pkcs11ModuleLoadException',
   'TokenNotFoundException',
+  'TokenInUseException',
   'HsmHostTimeoutException',
   'HsmHostCrashedException',
   'StateLockedException',

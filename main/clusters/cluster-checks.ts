@@ -1,11 +1,11 @@
 import type { CheckClusterProgress, CheckResult, ClusterCheckReport, ConnectionErrorCode } from '../../shared/contract/checks';
-import type { ClusterInfo, HsmMember } from '../../shared/contract/clusters';
+import { tokenSerialKey, type ClusterInfo, type HsmMember } from '../../shared/contract/clusters';
 import type { MechanismInfo, SlotInfo, TokenInfo } from '../../shared/contract/hsm';
 import { WorkbenchError } from '../../shared/errors';
 import { throwIfCancelled } from '../core/dispatcher';
 import type { HsmHost, HsmHostPool } from '../hsm/hsm-host';
 import { NETWORK_REMEDY, errorEvidence, failureVerdict, isUnreachable, result } from './check-result';
-import { findMemberSlot } from './member-tokens';
+import { findMemberSlot, membersInOtherClusters } from './member-tokens';
 
 export interface ClusterCheckOptions {
   /** Secret: used for one C_Login per member, then dropped. Never stored, logged or reported. */
@@ -14,9 +14,11 @@ export interface ClusterCheckOptions {
   onProgress(progress: CheckClusterProgress): void;
   /** Per-call limit before a silent HSM is reported as NETWORK_ERRORS. */
   timeoutMs?: number;
+  /** Every cluster in the state, so a token that is also another cluster's HSM is reported. */
+  clusters: readonly ClusterInfo[];
 }
 
-const CLUSTER_WIDE_CHECKS = 3;
+const CLUSTER_WIDE_CHECKS = 4;
 
 /** An HSM is active when it is present, initialised, reachable and its kmsuser can (as far as we can tell) log in. */
 interface MemberOutcome {
@@ -65,6 +67,7 @@ export async function runClusterChecks(cluster: ClusterInfo, hosts: HsmHostPool,
   if (unreachable) await host.dispose();
 
   checkMemberDistinctness(cluster, report);
+  checkMembersExclusive(cluster, options.clusters, report);
   checkActiveHsms(outcomes.filter((o) => o.active).length, cluster.Hsms.length, logins.refusedBy !== null, report);
   checkKeyStoreAssociation(cluster, report);
 
@@ -466,13 +469,28 @@ function triesRemaining(tokenFlags: readonly string[]): string {
 
 function checkMemberDistinctness(cluster: ClusterInfo, report: Report): void {
   const serials = cluster.Hsms.map((m) => m.TokenSerial).filter((s): s is string => s !== null);
-  const duplicated = serials.filter((s, i) => serials.indexOf(s) !== i);
+  const keys = serials.map(tokenSerialKey);
+  const duplicated = serials.filter((_, i) => keys.indexOf(keys[i] ?? '') !== i);
   report(
     duplicated.length === 0
       ? result('cluster.distinct-members', 'Each HSM is a different token', 'pass', { evidence: [`${cluster.Hsms.length} member(s): ${cluster.Hsms.map(describeMember).join(', ')}`] })
       : result('cluster.distinct-members', 'Each HSM is a different token', 'fail', {
           evidence: [`Serial(s) listed more than once: ${[...new Set(duplicated)].join(', ')}`],
           remedy: 'Remove the duplicate member: one token counted twice is one HSM, not two.',
+        }),
+  );
+}
+
+function checkMembersExclusive(cluster: ClusterInfo, clusters: readonly ClusterInfo[], report: Report): void {
+  const title = 'No HSM is also a member of another cluster';
+  const shared = membersInOtherClusters(cluster.ClusterId, cluster.Hsms, clusters);
+  report(
+    shared.length === 0
+      ? result('cluster.exclusive-members', title, 'pass', { evidence: ['No member token is an HSM of another cluster.'] })
+      : result('cluster.exclusive-members', title, 'fail', {
+          evidence: shared.map(({ member, others }) => `${member.HsmId} (${describeMember(member)}) is also an HSM of ${others.map((c) => `"${c.ClusterName}" (${c.ClusterId})`).join(', ')}`),
+          remedy:
+            'A token belongs to one cluster: two key stores rotating one kmsuser password would lock each other out. Delete the cluster that should not have this token (one used by a key store cannot be deleted: keep that one), then re-run the checks.',
         }),
   );
 }

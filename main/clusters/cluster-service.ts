@@ -5,7 +5,7 @@ import { WorkbenchError } from '../../shared/errors';
 import { newClusterId, newHsmId } from '../core/ids';
 import type { HsmHostPool } from '../hsm/hsm-host';
 import type { StateStore } from '../state/state-store';
-import { findMemberSlot } from './member-tokens';
+import { findMemberSlot, membersInOtherClusters } from './member-tokens';
 
 type ParsedCreateClusterRequest = ParsedRequestOf<'CreateCluster'>;
 
@@ -36,9 +36,13 @@ export function createClusterService(deps: { state: StateStore; hosts: HsmHostPo
     return request.Hsms.map((selector) => {
       const slot = findMemberSlot(slots, { TokenSerial: selector.TokenSerial ?? null, TokenLabel: selector.TokenLabel ?? null });
       if (slot === 'ambiguous') {
-        throw new WorkbenchError('ValidationException', `More than one token is labelled "${selector.TokenLabel ?? ''}". Choose the HSM by its serial number instead.`, {
-          details: { TokenLabel: selector.TokenLabel },
-        });
+        throw new WorkbenchError(
+          'ValidationException',
+          selector.TokenSerial !== undefined
+            ? `More than one token has a serial number like "${selector.TokenSerial}", differing only in case. Type the serial exactly as the token reports it.`
+            : `More than one token is labelled "${selector.TokenLabel ?? ''}". Choose the HSM by its serial number instead.`,
+          { details: { ...selector } },
+        );
       }
       if (slot === undefined || slot.Token === null) {
         const available = slots.flatMap((s) => (s.Token ? [`${s.Token.Label} (serial ${s.Token.SerialNumber})`] : []));
@@ -67,6 +71,17 @@ export function createClusterService(deps: { state: StateStore; hosts: HsmHostPo
     }
   }
 
+  function refuseTokensInOtherClusters(clusters: readonly ClusterInfo[], members: readonly HsmMember[]): void {
+    const [first] = membersInOtherClusters(null, members, clusters);
+    if (first === undefined) return;
+    const others = first.others.map((c) => `"${c.ClusterName}" (${c.ClusterId})`).join(', ');
+    throw new WorkbenchError(
+      'TokenInUseException',
+      `Token ${first.member.TokenLabel ?? ''} (serial ${first.member.TokenSerial ?? ''}) is already an HSM of cluster ${others}. A token belongs to one cluster: two key stores rotating one kmsuser password would lock each other out. Choose another token, or delete that cluster first.`,
+      { details: { TokenSerial: first.member.TokenSerial, ClusterIds: first.others.map((c) => c.ClusterId) } },
+    );
+  }
+
   return {
     async create(request) {
       refuseDuplicateName((await state.read()).clusters, request.ClusterName);
@@ -74,6 +89,7 @@ export function createClusterService(deps: { state: StateStore; hosts: HsmHostPo
       return state.transact((draft) => {
         // Checked again under the lock: another process may have taken the name meanwhile.
         refuseDuplicateName(draft.clusters, request.ClusterName);
+        refuseTokensInOtherClusters(draft.clusters, members);
         const cluster: ClusterInfo = {
           ClusterId: newClusterId(),
           ClusterName: request.ClusterName,

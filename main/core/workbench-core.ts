@@ -74,6 +74,7 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
     CheckCluster: async (request, context) => {
       const cluster = await clusters.get(request.ClusterId);
       const report = await runClusterChecks(cluster, hosts, {
+        clusters: await clusters.describe(),
         kmsuserPassword: request.KmsuserPassword,
         signal: context.signal,
         onProgress: (progress) => context.emitProgress(progress),

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import pkcs11js from 'pkcs11js';
 import type { PKCS11 } from 'pkcs11js';
 import type { MechanismInfo, ModuleInfo, SlotInfo, TokenInfo } from '../../shared/contract/hsm';
@@ -335,10 +335,20 @@ function internalError(functionName: string): WorkbenchError {
   });
 }
 
+/** What a path that is not a regular file is, in words an admin knows; a directory is the common slip. */
+function fileKind(stats: Stats): string | undefined {
+  if (stats.isFile()) return undefined;
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  if (stats.isFIFO()) return 'a named pipe (FIFO)';
+  if (stats.isSocket()) return 'a socket';
+  return stats.isDirectory() ? 'a directory' : 'not a regular file';
+}
+
 function assertLoadableFile(path: string): void {
-  let isFile: boolean;
+  let kind: string | undefined;
   try {
-    isFile = statSync(path).isFile();
+    kind = fileKind(statSync(path));
   } catch (error) {
     const errno = (error as NodeJS.ErrnoException).code;
     throw new WorkbenchError(
@@ -349,18 +359,52 @@ function assertLoadableFile(path: string): void {
       { code: 'MODULE_NOT_FOUND', details: { modulePath: path } },
     );
   }
-  if (!isFile) {
+  if (kind === 'a directory') {
     throw new WorkbenchError('Pkcs11ModuleLoadException', `${path} is not a file. Give the path of the PKCS#11 shared library itself (a .so, .dylib or .dll), not its directory.`, {
+      code: 'NOT_A_PKCS11_MODULE',
+      details: { modulePath: path },
+    });
+  }
+  // Refused before dlopen: opening a FIFO would block the host until someone writes to it.
+  if (kind !== undefined) {
+    throw new WorkbenchError('Pkcs11ModuleLoadException', `${path} is ${kind}, not a shared library. Give the path of the HSM vendor's PKCS#11 library (a .so, .dylib or .dll file).`, {
       code: 'NOT_A_PKCS11_MODULE',
       details: { modulePath: path },
     });
   }
 }
 
-/** dlopen/dlsym failures, sorted into "missing" (a dependency) and "not a PKCS#11 module". */
+/** The forms of P11_KIT_SERVER_ADDRESS p11-kit's client connects to (p11-kit 0.24 and 0.25). */
+const P11_KIT_ADDRESS = /^(unix:path=|vsock:)/;
+
+/**
+ * The library loaded and is a PKCS#11 module, but its C_GetFunctionList refused: modules that set
+ * themselves up there do so when their configuration is unusable. p11-kit's client is one: it parses
+ * P11_KIT_SERVER_ADDRESS there, so a malformed address is named rather than the module blamed.
+ */
+function functionListRefused(path: string, ckr: string, details: Record<string, unknown>): WorkbenchError {
+  const address = process.env['P11_KIT_SERVER_ADDRESS'];
+  if (address !== undefined && address !== '' && !P11_KIT_ADDRESS.test(address)) {
+    return new WorkbenchError(
+      'Pkcs11ModuleLoadException',
+      `The PKCS#11 module ${path} refused to start (C_GetFunctionList answered ${ckr}): P11_KIT_SERVER_ADDRESS ${JSON.stringify(address.slice(0, 200))} is not an address p11-kit's client can use. Give unix:path=<socket>, as \`p11-kit server\` prints it (or vsock:cid=<cid>;port=<port>), in the module environment.`,
+      { code: 'INITIALIZE_FAILED', details: { ...details, ckr, environmentVariable: 'P11_KIT_SERVER_ADDRESS' } },
+    );
+  }
+  return new WorkbenchError(
+    'Pkcs11ModuleLoadException',
+    `The PKCS#11 module ${path} refused to start (C_GetFunctionList answered ${ckr}). Check the module's configuration and environment (e.g. SOFTHSM2_CONF, P11_KIT_SERVER_ADDRESS, the vendor's client configuration).`,
+    { code: 'INITIALIZE_FAILED', details: { ...details, ckr } },
+  );
+}
+
+/** dlopen/dlsym failures, sorted into "missing" (a dependency), "refused to start" and "not a PKCS#11 module". */
 function loadError(path: string, error: unknown): WorkbenchError {
   const loaderMessage = error instanceof Error ? error.message : String(error);
   const details = { modulePath: path, loaderMessage };
+  // pkcs11js reports a refusing C_GetFunctionList as a plain Error "CKR_NAME:number", not as a Pkcs11Error.
+  const ckr = /^(CKR_\w+):\d+$/.exec(loaderMessage)?.[1];
+  if (ckr !== undefined) return functionListRefused(path, ckr, details);
   if (/C_GetFunctionList/.test(loaderMessage)) {
     return new WorkbenchError('Pkcs11ModuleLoadException', `${path} is a shared library but not a PKCS#11 module (it has no C_GetFunctionList). Choose the HSM vendor's PKCS#11 library.`, {
       code: 'NOT_A_PKCS11_MODULE',

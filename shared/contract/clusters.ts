@@ -1,17 +1,20 @@
 import { z } from 'zod';
 import { ModuleEnvironment, ModulePath } from './hsm';
+import { printableName } from './names';
 
 export const CLUSTER_ID_PATTERN = /^cluster-[2-7a-zA-Z]{11}$/;
 
 export const ClusterId = z.string().regex(CLUSTER_ID_PATTERN, 'ClusterId looks like cluster-xxxxxxxxxxx (11 characters of 2-7, a-z, A-Z)');
 
-export const ClusterName = z
-  .string()
-  .trim()
-  .min(1, 'ClusterName is required')
-  .max(256, 'ClusterName is at most 256 characters')
-  // eslint-disable-next-line no-control-regex -- rejecting control characters is the point
-  .regex(/^[^\u0000-\u001f]+$/, 'ClusterName has no control characters');
+export const ClusterName = printableName('ClusterName', z.string().trim().min(1, 'ClusterName is required').max(256, 'ClusterName is at most 256 characters'));
+
+/**
+ * Serials compare without regard to case: they are usually hex, and an admin may type them in upper
+ * case while the token reports lower case (SoftHSM) or the other way round.
+ */
+export function tokenSerialKey(serial: string): string {
+  return serial.toUpperCase();
+}
 
 /** How the kmsuser PIN is presented at C_Login: plain, or `kmsuser:password` as CloudHSM's library expects. */
 export const LoginFormat = z.enum(['password', 'user:password']);
@@ -19,8 +22,9 @@ export const LoginFormat = z.enum(['password', 'user:password']);
 /** An HSM member, chosen as a token by serial number or by label (serial is preferred: labels need not be unique). */
 export const HsmMemberSelector = z
   .object({
-    TokenSerial: z.string().min(1).max(16).optional(),
-    TokenLabel: z.string().min(1).max(32).optional(),
+    TokenSerial: printableName('TokenSerial', z.string().min(1).max(16)).optional(),
+    // A token whose own label holds control characters can still be chosen, by its serial.
+    TokenLabel: printableName('TokenLabel', z.string().min(1).max(32), 'choose that token by its TokenSerial instead').optional(),
   })
   .refine((m) => (m.TokenSerial === undefined) !== (m.TokenLabel === undefined), 'each HSM is chosen by exactly one of TokenSerial or TokenLabel');
 
@@ -53,8 +57,9 @@ export const CreateClusterRequest = z
   .superRefine((req, ctx) => {
     const seen = new Set<string>();
     req.Hsms.forEach((m, i) => {
-      const key = m.TokenSerial !== undefined ? `serial:${m.TokenSerial}` : `label:${m.TokenLabel ?? ''}`;
-      if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['Hsms', i], message: `token ${key.replace(':', ' ')} is chosen twice` });
+      const chosen = m.TokenSerial !== undefined ? `serial ${m.TokenSerial}` : `label ${m.TokenLabel ?? ''}`;
+      const key = m.TokenSerial !== undefined ? `serial ${tokenSerialKey(m.TokenSerial)}` : chosen;
+      if (seen.has(key)) ctx.addIssue({ code: 'custom', path: ['Hsms', i], message: `token ${chosen} is chosen twice` });
       seen.add(key);
     });
   });

@@ -70,7 +70,7 @@ export const operations = {
     method: 'create',
     request: CreateClusterRequest,
     response: ClusterResponse,
-    errors: ['ClusterNameInUseException', 'TokenNotFoundException', ...HSM_ERRORS, ...STATE_ERRORS],
+    errors: ['ClusterNameInUseException', 'TokenNotFoundException', 'TokenInUseException', ...HSM_ERRORS, ...STATE_ERRORS],
     readOnly: false,
   }),
   DescribeClusters: op({

@@ -8,9 +8,9 @@ import { startRecordingProgress } from './pages/progress-recorder';
 const KMSUSER_PASSWORD = 'kmsuser-e2e-Pa55';
 const SO_PIN = 'so-e2e-pin-1234';
 
-/** A cluster over the fixture's first token. */
-async function createCluster(workbench: TestWorkbench, hsm: SoftHsmCluster, name: string): Promise<string> {
-  const token = hsm.tokens[0];
+/** A cluster over one of the fixture's tokens (the first by default): a token belongs to one cluster. */
+async function createCluster(workbench: TestWorkbench, hsm: SoftHsmCluster, name: string, tokenIndex = 0): Promise<string> {
+  const token = hsm.tokens[tokenIndex];
   if (!token) throw new Error('the SoftHSM fixture made no token');
   const created = await workbench.call('CreateCluster', { ClusterName: name, ModulePath: hsm.modulePath, ModuleEnvironment: hsm.env, Hsms: [{ TokenSerial: token.serial }] });
   if (!created.ok) throw new Error(`CreateCluster failed: ${created.error.message}`);
@@ -195,11 +195,11 @@ test.describe('cluster checks wizard', () => {
     workbench,
     bridge,
   }) => {
-    const hsm = await softHsm({ tokens: 1, userPin: KMSUSER_PASSWORD, soPin: SO_PIN, labelPrefix: 'e2e-leave' });
+    const hsm = await softHsm({ tokens: 2, userPin: KMSUSER_PASSWORD, soPin: SO_PIN, labelPrefix: 'e2e-leave' });
     const broken = await buildBrokenModules();
     try {
       await createSlowCluster(workbench, hsm, broken, 'slow-a', 3);
-      await createCluster(workbench, hsm, 'next-b');
+      await createCluster(workbench, hsm, 'next-b', 1);
       await app.reload();
 
       await clustersPage.check('slow-a');

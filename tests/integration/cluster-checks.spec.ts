@@ -55,6 +55,7 @@ describe('cluster checks on real SoftHSM2 tokens', () => {
       }
     }
     expect(check(Report, 'cluster.active-hsms').Status).toBe('pass');
+    expect(check(Report, 'cluster.exclusive-members').Status).toBe('pass');
     expect(check(Report, 'hsm.mechanisms', 0).Evidence.join('\n')).toMatch(/CKM_AES_KEY_GEN: key size 16–32/);
     // Progress arrives once per check, in report order.
     expect(progress.map((p) => p.Check)).toEqual(Report.Checks);
@@ -133,6 +134,31 @@ describe('cluster checks on real SoftHSM2 tokens', () => {
     const noneLeft = ok(await wb.call('CheckCluster', { ClusterId: id })).Report;
     expect(check(noneLeft, 'hsm.token-present', 0).Status).toBe('fail');
     expect(check(noneLeft, 'cluster.active-hsms')).toMatchObject({ Status: 'fail', PredictedConnectionErrorCode: 'INSUFFICIENT_CLOUDHSM_HSMS' });
+  });
+
+  it('fail when a member token is also an HSM of another cluster, and find a serial recorded in the other case', async () => {
+    const { hsm, wb } = await setup(2);
+    const [t0, t1] = hsm.tokens;
+    if (!t0 || !t1) throw new Error('fixture has no two tokens');
+    const a = await createCluster(wb, hsm.modulePath, hsm.env, [t0.serial, t1.serial]);
+    // State from before CreateCluster refused shared tokens (or edited by hand): B has A's second token, its serial in upper case.
+    const b = 'cluster-bbbbbbbbbbb';
+    await wb.editState((s) => {
+      const first = s.clusters.find((c) => c.ClusterId === a);
+      if (!first) throw new Error('cluster A is not in the state file');
+      s.clusters.push({ ...first, ClusterId: b, ClusterName: 'b-shares', Hsms: [{ HsmId: 'hsm-bbbbbbbbbbb', TokenSerial: t1.serial.toUpperCase(), TokenLabel: t1.label }] });
+    });
+
+    const forA = ok(await wb.call('CheckCluster', { ClusterId: a })).Report;
+    const sharedInA = check(forA, 'cluster.exclusive-members');
+    expect(sharedInA.Status).toBe('fail');
+    expect(sharedInA.Evidence).toEqual([expect.stringMatching(new RegExp(`\\(serial ${t1.serial} \\("${t1.label}"\\)\\) is also an HSM of "b-shares" \\(${b}\\)$`))]);
+    expect(sharedInA.Remedy).toMatch(/two key stores rotating one kmsuser password would lock each other out\. Delete the cluster/);
+
+    const forB = ok(await wb.call('CheckCluster', { ClusterId: b, KmsuserPassword: KMSUSER_PASSWORD })).Report;
+    expect(check(forB, 'cluster.exclusive-members').Evidence.join('\n')).toMatch(new RegExp(`is also an HSM of "${forA.ClusterName}" \\(${a}\\)`));
+    expect(check(forB, 'hsm.token-present', 0).Status).toBe('pass');
+    expect(check(forB, 'hsm.kmsuser-login', 0).Status).toBe('pass');
   });
 
   it('fail with CLUSTER_NOT_FOUND when the module is gone', async () => {

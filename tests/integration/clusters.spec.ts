@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestOf } from '../../shared/contract/operations';
 import type { Result } from '../../shared/errors';
 import type { WorkbenchState } from '../../main/state/state-store';
-import { createSoftHsmCluster, type SoftHsmCluster } from '../fixtures/softhsm';
+import { createSoftHsmCluster, type SoftHsmCluster, type SoftHsmToken } from '../fixtures/softhsm';
 import { ok } from '../fixtures/outcomes';
 import { createTestWorkbench, type TestWorkbench } from '../fixtures/workbench';
 
@@ -11,7 +11,8 @@ describe('clusters on real SoftHSM2 tokens', () => {
   let wb: TestWorkbench;
 
   beforeAll(async () => {
-    hsm = await createSoftHsmCluster({ tokens: 2, userPin: 'kmsuser-pass-1', labelPrefix: 'clu' });
+    // A token belongs to one cluster, so each test that creates one takes tokens no other cluster has.
+    hsm = await createSoftHsmCluster({ tokens: 5, userPin: 'kmsuser-pass-1', labelPrefix: 'clu' });
     wb = await createTestWorkbench();
   });
   afterAll(async () => {
@@ -26,10 +27,17 @@ describe('clusters on real SoftHSM2 tokens', () => {
     Hsms: serials.map((TokenSerial) => ({ TokenSerial })),
   });
 
+  const token = (index: number): SoftHsmToken => {
+    const t = hsm.tokens[index];
+    if (!t) throw new Error(`fixture has no token ${index}`);
+    return t;
+  };
+
   it('creates a cluster whose members are the chosen tokens, and lists and describes it', async () => {
-    const { Cluster } = ok(await wb.call('CreateCluster', createRequest('alpha', hsm.tokens.map((t) => t.serial))));
+    const members = [token(0), token(1)];
+    const { Cluster } = ok(await wb.call('CreateCluster', createRequest('alpha', members.map((t) => t.serial))));
     expect(Cluster.ClusterId).toMatch(/^cluster-[2-7a-zA-Z]{11}$/);
-    expect(Cluster.Hsms.map((h) => [h.TokenSerial, h.TokenLabel])).toEqual(hsm.tokens.map((t) => [t.serial, t.label]));
+    expect(Cluster.Hsms.map((h) => [h.TokenSerial, h.TokenLabel])).toEqual(members.map((t) => [t.serial, t.label]));
     expect(Cluster.Hsms.every((h) => /^hsm-[2-7a-zA-Z]{11}$/.test(h.HsmId))).toBe(true);
 
     const listed = ok(await wb.call('DescribeClusters', {}));
@@ -44,10 +52,18 @@ describe('clusters on real SoftHSM2 tokens', () => {
   });
 
   it('chooses a member by label too', async () => {
-    const first = hsm.tokens[0];
-    if (!first) throw new Error('fixture has no token');
+    const first = token(2);
     const { Cluster } = ok(await wb.call('CreateCluster', { ...createRequest('by-label', []), Hsms: [{ TokenLabel: first.label }] }));
     expect(Cluster.Hsms[0]?.TokenSerial).toBe(first.serial);
+  });
+
+  it('matches a serial typed in the other case, and records it as the token reports it', async () => {
+    const t = token(4);
+    // SoftHSM reports its hex serials in lower case; admins copy them from tools that print upper case.
+    expect(t.serial).toMatch(/[a-f]/);
+    const { Cluster } = ok(await wb.call('CreateCluster', createRequest('upper-case-serial', [t.serial.toUpperCase()])));
+    expect(Cluster.Hsms.map((h) => h.TokenSerial)).toEqual([t.serial]);
+    ok(await wb.call('DeleteCluster', { ClusterId: Cluster.ClusterId }));
   });
 
   describe('bad input is refused with a named error, no state change, and an audit record', () => {
@@ -91,6 +107,25 @@ describe('clusters on real SoftHSM2 tokens', () => {
       );
     });
 
+    it('a token that is already an HSM of another cluster (by serial, in any case, or by label)', async () => {
+      const taken = token(1);
+      const alpha = ok(await wb.call('DescribeClusters', {})).Clusters.find((c) => c.ClusterName === 'alpha');
+      if (!alpha) throw new Error('the first test made no cluster alpha');
+      for (const Hsms of [[{ TokenSerial: token(3).serial }, { TokenSerial: taken.serial }], [{ TokenSerial: taken.serial.toUpperCase() }], [{ TokenLabel: taken.label }]]) {
+        await expectRefused(
+          () => wb.call('CreateCluster', { ...createRequest('shares-a-token', []), Hsms }),
+          'TokenInUseException',
+          new RegExp(`serial ${taken.serial}\\) is already an HSM of cluster "alpha" \\(${alpha.ClusterId}\\)\\. A token belongs to one cluster`),
+        );
+      }
+    });
+
+    it('a name with terminal escapes or a bidi override', async () => {
+      for (const name of ['\u001b[31mEVIL\u001b[0m\u001b]0;pwned\u0007', 'invoice\u202egpj.exe', 'two\u2028lines']) {
+        await expectRefused(() => wb.call('CreateCluster', createRequest(name, [token(3).serial])), 'ValidationException', /ClusterName has an invisible or control character/);
+      }
+    });
+
     it('a token that is not there', async () => {
       await expectRefused(() => wb.call('CreateCluster', createRequest('ghost', ['0000000000000000'])), 'TokenNotFoundException', /Tokens present/);
     });
@@ -125,7 +160,7 @@ describe('clusters on real SoftHSM2 tokens', () => {
   });
 
   it('deletes a cluster, and refuses while a key store uses it', async () => {
-    const { Cluster } = ok(await wb.call('CreateCluster', createRequest('to-delete', [hsm.tokens[1]?.serial ?? ''])));
+    const { Cluster } = ok(await wb.call('CreateCluster', createRequest('to-delete', [token(3).serial])));
     const associate = (keyStoreId: string | null) => (s: WorkbenchState): void => {
       const c = s.clusters.find((x) => x.ClusterId === Cluster.ClusterId);
       if (c) c.CustomKeyStoreId = keyStoreId;
