@@ -1,13 +1,16 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { CheckClusterProgress, ClusterCheckReport } from '../../shared/contract/checks';
 import type { ClusterInfo } from '../../shared/contract/clusters';
 import type { ModuleInfo, SlotInfo } from '../../shared/contract/hsm';
 import type { OperationName, RequestOf } from '../../shared/contract/operations';
 import { WorkbenchError, type ErrorInfo } from '../../shared/errors';
+import { escapeTerminalText } from '../../shared/terminal-text';
+import { NO_SLOTS } from '../clusters/check-result';
 import { createWorkbenchCore, type WorkbenchCore } from '../core/workbench-core';
+import { DEFAULT_HSM_TIMEOUT_MS } from '../hsm/hsm-host';
 import { WORKBENCH_VERSION } from '../core/version';
 import { resolveStateDir } from '../state/state-dir';
-import { formatCheck, formatCluster, formatClusters, formatError, formatReportSummary, formatSlots, type OutputFormat } from './output';
+import { formatCheck, formatCluster, formatClusters, formatError, formatReportSummary, formatSlots, render, type OutputFormat } from './output';
 import { confirm, readSecret } from './secret-input';
 
 /** 0 ok, 1 the operation failed or checks failed, 2 usage or validation error. */
@@ -16,6 +19,8 @@ export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 interface GlobalOptions {
   stateDir?: string;
   output: OutputFormat;
+  /** Per-PKCS#11-call limit in ms, from the --timeout of the commands that reach a module. */
+  timeout?: number;
 }
 
 /** A failure already reported to the user; carries the exit code. */
@@ -25,11 +30,27 @@ class CliExit extends Error {
   }
 }
 
+// Commander prints an InvalidArgumentError with the option and the value; any other error it rethrows unprinted.
 function parseEnv(value: string, previous: Record<string, string> = {}): Record<string, string> {
   const eq = value.indexOf('=');
-  if (eq <= 0) throw new CommanderError(EXIT.usage, 'hsm-workbench.env', `--env expects NAME=VALUE, got "${value}"`);
+  if (eq === -1) throw new InvalidArgumentError('Expected NAME=VALUE (there is no "="), e.g. --env SOFTHSM2_CONF=/etc/softhsm/softhsm2.conf.');
+  if (eq === 0) throw new InvalidArgumentError('Expected NAME=VALUE: the variable name before "=" is empty, e.g. --env SOFTHSM2_CONF=/etc/softhsm/softhsm2.conf.');
   return { ...previous, [value.slice(0, eq)]: value.slice(eq + 1) };
 }
+
+const MAX_TIMEOUT_SECONDS = 3600;
+
+/** --timeout in seconds (fractions allowed) to the core's milliseconds. */
+function parseTimeout(value: string): number {
+  const seconds = Number(value);
+  if (value.trim() === '' || !Number.isFinite(seconds) || seconds <= 0 || seconds > MAX_TIMEOUT_SECONDS) {
+    throw new InvalidArgumentError(`Expected a number of seconds greater than 0 and at most ${MAX_TIMEOUT_SECONDS}, e.g. --timeout 30.`);
+  }
+  return Math.round(seconds * 1000);
+}
+
+const timeoutOption = (): Option =>
+  new Option('--timeout <seconds>', `how long one PKCS#11 call may take before the HSM counts as unreachable (default: ${DEFAULT_HSM_TIMEOUT_MS / 1000})`).argParser(parseTimeout);
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -53,19 +74,20 @@ class CliSession {
   }
 
   async call<N extends OperationName>(operation: N, request: RequestOf<N>, onProgress?: (progress: unknown) => void): Promise<unknown> {
-    this.core ??= await createWorkbenchCore({ stateDir: this.stateDir, program: 'cli' });
+    this.core ??= await createWorkbenchCore({ stateDir: this.stateDir, program: 'cli', hsmTimeoutMs: this.globals.timeout });
     const result = await this.core.dispatch(operation, request, { callId: `cli-${process.pid}`, emitProgress: onProgress });
     if (!result.ok) this.fail(result.error);
     return result.value;
   }
 
-  fail(error: ErrorInfo): never {
+  fail(error: ErrorInfo, exitCode = exitCodeFor(error)): never {
     process.stderr.write(`${formatError(error, this.format)}\n`);
-    throw new CliExit(exitCodeFor(error));
+    throw new CliExit(exitCode);
   }
 
-  print(value: unknown, asTable: () => string): void {
-    process.stdout.write(`${this.format === 'json' ? JSON.stringify(value, null, 2) : asTable()}\n`);
+  /** Prints a result: JSON, or the text `asText` draws from its terminal-safe copy. */
+  print<T>(value: T, asText: (safe: T) => string): void {
+    process.stdout.write(`${render(value, this.format, asText)}\n`);
   }
 
   async close(): Promise<void> {
@@ -80,6 +102,8 @@ export function buildProgram(): Command {
     .option('--state-dir <dir>', 'state directory (default: $HSM_WORKBENCH_HOME or the per-user data directory)')
     .addOption(new Option('--output <format>', 'output format').choices(['table', 'json']).default('table'))
     .showHelpAfterError()
+    // Commander's messages quote argv (an unknown option, a bad value): terminal-safe like all other output.
+    .configureOutput({ outputError: (text, write) => write(text.split('\n').map(escapeTerminalText).join('\n')) })
     .exitOverride();
 
   const session = (cmd: Command): CliSession => new CliSession(cmd.optsWithGlobals<GlobalOptions>());
@@ -101,10 +125,22 @@ export function buildProgram(): Command {
     .description('list the slots and tokens of a PKCS#11 module')
     .requiredOption('--module <path>', 'PKCS#11 library path')
     .option('--env <NAME=VALUE>', 'environment for the module (repeatable), e.g. SOFTHSM2_CONF=/path', parseEnv)
+    .addOption(timeoutOption())
     .action(
       action(async (s, opts: { module: string; env?: Record<string, string> }) => {
-        const value = (await s.call('ListSlots', { ModulePath: opts.module, ModuleEnvironment: opts.env ?? {} })) as { Module: ModuleInfo; Slots: SlotInfo[] };
-        s.print(value, () => formatSlots(value));
+        const env = opts.env ?? {};
+        const value = (await s.call('ListSlots', { ModulePath: opts.module, ModuleEnvironment: env })) as { Module: ModuleInfo; Slots: SlotInfo[] };
+        s.print(value, formatSlots);
+        // The checks' rule: a module with no slots has no HSM behind it, which is a failure, not an empty list.
+        if (value.Slots.length === 0) {
+          const address = env.P11_KIT_SERVER_ADDRESS;
+          const note =
+            address === undefined
+              ? `No HSM answered: ${NO_SLOTS.evidence} ${NO_SLOTS.cause}`
+              : `No connection was made to the p11-kit server at ${address}: ${NO_SLOTS.evidence} Check that \`p11-kit server\` is running and that P11_KIT_SERVER_ADDRESS names its socket.`;
+          process.stderr.write(`${render(note, 'table', (safe) => safe)}\n`);
+          throw new CliExit(EXIT.failed);
+        }
       }),
     );
 
@@ -118,13 +154,14 @@ export function buildProgram(): Command {
     .option('--token-serial <serial>', 'an HSM member by token serial number (repeatable)', collect)
     .option('--token-label <label>', 'an HSM member by token label (repeatable)', collect)
     .addOption(new Option('--login-format <format>', 'how the kmsuser PIN is presented').choices(['password', 'user:password']).default('password'))
+    .addOption(timeoutOption())
     .action(
       action(async (s, opts: { name: string; module: string; env?: Record<string, string>; tokenSerial?: string[]; tokenLabel?: string[]; loginFormat: 'password' | 'user:password' }) => {
         const Hsms = [...(opts.tokenSerial ?? []).map((TokenSerial) => ({ TokenSerial })), ...(opts.tokenLabel ?? []).map((TokenLabel) => ({ TokenLabel }))];
         const value = (await s.call('CreateCluster', { ClusterName: opts.name, ModulePath: opts.module, ModuleEnvironment: opts.env ?? {}, LoginFormat: opts.loginFormat, Hsms })) as {
           Cluster: ClusterInfo;
         };
-        s.print(value, () => formatCluster(value.Cluster));
+        s.print(value, (safe) => formatCluster(safe.Cluster));
       }),
     );
   cluster
@@ -133,7 +170,7 @@ export function buildProgram(): Command {
     .action(
       action(async (s) => {
         const value = (await s.call('DescribeClusters', {})) as { Clusters: ClusterInfo[] };
-        s.print(value, () => formatClusters(value.Clusters));
+        s.print(value, (safe) => formatClusters(safe.Clusters));
       }),
     );
   cluster
@@ -143,7 +180,7 @@ export function buildProgram(): Command {
     .action(
       action(async (s, clusterId: string) => {
         const value = (await s.call('DescribeClusters', { ClusterIds: [clusterId] })) as { Clusters: ClusterInfo[] };
-        s.print({ Cluster: value.Clusters[0] }, () => value.Clusters.map(formatCluster).join('\n'));
+        s.print({ Cluster: value.Clusters[0] }, (safe) => (safe.Cluster ? formatCluster(safe.Cluster) : ''));
       }),
     );
   cluster
@@ -153,11 +190,18 @@ export function buildProgram(): Command {
     .option('--yes', 'do not ask for confirmation')
     .action(
       action(async (s, clusterId: string, opts: { yes?: boolean }) => {
-        if (!opts.yes && !(await confirm(`Delete cluster ${clusterId}? The HSMs and their key material are not touched.`))) {
-          s.fail({ name: 'ValidationException', message: `Not deleted: confirm at the prompt, or pass --yes to delete ${clusterId} without asking.` });
+        if (!opts.yes) {
+          // Nothing was wrong with the request: it was not confirmed. Without a terminal a script must say --yes
+          // (a usage matter, exit 2); an admin who answers no has cancelled it (exit 1).
+          if (!process.stdin.isTTY) {
+            s.fail({ name: 'OperationCancelledException', message: `Not deleted: there is no terminal to confirm at. Pass --yes to delete ${clusterId} without asking.` }, EXIT.usage);
+          }
+          if (!(await confirm(render(clusterId, 'table', (id) => `Delete cluster ${id}? The HSMs and their key material are not touched.`)))) {
+            s.fail({ name: 'OperationCancelledException', message: `Not deleted: the deletion of ${clusterId} was not confirmed. Nothing was changed.` }, EXIT.failed);
+          }
         }
         const value = (await s.call('DeleteCluster', { ClusterId: clusterId })) as { Cluster: ClusterInfo };
-        s.print(value, () => `Deleted cluster ${value.Cluster.ClusterName} (${value.Cluster.ClusterId}).`);
+        s.print(value, (safe) => `Deleted cluster ${safe.Cluster.ClusterName} (${safe.Cluster.ClusterId}).`);
       }),
     );
   cluster
@@ -165,14 +209,15 @@ export function buildProgram(): Command {
     .description('run the pre-flight checks of a cluster')
     .argument('<clusterId>')
     .option('--kmsuser-password-stdin', 'also test a kmsuser login; the password is read from stdin (or a hidden prompt)')
+    .addOption(timeoutOption())
     .action(
       action(async (s, clusterId: string, opts: { kmsuserPasswordStdin?: boolean }) => {
         const KmsuserPassword = opts.kmsuserPasswordStdin ? await readSecret('kmsuser password: ') : undefined;
         const live = s.format === 'table';
         const value = (await s.call('CheckCluster', { ClusterId: clusterId, KmsuserPassword }, (p) => {
-          if (live) process.stdout.write(`${formatCheck((p as CheckClusterProgress).Check)}\n`);
+          if (live) process.stdout.write(`${render((p as CheckClusterProgress).Check, 'table', formatCheck)}\n`);
         })) as { Report: ClusterCheckReport };
-        s.print(value, () => formatReportSummary(value.Report));
+        s.print(value, (safe) => formatReportSummary(safe.Report));
         if (!value.Report.Passed) throw new CliExit(EXIT.failed);
       }),
     );
@@ -191,15 +236,14 @@ export function buildProgram(): Command {
           DemoCredentials: { KmsuserPassword: string | null; SoPin: string };
         };
         // Printed once, to the admin who asked for it; the workbench does not store them.
-        const credentials = value.DemoCredentials;
-        s.print(value, () =>
+        s.print(value, (safe) =>
           [
-            formatCluster(value.Cluster),
-            `Demo SoftHSM2 tokens are in ${value.SoftHsmDirectory}.`,
-            `kmsuser password: ${credentials.KmsuserPassword ?? '(the one you gave)'}`,
-            `SO PIN:           ${credentials.SoPin}`,
+            formatCluster(safe.Cluster),
+            `Demo SoftHSM2 tokens are in ${safe.SoftHsmDirectory}.`,
+            `kmsuser password: ${safe.DemoCredentials.KmsuserPassword ?? '(the one you gave)'}`,
+            `SO PIN:           ${safe.DemoCredentials.SoPin}`,
             'These throwaway credentials are shown once and not stored. Next:',
-            `  hsm-workbench cluster check ${value.Cluster.ClusterId} --kmsuser-password-stdin`,
+            `  hsm-workbench cluster check ${safe.Cluster.ClusterId} --kmsuser-password-stdin`,
           ].join('\n'),
         );
       }),
@@ -221,7 +265,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       process.stderr.write(`${formatError(error.toInfo(), 'table')}\n`);
       return exitCodeFor(error.toInfo());
     }
-    process.stderr.write(`Unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`${render(error instanceof Error ? error.message : String(error), 'table', (message) => `Unexpected error: ${message}`)}\n`);
     return EXIT.failed;
   }
 }

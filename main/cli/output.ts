@@ -1,16 +1,20 @@
-import Table from 'cli-table3';
 import type { CheckResult, ClusterCheckReport } from '../../shared/contract/checks';
 import type { ClusterInfo } from '../../shared/contract/clusters';
 import type { ModuleInfo, SlotInfo } from '../../shared/contract/hsm';
 import type { ErrorInfo } from '../../shared/errors';
+import { terminalSafe, terminalSafeJson } from '../../shared/terminal-text';
 import { tokenFlagBadges } from '../../shared/token-flags';
+import { textTable as table } from './text-table';
 
 export type OutputFormat = 'table' | 'json';
 
-function table(head: string[], rows: string[][]): string {
-  const t = new Table({ head, style: { head: [], border: [] }, wordWrap: true });
-  t.push(...rows);
-  return t.toString();
+/**
+ * The one way the CLI turns a value into output: JSON for scripts, or text drawn by `asText` from a copy
+ * whose every string is terminal-safe. Token labels, names, paths and messages come from HSMs, the state
+ * file and argv; none reaches a terminal raw. The format functions below are only called through here.
+ */
+export function render<T>(value: T, format: OutputFormat, asText: (safe: T) => string): string {
+  return format === 'json' ? terminalSafeJson(value) : asText(terminalSafe(value));
 }
 
 export function formatSlots(result: { Module: ModuleInfo; Slots: SlotInfo[] }): string {
@@ -18,7 +22,8 @@ export function formatSlots(result: { Module: ModuleInfo; Slots: SlotInfo[] }): 
   const header = `${m.LibraryDescription} ${m.LibraryVersion} (${m.ManufacturerId}), Cryptoki ${m.CryptokiVersion}`;
   const rows = result.Slots.map((s) => [
     s.SlotId,
-    s.Token?.Label ?? '(no token)',
+    // An uninitialised token's label and serial are blank: say what it is rather than print nothing.
+    s.Token === null ? '(no token)' : s.Token.Flags.includes('CKF_TOKEN_INITIALIZED') ? s.Token.Label : '(uninitialised)',
     s.Token?.SerialNumber ?? '',
     s.Token ? `${s.Token.ManufacturerId} ${s.Token.Model}` : s.SlotDescription,
     // The GUI's badge words; the JSON output keeps the full CKF_ names.
@@ -71,6 +76,5 @@ export function formatReportSummary(r: ClusterCheckReport): string {
 }
 
 export function formatError(error: ErrorInfo, format: OutputFormat): string {
-  if (format === 'json') return JSON.stringify({ Error: { Name: error.name, Message: error.message, Code: error.code, Details: error.details } }, null, 2);
-  return `${error.name}${error.code ? ` (${error.code})` : ''}: ${error.message}`;
+  return render({ Error: { Name: error.name, Message: error.message, Code: error.code, Details: error.details } }, format, ({ Error: e }) => `${e.Name}${e.Code ? ` (${e.Code})` : ''}: ${e.Message}`);
 }

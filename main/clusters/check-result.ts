@@ -44,6 +44,16 @@ export function errorEvidence(error: unknown): string {
   return 'An unexpected internal error occurred; the workbench log has the details.';
 }
 
+/**
+ * A module that loads but lists no slots has no HSM behind it: p11-kit's client, for one, loads fine and
+ * lists nothing when its server cannot be reached. The checks fail module.slots on it and `hsm list-slots`
+ * exits 1 on it; both say it in these words.
+ */
+export const NO_SLOTS = {
+  evidence: 'The module loaded but lists no slots at all.',
+  cause: 'A module with no slots is usually a network client without a connection, or a USB HSM that is not plugged in.',
+} as const;
+
 export const NETWORK_REMEDY =
   'The HSM stopped answering. For a network HSM, check that its server (for p11-kit: the `p11-kit server` process and its socket in P11_KIT_SERVER_ADDRESS) is running and reachable, then re-run the checks. For a USB HSM, check that it is plugged in.';
 

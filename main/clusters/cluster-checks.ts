@@ -3,8 +3,8 @@ import { tokenSerialKey, type ClusterInfo, type HsmMember } from '../../shared/c
 import type { MechanismInfo, SlotInfo, TokenInfo } from '../../shared/contract/hsm';
 import { WorkbenchError } from '../../shared/errors';
 import { throwIfCancelled } from '../core/dispatcher';
-import type { HsmHost, HsmHostPool } from '../hsm/hsm-host';
-import { NETWORK_REMEDY, errorEvidence, failureVerdict, isUnreachable, result } from './check-result';
+import { DEFAULT_HSM_TIMEOUT_MS, type HsmHost, type HsmHostPool } from '../hsm/hsm-host';
+import { NETWORK_REMEDY, NO_SLOTS, errorEvidence, failureVerdict, isUnreachable, result } from './check-result';
 import { findMemberSlot, membersInOtherClusters } from './member-tokens';
 
 export interface ClusterCheckOptions {
@@ -33,7 +33,7 @@ interface MemberOutcome {
 export async function runClusterChecks(cluster: ClusterInfo, hosts: HsmHostPool, options: ClusterCheckOptions): Promise<ClusterCheckReport> {
   const startedAt = new Date().toISOString();
   const checks: CheckResult[] = [];
-  const timeout = { timeoutMs: options.timeoutMs ?? 10_000 };
+  const timeout = { timeoutMs: options.timeoutMs ?? DEFAULT_HSM_TIMEOUT_MS };
   let total = 2 + cluster.Hsms.length * MEMBER_CHECK_TITLES.length + CLUSTER_WIDE_CHECKS;
 
   const report = (check: CheckResult): void => {
@@ -119,10 +119,9 @@ async function checkModule(cluster: ClusterInfo, host: HsmHost, timeout: { timeo
     if (slots.length === 0) {
       report(
         result('module.slots', 'Slots and tokens can be listed', 'fail', {
-          evidence: ['The module loaded but lists no slots at all.'],
+          evidence: [NO_SLOTS.evidence],
           predicted: 'NETWORK_ERRORS',
-          // p11-kit's client, for one, loads fine and shows no slots when its server cannot be reached.
-          remedy: `${NETWORK_REMEDY} A module with no slots is usually a network client without a connection, or a USB HSM that is not plugged in.`,
+          remedy: `${NETWORK_REMEDY} ${NO_SLOTS.cause}`,
         }),
       );
       return undefined;

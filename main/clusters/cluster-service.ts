@@ -45,7 +45,10 @@ export function createClusterService(deps: { state: StateStore; hosts: HsmHostPo
         );
       }
       if (slot === undefined || slot.Token === null) {
-        const available = slots.flatMap((s) => (s.Token ? [`${s.Token.Label} (serial ${s.Token.SerialNumber})`] : []));
+        // An uninitialised token has a blank label and serial: name it by its slot instead of "(serial )".
+        const available = slots.flatMap((s) =>
+          s.Token === null ? [] : [s.Token.Flags.includes('CKF_TOKEN_INITIALIZED') ? `${s.Token.Label} (serial ${s.Token.SerialNumber})` : `an uninitialised token (slot ${s.SlotId})`],
+        );
         const wanted = selector.TokenSerial !== undefined ? `serial ${selector.TokenSerial}` : `label "${selector.TokenLabel ?? ''}"`;
         throw new WorkbenchError('TokenNotFoundException', `No token with ${wanted} is present in ${request.ModulePath}. Tokens present: ${available.join(', ') || 'none'}.`, {
           details: { ...selector, TokensPresent: available },

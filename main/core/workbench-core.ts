@@ -4,6 +4,7 @@ import { openAuditLog } from '../audit/audit-log';
 import { runClusterChecks } from '../clusters/cluster-checks';
 import { createClusterService } from '../clusters/cluster-service';
 import { createDemoCluster } from '../demo/demo-cluster';
+import { DEFAULT_HSM_TIMEOUT_MS } from '../hsm/hsm-host';
 import { createHsmHostPool } from '../hsm/hsm-host-client';
 import { openStateStore } from '../state/state-store';
 import { createDispatcher, type CallContext, type OperationHandlers } from './dispatcher';
@@ -47,7 +48,7 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
   const audit = await openAuditLog({ stateDir: options.stateDir, userAgent: `hsm-workbench-${options.program}/${WORKBENCH_VERSION}`, region: LOCAL_REGION });
   const hosts = createHsmHostPool({
     childEntry: options.hostChildEntry ?? fileURLToPath(new URL('./hsm-host-child.js', import.meta.url)),
-    defaultTimeoutMs: options.hsmTimeoutMs ?? 15_000,
+    defaultTimeoutMs: options.hsmTimeoutMs ?? DEFAULT_HSM_TIMEOUT_MS,
   });
   const clusters = createClusterService({ state, hosts });
 

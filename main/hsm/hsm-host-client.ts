@@ -1,5 +1,5 @@
 import type { ModuleRef } from '../../shared/contract/hsm';
-import type { CallOptions, HsmHost, HsmHostPool, ObjectInfo, RemoteVerbs } from './hsm-host';
+import { DEFAULT_HSM_TIMEOUT_MS, type CallOptions, type HsmHost, type HsmHostPool, type ObjectInfo, type RemoteVerbs } from './hsm-host';
 import { HOST_VERBS, type HostVerb, type HostVerbs, type VerbTraits } from './host-protocol';
 import { HostProcess } from './host-process';
 
@@ -10,7 +10,6 @@ export interface HsmHostPoolOptions {
   defaultTimeoutMs?: number;
 }
 
-const DEFAULT_TIMEOUT_MS = 15_000;
 
 /** One host per (module path, environment): the environment is part of a module's identity (it is read at C_Initialize). */
 export function hostKey(module: ModuleRef): string {
@@ -21,7 +20,7 @@ export function hostKey(module: ModuleRef): string {
 /** The supervisor side of the HSM hosts: each module runs in its own child process, created on first use. */
 export function createHsmHostPool(options: HsmHostPoolOptions): HsmHostPool {
   const hosts = new Map<string, HsmHost>();
-  const defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_HSM_TIMEOUT_MS;
   return {
     get(module: ModuleRef): HsmHost {
       const key = hostKey(module);

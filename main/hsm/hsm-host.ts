@@ -56,6 +56,13 @@ export interface HostExit {
   exitCode: number | null;
   signal: string | null;
 }
+/**
+ * The one default per-call limit, for every caller (the host pool, the cluster checks, the core):
+ * long enough for slow but working HSM operations (token initialisation, key generation on a network
+ * HSM), and a frozen server costs no more than this. `--timeout` and WorkbenchCoreOptions.hsmTimeoutMs
+ * override it.
+ */
+export const DEFAULT_HSM_TIMEOUT_MS = 15_000;
 
 /** Attributes by their camelCase names (graphene style): label, id (hex), class (CKO_ name), keyType, token, private, ... */
 export type ObjectAttributeName = 'handle' | 'class' | 'label' | 'id' | 'keyType' | 'token' | 'private' | 'sensitive' | 'extractable' | 'valueLen' | 'checkValue';

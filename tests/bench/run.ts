@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { enumerateObjects } from './enumerate-objects';
 import { formatTable, goalsMet, type Benchmark, type BenchRow } from './harness';
+import { listOutput } from './list-output';
 
 /**
  * `npm run bench`: builds (dist/bench/run.js sits beside dist/main/), runs every benchmark and prints one
@@ -8,7 +9,7 @@ import { formatTable, goalsMet, type Benchmark, type BenchRow } from './harness'
  */
 const childEntry = fileURLToPath(new URL('../main/hsm-host-child.js', import.meta.url));
 
-const benchmarks: Benchmark[] = [enumerateObjects(childEntry)];
+const benchmarks: Benchmark[] = [enumerateObjects(childEntry), listOutput()];
 
 const rows: BenchRow[] = [];
 for (const benchmark of benchmarks) {

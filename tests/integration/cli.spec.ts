@@ -2,34 +2,14 @@ import { execFile, spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAuditRecords, verifyChain } from '../../main/audit/audit-log';
+import { cli, CLI_BIN, type CliRun } from '../fixtures/cli';
+import { startP11KitServer, type P11KitServer } from '../fixtures/p11kit-server';
 import { createSoftHsmCluster, showSlots, type SoftHsmCluster } from '../fixtures/softhsm';
 
-const BIN = fileURLToPath(new URL('../../bin/hsm-workbench.js', import.meta.url));
 const KMSUSER_PASSWORD = 'demo-kmsuser-pw';
-
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the built CLI as a user would, with stdin fed (or closed) and no terminal. */
-function cli(stateDir: string, args: string[], stdin = ''): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, '--state-dir', stateDir, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
 
 describe('hsm-workbench CLI', () => {
   let stateDir: string;
@@ -81,7 +61,30 @@ describe('hsm-workbench CLI', () => {
     const unconfirmed = await cli(stateDir, ['cluster', 'delete', clusterId]);
     expect(unconfirmed.code).toBe(2);
     expect(unconfirmed.stderr).toMatch(/--yes/);
+    // Not a validation error: nothing was wrong with the request, it was not confirmed.
+    expect(unconfirmed.stderr).toMatch(/^OperationCancelledException: Not deleted: there is no terminal/);
     expect((await cli(stateDir, ['cluster', 'list'])).stdout).toContain(clusterId);
+  });
+
+  it('declining the delete prompt at a terminal cancels, exit 1, and deletes nothing', async () => {
+    const declined = await atTerminal(stateDir, ['cluster', 'delete', clusterId], 'n\n');
+    expect(declined.stdout).toMatch(/Delete cluster .*\[y\/N\]/);
+    expect(declined.stdout).toMatch(/OperationCancelledException: Not deleted: the deletion of cluster-\w+ was not confirmed/);
+    expect(declined.stdout).not.toMatch(/ValidationException/);
+    expect(declined.code).toBe(1);
+    expect((await cli(stateDir, ['cluster', 'list'])).stdout).toContain(clusterId);
+  });
+
+  it('says what is wrong with an --env that is not NAME=VALUE, for list-slots and cluster create', async () => {
+    const module = ['--module', '/usr/lib/softhsm/libsofthsm2.so'];
+    for (const command of [['hsm', 'list-slots', ...module], ['cluster', 'create', '--name', 'x', ...module, '--token-label', 'x']]) {
+      const noEquals = await cli(stateDir, [...command, '--env', 'FOO']);
+      expect(noEquals.code).toBe(2);
+      expect(noEquals.stderr).toMatch(/^error: option '--env <NAME=VALUE>' argument 'FOO' is invalid\. Expected NAME=VALUE \(there is no "="\)/);
+      const noName = await cli(stateDir, [...command, '--env', '=x']);
+      expect(noName.code).toBe(2);
+      expect(noName.stderr).toMatch(/^error: option '--env <NAME=VALUE>' argument '=x' is invalid\. Expected NAME=VALUE: the variable name before "=" is empty/);
+    }
   });
 
   it('exits 2 for usage and validation errors, with a named error', async () => {
@@ -127,6 +130,73 @@ describe('hsm-workbench CLI', () => {
   });
 });
 
+/** Runs the built CLI on a pseudo-terminal (util-linux `script`), typing `input`; the terminal's output comes back as stdout. */
+function atTerminal(stateDir: string, args: string[], input: string): Promise<CliRun> {
+  const command = [process.execPath, CLI_BIN, '--state-dir', stateDir, ...args].map((a) => `'${a}'`).join(' ');
+  return new Promise((resolve, reject) => {
+    const child = spawn('script', ['-qec', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
+describe('hsm-workbench CLI and a network HSM that does not answer', () => {
+  let hsm: SoftHsmCluster;
+  let stateDir: string;
+  let server: P11KitServer | undefined;
+  beforeAll(async () => {
+    hsm = await createSoftHsmCluster({ tokens: 1, labelPrefix: 'net' });
+    stateDir = await mkdtemp(join(tmpdir(), 'hsm-workbench-cli-net-'));
+  });
+  afterAll(async () => {
+    server?.kill('SIGCONT');
+    await server?.stop();
+    await hsm.cleanup();
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
+  it('hsm list-slots exits 1 and says no connection was made when the p11-kit server is not there', async () => {
+    const address = `unix:path=${join(stateDir, 'no-server.sock')}`;
+    for (const output of ['table', 'json']) {
+      const run = await cli(stateDir, ['--output', output, 'hsm', 'list-slots', '--module', '/usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.so', '--env', `P11_KIT_SERVER_ADDRESS=${address}`]);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(`No connection was made to the p11-kit server at ${address}: The module loaded but lists no slots at all.`);
+    }
+  });
+
+  it('--timeout reaches the core: list-slots, cluster create and cluster check give up on a frozen server after it', async () => {
+    server = await startP11KitServer({ providerModule: hsm.modulePath, env: hsm.env });
+    const module = ['--module', server.clientModulePath, '--env', `P11_KIT_SERVER_ADDRESS=${server.env.P11_KIT_SERVER_ADDRESS}`];
+    const created = await cli(stateDir, ['--output', 'json', 'cluster', 'create', '--name', 'net', ...module, '--token-serial', hsm.tokens[0]?.serial ?? '']);
+    expect(created.code).toBe(0);
+    const { Cluster } = JSON.parse(created.stdout) as { Cluster: { ClusterId: string } };
+
+    server.kill('SIGSTOP');
+    const listed = await cli(stateDir, ['hsm', 'list-slots', ...module, '--timeout', '1.5']);
+    expect(listed.code).toBe(1);
+    expect(listed.stderr).toMatch(/^HsmHostTimeoutException: .*within 1\.5 s/);
+
+    const create = await cli(stateDir, ['cluster', 'create', '--name', 'net-2', ...module, '--token-serial', hsm.tokens[0]?.serial ?? '', '--timeout', '1']);
+    expect(create.code).toBe(1);
+    expect(create.stderr).toMatch(/^HsmHostTimeoutException: .*within 1 s/);
+
+    const checked = await cli(stateDir, ['--output', 'json', 'cluster', 'check', Cluster.ClusterId, '--timeout', '1']);
+    expect(checked.code).toBe(1);
+    const failed = (JSON.parse(checked.stdout) as { Report: { Checks: Array<{ Status: string; Evidence: string[]; PredictedConnectionErrorCode: string | null }> } }).Report.Checks.filter((c) => c.Status === 'fail');
+    expect(failed[0]?.PredictedConnectionErrorCode).toBe('NETWORK_ERRORS');
+    expect(failed[0]?.Evidence.join(' ')).toMatch(/HsmHostTimeoutException: .*within 1 s/);
+
+    const bad = await cli(stateDir, ['cluster', 'check', Cluster.ClusterId, '--timeout', '0']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^error: option '--timeout <seconds>' argument '0' is invalid\. Expected a number of seconds greater than 0/);
+  }, 60_000);
+});
+
 describe('hsm list-slots against pkcs11-tool, an independent peer', () => {
   let hsm: SoftHsmCluster;
   let stateDir: string;
@@ -159,6 +229,15 @@ describe('hsm list-slots against pkcs11-tool, an independent peer', () => {
       peer.map((p) => ({ ...p, Label: p.SerialNumber ? p.Label : null, SerialNumber: p.SerialNumber || null })),
     );
     expect(peer.filter((p) => p.SerialNumber).map((p) => p.SerialNumber).sort()).toEqual(hsm.tokens.map((t) => t.serial).sort());
+  });
+
+  it('names an uninitialised token as such, not by its blank label and "(serial )"', async () => {
+    // SoftHSM always offers one free, uninitialised token.
+    const table = await cli(stateDir, ['hsm', 'list-slots', '--module', hsm.modulePath, '--env', `SOFTHSM2_CONF=${hsm.conf}`]);
+    expect(table.stdout).toMatch(/│ \d+ +│ \(uninitialised\) +│ +│ .*│ not initialized +│/);
+    const missing = await cli(stateDir, ['cluster', 'create', '--name', 'ghost', '--module', hsm.modulePath, '--env', `SOFTHSM2_CONF=${hsm.conf}`, '--token-serial', '0000000000000000']);
+    expect(missing.stderr).toMatch(/^TokenNotFoundException: .*Tokens present: .*an uninitialised token \(slot \d+\)\./);
+    expect(missing.stderr).not.toContain('(serial )');
   });
 
   it('creates a cluster from flags (by serial and by label), describes it, and deletes it with --yes', async () => {
