@@ -6,6 +6,8 @@ import type { OperationName, RequestOf } from '../../shared/contract/operations'
 import { WorkbenchError, type ErrorInfo } from '../../shared/errors';
 import { createWorkbenchCore, type WorkbenchCore } from '../core/workbench-core';
 import { WORKBENCH_VERSION } from '../core/version';
+import { describeHolder } from '../state/lock-file';
+import { fileSystemError } from '../state/safe-files';
 import { resolveStateDir } from '../state/state-dir';
 import { formatCheck, formatCluster, formatClusters, formatError, formatReportSummary, formatSlots, type OutputFormat } from './output';
 import { confirm, readSecret } from './secret-input';
@@ -36,8 +38,11 @@ function collect(value: string, previous: string[] = []): string[] {
 }
 
 function exitCodeFor(error: ErrorInfo): number {
-  return error.name === 'ValidationException' || error.name === 'UnknownOperationException' ? EXIT.usage : EXIT.failed;
+  return error.name === 'ValidationException' || error.name === 'UnknownOperationException' || error.name === 'StateDirectoryException' ? EXIT.usage : EXIT.failed;
 }
+
+/** Operations that only read the state: on a missing state directory they say so instead of creating an empty one. */
+const READS_STATE_ONLY: readonly OperationName[] = ['DescribeClusters', 'CheckCluster'];
 
 class CliSession {
   private core: WorkbenchCore | undefined;
@@ -48,12 +53,12 @@ class CliSession {
     return this.globals.output;
   }
 
-  get stateDir(): string {
-    return resolveStateDir({ flag: this.globals.stateDir });
-  }
-
   async call<N extends OperationName>(operation: N, request: RequestOf<N>, onProgress?: (progress: unknown) => void): Promise<unknown> {
-    this.core ??= await createWorkbenchCore({ stateDir: this.stateDir, program: 'cli' });
+    this.core ??= await createWorkbenchCore({
+      stateDir: resolveStateDir({ flag: this.globals.stateDir, create: !READS_STATE_ONLY.includes(operation) }),
+      program: 'cli',
+      onStateLockWait: (holder) => process.stderr.write(`Waiting for the state lock, held by ${describeHolder(holder)}…\n`),
+    });
     const result = await this.core.dispatch(operation, request, { callId: `cli-${process.pid}`, emitProgress: onProgress });
     if (!result.ok) this.fail(result.error);
     return result.value;
@@ -217,9 +222,11 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CliExit) return error.exitCode;
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    if (error instanceof WorkbenchError) {
-      process.stderr.write(`${formatError(error.toInfo(), 'table')}\n`);
-      return exitCodeFor(error.toInfo());
+    // A file error no layer translated still says what failed, where and with which errno.
+    const translated = fileSystemError(error, 'use', String((error as NodeJS.ErrnoException | undefined)?.path ?? 'a workbench file'));
+    if (translated instanceof WorkbenchError) {
+      process.stderr.write(`${formatError(translated.toInfo(), 'table')}\n`);
+      return exitCodeFor(translated.toInfo());
     }
     process.stderr.write(`Unexpected error: ${error instanceof Error ? error.message : String(error)}\n`);
     return EXIT.failed;
