@@ -24,6 +24,10 @@ export const ERROR_NAMES = [
   'StateFileCorruptException',
   'StateFileMissingException',
   'StateFileVersionException',
+  /** The state directory cannot be used (missing for a reader, not a directory, unsafe owner or mode): a usage error. */
+  'StateDirectoryException',
+  /** A file call failed or was refused (symbolic link, not a regular file, read-only); `code` is the errno. */
+  'FileSystemException',
   'AuditLogException',
   'OperationCancelledException',
   'UnknownOperationException',
@@ -72,7 +76,7 @@ export function isErrorName(value: unknown): value is ErrorName {
 /** Anything thrown becomes an ErrorInfo; unknown errors are not echoed (they may carry secrets). */
 export function toErrorInfo(error: unknown): ErrorInfo {
   if (error instanceof WorkbenchError) return error.toInfo();
-  return { name: 'KMSInternalException', message: 'An internal error occurred. The workbench log has the details.' };
+  return { name: 'KMSInternalException', message: 'An internal error occurred. The workbench log (logs/workbench.log in the state directory) has the details.' };
 }
 
 /** Result envelope: errors cross the context bridge as data, because Electron drops custom Error properties. */

@@ -9,6 +9,8 @@ import { NO_SLOTS } from '../clusters/check-result';
 import { createWorkbenchCore, type WorkbenchCore } from '../core/workbench-core';
 import { DEFAULT_HSM_TIMEOUT_MS } from '../hsm/hsm-host';
 import { WORKBENCH_VERSION } from '../core/version';
+import { describeHolder } from '../state/lock-file';
+import { fileSystemError } from '../state/safe-files';
 import { resolveStateDir } from '../state/state-dir';
 import { formatCheck, formatCluster, formatClusters, formatError, formatReportSummary, formatSlots, render, type OutputFormat } from './output';
 import { confirm, readSecret } from './secret-input';
@@ -57,8 +59,11 @@ function collect(value: string, previous: string[] = []): string[] {
 }
 
 function exitCodeFor(error: ErrorInfo): number {
-  return error.name === 'ValidationException' || error.name === 'UnknownOperationException' ? EXIT.usage : EXIT.failed;
+  return error.name === 'ValidationException' || error.name === 'UnknownOperationException' || error.name === 'StateDirectoryException' ? EXIT.usage : EXIT.failed;
 }
+
+/** Operations that only read the state: on a missing state directory they say so instead of creating an empty one. */
+const READS_STATE_ONLY: readonly OperationName[] = ['DescribeClusters', 'CheckCluster'];
 
 class CliSession {
   private core: WorkbenchCore | undefined;
@@ -69,12 +74,14 @@ class CliSession {
     return this.globals.output;
   }
 
-  get stateDir(): string {
-    return resolveStateDir({ flag: this.globals.stateDir });
-  }
-
   async call<N extends OperationName>(operation: N, request: RequestOf<N>, onProgress?: (progress: unknown) => void): Promise<unknown> {
-    this.core ??= await createWorkbenchCore({ stateDir: this.stateDir, program: 'cli', hsmTimeoutMs: this.globals.timeout });
+    this.core ??= await createWorkbenchCore({
+      stateDir: resolveStateDir({ flag: this.globals.stateDir, create: !READS_STATE_ONLY.includes(operation) }),
+      program: 'cli',
+      hsmTimeoutMs: this.globals.timeout,
+      // The holder is read from a file: escaped like every other text this CLI prints.
+      onStateLockWait: (holder) => process.stderr.write(`${escapeTerminalText(`Waiting for the state lock, held by ${describeHolder(holder)}…`)}\n`),
+    });
     const result = await this.core.dispatch(operation, request, { callId: `cli-${process.pid}`, emitProgress: onProgress });
     if (!result.ok) this.fail(result.error);
     return result.value;
@@ -261,9 +268,11 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CliExit) return error.exitCode;
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    if (error instanceof WorkbenchError) {
-      process.stderr.write(`${formatError(error.toInfo(), 'table')}\n`);
-      return exitCodeFor(error.toInfo());
+    // A file error no layer translated still says what failed, where and with which errno.
+    const translated = fileSystemError(error, 'use', String((error as NodeJS.ErrnoException | undefined)?.path ?? 'a workbench file'));
+    if (translated instanceof WorkbenchError) {
+      process.stderr.write(`${formatError(translated.toInfo(), 'table')}\n`);
+      return exitCodeFor(translated.toInfo());
     }
     process.stderr.write(`${render(error instanceof Error ? error.message : String(error), 'table', (message) => `Unexpected error: ${message}`)}\n`);
     return EXIT.failed;

@@ -6,7 +6,7 @@ import type { AuditEvent } from '../audit/audit-log';
 import { describeError, type Logger } from './logger';
 
 /** Errors any operation may raise, besides those it declares. */
-const ALWAYS_POSSIBLE: readonly ErrorName[] = ['ValidationException', 'KMSInternalException', 'AuditLogException', 'OperationCancelledException'];
+const ALWAYS_POSSIBLE: readonly ErrorName[] = ['ValidationException', 'KMSInternalException', 'AuditLogException', 'FileSystemException', 'OperationCancelledException'];
 
 export interface CallContext {
   callId: string;

@@ -6,9 +6,9 @@ import { createClusterService } from '../clusters/cluster-service';
 import { createDemoCluster } from '../demo/demo-cluster';
 import { DEFAULT_HSM_TIMEOUT_MS } from '../hsm/hsm-host';
 import { createHsmHostPool } from '../hsm/hsm-host-client';
-import { openStateStore } from '../state/state-store';
+import { openStateStore, type StateStoreOptions } from '../state/state-store';
 import { createDispatcher, type CallContext, type OperationHandlers } from './dispatcher';
-import { createLogger, type Logger } from './logger';
+import { createLogger, workbenchLogPath, type Logger } from './logger';
 import { suggestedModules } from './known-modules';
 import { WORKBENCH_VERSION } from './version';
 
@@ -32,6 +32,8 @@ export interface WorkbenchCoreOptions {
   hsmTimeoutMs?: number;
   /** How long a writer waits for another process's state lock. */
   lockWaitMs?: number;
+  /** Told once when a writer has waited a while for another process's state lock. */
+  onStateLockWait?: StateStoreOptions['onLockWait'];
   logger?: Logger;
 }
 
@@ -43,8 +45,8 @@ const LOCAL_REGION = 'local-1';
  * Imports nothing from Electron, so the CLI, the Electron shell and the tests share it unchanged.
  */
 export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promise<WorkbenchCore> {
-  const logger = options.logger ?? createLogger();
-  const state = await openStateStore({ stateDir: options.stateDir, program: options.program, lockWaitMs: options.lockWaitMs });
+  const logger = options.logger ?? createLogger({ file: workbenchLogPath(options.stateDir) });
+  const state = await openStateStore({ stateDir: options.stateDir, program: options.program, lockWaitMs: options.lockWaitMs, onLockWait: options.onStateLockWait });
   const audit = await openAuditLog({ stateDir: options.stateDir, userAgent: `hsm-workbench-${options.program}/${WORKBENCH_VERSION}`, region: LOCAL_REGION });
   const hosts = createHsmHostPool({
     childEntry: options.hostChildEntry ?? fileURLToPath(new URL('./hsm-host-child.js', import.meta.url)),

@@ -80,7 +80,8 @@ function resolveStateDirOrExit(): string {
     // Same resolution as the CLI, so GUI and CLI share one state directory (and its lock).
     return resolveStateDir({ env: process.env });
   } catch (error) {
-    failToStart(new WorkbenchError('KMSInternalException', `The state directory could not be created: ${error instanceof Error ? error.message : String(error)}. Set HSM_WORKBENCH_HOME to a writable directory.`));
+    // A StateDirectoryException already says what is wrong with the directory and how to fix it.
+    failToStart(error instanceof WorkbenchError ? error : new WorkbenchError('KMSInternalException', `The state directory could not be created: ${error instanceof Error ? error.message : String(error)}. Set HSM_WORKBENCH_HOME to a writable directory.`));
     // Nothing has started yet (no window, no core, no children): exiting here leaves nothing behind.
     process.exit(1);
   }

@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { open, readdir, readFile, rename, unlink } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Adapter } from 'lowdb';
+import { WorkbenchError } from '../../shared/errors';
 import { isProcessAlive } from './lock-file';
+import { fileSystemError, isErrno, notAFileError, openNoFollow, refuseSymlink, withFileSystemErrors } from './safe-files';
 
 /**
  * A lowdb adapter whose writes survive a crash or power loss. lowdb's own file adapter (steno)
@@ -14,25 +17,34 @@ export class DurableJsonFile<T> implements Adapter<T> {
   constructor(
     readonly path: string,
     private readonly parse: (text: string) => T,
+    /** What the file is, for error messages ("The state file"). */
+    private readonly what = 'The file',
   ) {}
 
   /** null when the file does not exist; whatever `parse` throws when it does but is not valid. */
   async read(): Promise<T | null> {
-    const text = await readTextIfExists(this.path);
+    const text = await readTextIfExists(this.path, this.what);
     return text === null ? null : this.parse(text);
   }
 
   async write(data: T): Promise<void> {
-    await writeFileDurably(this.path, `${JSON.stringify(data, null, 2)}\n`);
+    await writeFileDurably(this.path, `${JSON.stringify(data, null, 2)}\n`, { what: this.what });
   }
 }
 
-export async function readTextIfExists(path: string): Promise<string | null> {
+/** The file's text, or null when it does not exist. A symbolic link or a non-file (directory, FIFO) is refused. */
+export async function readTextIfExists(path: string, what: string): Promise<string | null> {
+  let handle;
   try {
-    return await readFile(path, 'utf8');
+    handle = await openNoFollow(path, constants.O_RDONLY, { what });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    if (isErrno(error, 'ENOENT')) return null;
     throw error;
+  }
+  try {
+    return await withFileSystemErrors(`read ${what.toLowerCase()}`, path, () => handle.readFile('utf8'));
+  } finally {
+    await handle.close();
   }
 }
 
@@ -48,8 +60,37 @@ export async function removeStaleTempFiles(path: string): Promise<void> {
   }
 }
 
+/**
+ * Refuses to replace what the admin did not leave to the workbench: a symbolic link (the rename
+ * would replace the link and leave its target stale), a non-file, or a file whose owner removed
+ * its write bit. chmod 400 says "do not change this"; a rename would ignore it (it needs only the
+ * directory's permission) and root ignores it always, so the workbench honours it itself.
+ */
+async function refuseUnreplaceable(path: string, what: string): Promise<void> {
+  const info = await refuseSymlink(path, { what });
+  if (info === undefined) return;
+  if (!info.isFile()) throw notAFileError(path, info, { what });
+  if ((info.mode & 0o200) === 0) {
+    const mode = (info.mode & 0o777).toString(8).padStart(4, '0');
+    throw new WorkbenchError(
+      'FileSystemException',
+      `${what} ${path} is read-only (mode ${mode}), so the workbench does not replace it. Nothing was changed. To allow changes again: chmod u+w "${path}".`,
+      { code: 'EACCES', details: { path, mode } },
+    );
+  }
+}
+
+export interface DurableWriteOptions {
+  /** Mode of a newly written file. */
+  mode?: number;
+  /** What the file is, for error messages ("The state file"). */
+  what?: string;
+}
+
 /** temp file → fsync → rename over `path` → fsync the directory. The temp file never outlives a failure. */
-export async function writeFileDurably(path: string, content: string, mode = 0o600): Promise<void> {
+export async function writeFileDurably(path: string, content: string, options: DurableWriteOptions = {}): Promise<void> {
+  const { mode = 0o600, what = 'The file' } = options;
+  await refuseUnreplaceable(path, what);
   const dir = dirname(path);
   const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   try {
@@ -63,9 +104,9 @@ export async function writeFileDurably(path: string, content: string, mode = 0o6
     await rename(temp, path);
   } catch (error) {
     await unlink(temp).catch(() => undefined);
-    throw error;
+    throw fileSystemError(error, `write ${what.toLowerCase()}`, path);
   }
-  await syncDirectory(dir);
+  await withFileSystemErrors(`write ${what.toLowerCase()}`, path, () => syncDirectory(dir));
 }
 
 /** Makes a rename or create in `dir` durable. Windows cannot open a directory for fsync; NTFS journals it. */

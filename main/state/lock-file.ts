@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { open, readdir, readFile, stat, unlink, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, readdir, readFile, unlink, writeFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WorkbenchError, type ErrorName } from '../../shared/errors';
+import { fileSystemError, isErrno, openNoFollow, withFileSystemErrors } from './safe-files';
 
 /**
  * An exclusive lock file shared by every workbench process (GUI, CLI) on one state directory.
@@ -28,6 +30,8 @@ export interface LockOptions {
   /** Error raised when the wait runs out, and what the lock protects (for the message). */
   errorName?: ErrorName;
   resource?: string;
+  /** Called once, when this process has waited WAIT_NOTICE_MS for a live holder (a front end can say so). */
+  onWait?: (holder: LockHolder) => void;
 }
 
 export interface HeldLock {
@@ -35,7 +39,13 @@ export interface HeldLock {
   release(): Promise<void>;
 }
 
-export const DEFAULT_LOCK_WAIT_MS = 2_000;
+/**
+ * Transactions are milliseconds long, so a waiter is normally in within a few of them; the bound is
+ * there for a holder that is stuck. 2 s was too short under load (20 concurrent CLI writers).
+ */
+export const DEFAULT_LOCK_WAIT_MS = 30_000;
+/** Waits shorter than this (the usual turn in a queue of writers) are not worth telling anyone about. */
+export const WAIT_NOTICE_MS = 1_000;
 const POLL_MIN_MS = 5;
 const POLL_MAX_MS = 25;
 /**
@@ -47,10 +57,6 @@ const UNREADABLE_GRACE_MS = 5_000;
 
 /** What is on disk at a lock path: a readable holder, an unreadable (torn) file, or nothing. */
 type LockState = { kind: 'held'; holder: LockHolder; identity: string } | { kind: 'unreadable'; identity: string; ageMs: number } | { kind: 'free' };
-
-function isErrno(error: unknown, code: string): boolean {
-  return error instanceof Error && (error as NodeJS.ErrnoException).code === code;
-}
 
 function parseHolder(text: string): LockHolder | undefined {
   try {
@@ -64,15 +70,22 @@ function parseHolder(text: string): LockHolder | undefined {
   return undefined;
 }
 
+/** Reads the lock without following a link: a symlinked or directory lock is refused, never waited on. */
 async function inspect(path: string): Promise<LockState> {
+  let handle;
   try {
-    const [text, info] = await Promise.all([readFile(path, 'utf8'), stat(path)]);
-    const holder = parseHolder(text);
-    if (holder) return { kind: 'held', holder, identity: holder.nonce };
-    return { kind: 'unreadable', identity: `ino${info.ino}-${info.mtimeMs}`, ageMs: Date.now() - info.mtimeMs };
+    handle = await openNoFollow(path, constants.O_RDONLY, { what: 'The lock file' });
   } catch (error) {
     if (isErrno(error, 'ENOENT')) return { kind: 'free' };
     throw error;
+  }
+  try {
+    const [text, info] = await withFileSystemErrors('read the lock file', path, () => Promise.all([handle.readFile('utf8'), handle.stat()]));
+    const holder = parseHolder(text);
+    if (holder) return { kind: 'held', holder, identity: holder.nonce };
+    return { kind: 'unreadable', identity: `ino${info.ino}-${info.mtimeMs}`, ageMs: Date.now() - info.mtimeMs };
+  } finally {
+    await handle.close();
   }
 }
 
@@ -103,7 +116,7 @@ async function tryCreate(path: string, holder: LockHolder): Promise<boolean> {
     handle = await open(path, 'wx', 0o600);
   } catch (error) {
     if (isErrno(error, 'EEXIST')) return false;
-    throw error;
+    throw fileSystemError(error, 'create the lock file', path);
   }
   try {
     await handle.writeFile(JSON.stringify(holder));
@@ -112,7 +125,7 @@ async function tryCreate(path: string, holder: LockHolder): Promise<boolean> {
     // A lock we could not fill in (disk full…) would look torn to everyone else for a while.
     await handle.close();
     await unlink(path).catch(ignoreMissing);
-    throw error;
+    throw fileSystemError(error, 'write the lock file', path);
   }
   await handle.close();
   return true;
@@ -160,9 +173,11 @@ export function describeHolder(holder: LockHolder): string {
  * Hold it for one short transaction only: every other GUI/CLI process waits on it.
  */
 export async function acquireLock(options: LockOptions): Promise<HeldLock> {
-  const { path, program, waitMs = DEFAULT_LOCK_WAIT_MS, errorName = 'StateLockedException', resource = path } = options;
+  const { path, program, waitMs = DEFAULT_LOCK_WAIT_MS, errorName = 'StateLockedException', resource = path, onWait } = options;
   const self: LockHolder = { pid: process.pid, hostname: osHostname(), program, startedAt: new Date().toISOString(), nonce: randomUUID() };
-  const deadline = Date.now() + waitMs;
+  const started = Date.now();
+  const deadline = started + waitMs;
+  let told = false;
   const waitingPath = `${path}.waiting.${self.nonce}`;
   let announced = false;
   try {
@@ -176,6 +191,10 @@ export async function acquireLock(options: LockOptions): Promise<HeldLock> {
       if (!announced) {
         await writeFile(waitingPath, JSON.stringify({ pid: self.pid, hostname: self.hostname }), { mode: 0o600 });
         announced = true;
+      }
+      if (!told && state.kind === 'held' && Date.now() - started >= WAIT_NOTICE_MS) {
+        told = true;
+        onWait?.(state.holder);
       }
       // Jitter keeps two waiters from retrying in lock-step.
       await sleep(POLL_MIN_MS + Math.random() * (POLL_MAX_MS - POLL_MIN_MS));

@@ -1,19 +1,45 @@
 import { z } from 'zod';
-import { ClusterInfo } from '../../shared/contract/clusters';
+import { ClusterInfo, ClusterName, HsmMember } from '../../shared/contract/clusters';
+import { ModuleEnvironment, ModulePath } from '../../shared/contract/hsm';
 import { WorkbenchError } from '../../shared/errors';
 
 /** The state file schema this build reads and writes. Bump it with a migration in `parseState`. */
 export const STATE_SCHEMA_VERSION = 1;
 
-export const WorkbenchStateSchema = z.object({
-  schemaVersion: z.literal(STATE_SCHEMA_VERSION),
-  clusters: z.array(ClusterInfo),
-  // Placeholders: the custom key store, CMK and alias records are defined by later issues.
-  // `unknown` keeps whatever is there intact rather than dropping it on the next write.
-  customKeyStores: z.array(z.unknown()),
-  keys: z.array(z.unknown()),
-  aliases: z.array(z.unknown()),
+/**
+ * A cluster as the state file holds it. What a request sets is held to the request's own rules
+ * (the contract's schemas, so a rule tightened there applies to the file too): a record no request
+ * could have made was edited by hand or damaged, and is refused here rather than reaching an HSM
+ * as a "module crashed". Loose objects: fields this build does not know (written by a later
+ * same-version build, or by hand) are kept on the next write instead of silently dropped.
+ */
+const ClusterRecord = z.looseObject({
+  ...ClusterInfo.shape,
+  ClusterName,
+  ModulePath,
+  ModuleEnvironment,
+  Hsms: z.array(z.looseObject(HsmMember.shape)),
 });
+
+export const WorkbenchStateSchema = z
+  .looseObject({
+    schemaVersion: z.literal(STATE_SCHEMA_VERSION),
+    clusters: z.array(ClusterRecord),
+    // Placeholders: the custom key store, CMK and alias records are defined by later issues.
+    // `unknown` keeps whatever is there intact rather than dropping it on the next write.
+    customKeyStores: z.array(z.unknown()),
+    keys: z.array(z.unknown()),
+    aliases: z.array(z.unknown()),
+  })
+  .superRefine((state, ctx) => {
+    // Ids are identities: of two records with one id, every lookup finds the first and the other is unreachable.
+    const seen = new Map<string, number>();
+    state.clusters.forEach((cluster, i) => {
+      const first = seen.get(cluster.ClusterId);
+      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['clusters', i, 'ClusterId'], message: `the same ClusterId as clusters.${first}` });
+      else seen.set(cluster.ClusterId, i);
+    });
+  });
 
 export type WorkbenchState = z.infer<typeof WorkbenchStateSchema>;
 
@@ -47,10 +73,32 @@ export function parseState(text: string, path: string): WorkbenchState {
   }
   const parsed = WorkbenchStateSchema.safeParse(value);
   if (!parsed.success) {
-    const issues = parsed.error.issues.slice(0, 5).map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+    const issues = parsed.error.issues.slice(0, 5).map((i) => `${describeIssuePath(value, i.path)}: ${i.message}`);
+    const records = [...new Set(parsed.error.issues.flatMap((i) => recordOf(value, i.path) ?? []))];
     throw new WorkbenchError('StateFileCorruptException', `The state file ${path} does not match schema version ${STATE_SCHEMA_VERSION} (${issues.join('; ')}). ${RESTORE}`, {
-      details: { path, issues },
+      details: { path, issues, ...(records.length > 0 ? { records } : {}) },
     });
   }
   return parsed.data;
+}
+
+/** "clusters.2" when the issue is inside a record, else undefined. */
+function recordOf(value: unknown, issuePath: readonly PropertyKey[]): string | undefined {
+  const [collection, index] = issuePath;
+  return typeof collection === 'string' && typeof index === 'number' && Array.isArray((value as Record<string, unknown>)[collection]) ? `${collection}.${index}` : undefined;
+}
+
+/**
+ * The issue's path, naming the record it is in by its id so the admin can find it in the file:
+ * `clusters.2 (ClusterId "cluster-…") ClusterName`. The id is JSON-quoted: it may itself be damaged.
+ */
+function describeIssuePath(value: unknown, issuePath: readonly PropertyKey[]): string {
+  const joined = issuePath.map(String).join('.') || '(root)';
+  const record = recordOf(value, issuePath);
+  if (record === undefined) return joined;
+  const [collection, index] = issuePath as [string, number];
+  const item = ((value as Record<string, unknown[]>)[collection] ?? [])[index];
+  const id = item !== null && typeof item === 'object' ? (item as { ClusterId?: unknown }).ClusterId : undefined;
+  const rest = issuePath.slice(2).map(String).join('.');
+  return `${record}${typeof id === 'string' ? ` (ClusterId ${JSON.stringify(id.slice(0, 64))})` : ''}${rest ? ` ${rest}` : ''}`;
 }

@@ -1,9 +1,10 @@
-import { access, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Low } from 'lowdb';
 import { WorkbenchError } from '../../shared/errors';
 import { DurableJsonFile, removeStaleTempFiles, writeFileDurably } from './durable-json-file';
-import { withLock } from './lock-file';
+import { withLock, type LockHolder } from './lock-file';
+import { refuseSymlink } from './safe-files';
+import { prepareStateDir } from './state-dir';
 import { defaultState, parseState, WorkbenchStateSchema, type WorkbenchState } from './state-schema';
 
 export type { WorkbenchState } from './state-schema';
@@ -12,8 +13,10 @@ export interface StateStoreOptions {
   stateDir: string;
   /** Who writes: 'gui', 'cli', … — shown to anyone who finds the lock taken. */
   program: string;
-  /** How long a writer waits for another process's transaction (default 2 s). */
+  /** How long a writer waits for another process's transaction (default DEFAULT_LOCK_WAIT_MS, 30 s). */
   lockWaitMs?: number;
+  /** Told once when a writer has been waiting a while for another process's lock (the CLI says so on stderr). */
+  onLockWait?: (holder: LockHolder) => void;
 }
 
 export interface StateStore {
@@ -39,28 +42,24 @@ export const STATE_LOCK_FILE = 'state.lock';
  */
 export const STATE_MARKER_FILE = 'state.created';
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await access(path);
-    return true;
-  } catch {
-    return false;
-  }
+/** Whether the marker exists; a symlinked marker is refused like a symlinked state file. */
+async function markerExists(path: string): Promise<boolean> {
+  return (await refuseSymlink(path, { what: 'The state marker' })) !== undefined;
 }
 
 export async function openStateStore(options: StateStoreOptions): Promise<StateStore> {
-  const { stateDir, program, lockWaitMs } = options;
-  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  const { stateDir, program, lockWaitMs, onLockWait } = options;
+  prepareStateDir(stateDir, { create: true });
   const path = join(stateDir, STATE_FILE);
   await removeStaleTempFiles(path);
   const markerPath = join(stateDir, STATE_MARKER_FILE);
   const lockPath = join(stateDir, STATE_LOCK_FILE);
-  const file = new DurableJsonFile<WorkbenchState>(path, (text) => parseState(text, path));
+  const file = new DurableJsonFile<WorkbenchState>(path, (text) => parseState(text, path), 'The state file');
 
   const adapter = {
     async read(): Promise<WorkbenchState | null> {
       const data = await file.read();
-      if (data === null && (await exists(markerPath))) {
+      if (data === null && (await markerExists(markerPath))) {
         throw new WorkbenchError(
           'StateFileMissingException',
           `The state file ${path} is missing, but this directory had one (${markerPath} exists). Nothing was written. ` +
@@ -86,8 +85,10 @@ export async function openStateStore(options: StateStoreOptions): Promise<StateS
       return (await load()).data;
     },
     async transact(mutate) {
-      return withLock({ path: lockPath, program, waitMs: lockWaitMs, resource: `The state file ${path}` }, async () => {
+      return withLock({ path: lockPath, program, waitMs: lockWaitMs, onWait: onLockWait, resource: `The state file ${path}` }, async () => {
         const db = await load();
+        // Looked at before anything is written: a marker that must be refused (a symlink) refuses the whole write.
+        const hasMarker = await markerExists(markerPath);
         const result = await mutate(db.data);
         // A bug that breaks the schema must not produce a file every later start refuses.
         const checked = WorkbenchStateSchema.safeParse(db.data);
@@ -96,7 +97,7 @@ export async function openStateStore(options: StateStoreOptions): Promise<StateS
         }
         await db.write();
         // After the state file, never before: a marker without a file would refuse a fresh directory.
-        if (!(await exists(markerPath))) await writeFileDurably(markerPath, `${new Date().toISOString()}\n`);
+        if (!hasMarker) await writeFileDurably(markerPath, `${new Date().toISOString()}\n`, { what: 'The state marker' });
         return result;
       });
     },
