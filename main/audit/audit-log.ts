@@ -81,20 +81,19 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
       const handle = await open(path, 'a+', 0o600);
       try {
         const { size } = await handle.stat();
-        const tail = await readTail(handle, size);
+        const tail = await readTail(handle, size, path);
         let additionalEventData = additional;
-        if (tail.damagedBytes > 0) {
+        if (tail.tornBytes > 0) {
           /*
            * The last append was cut short (process killed mid-write, disk full): the file ends in
-           * a partial line, or in lines that are not records. Earlier lines are never rewritten, so
-           * the damage stays where it is: this record starts on a fresh line, continues the chain
-           * from the last complete record, and says what it stepped over, so a verifier can tell
-           * an interrupted append from a deleted record.
+           * a partial line. Earlier lines are never rewritten, so the damage stays where it is:
+           * this record starts on a fresh line, continues the chain from the last record, and says
+           * what it stepped over, so a verifier can tell an interrupted append from a deleted record.
            */
           additionalEventData = {
             ...additionalEventData,
             auditLogRecovery: {
-              damagedBytes: tail.damagedBytes,
+              damagedBytes: tail.tornBytes,
               resumedAfterSequenceNumber: tail.last?.sequenceNumber ?? 0,
               reason: 'The previous append was interrupted; its partial line was left in place and skipped.',
             },
