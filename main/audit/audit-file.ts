@@ -96,6 +96,15 @@ async function previousRecord(next: () => Promise<LineFromEnd | undefined>, reco
   return null;
 }
 
+/** The record whose sequence number is `sequenceNumber`, read backwards from the end; null when there is none. */
+export async function findRecord(handle: FileHandle, size: number, sequenceNumber: number): Promise<AuditRecord | null> {
+  for await (const line of linesFromEnd(handle, size)) {
+    const record = parseLine(line.bytes.toString('utf8'));
+    if (record && record.sequenceNumber <= sequenceNumber) return record.sequenceNumber === sequenceNumber ? record : null;
+  }
+  return null;
+}
+
 function hashProblem(record: AuditRecord): string | undefined {
   return computeRecordHash(record as unknown as Record<string, unknown>) === record.hash ? undefined : 'has a hash that does not match its content';
 }

@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, mkdir, open, readlink } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { WorkbenchError } from '../../shared/errors';
 import { syncDirectory } from '../state/durable-json-file';
 import { withLock } from '../state/lock-file';
 import type { AuditRecord, AuditUserIdentity } from './audit-record';
+import { checkAgainstExpectation, type AuditAnchor, type AuditExpectation } from './audit-anchor';
 import { readTail } from './audit-file';
 import { computeRecordHash, GENESIS_HASH } from './record-hash';
 import { redactSecrets } from './redact';
@@ -13,6 +16,7 @@ import { redactSecrets } from './redact';
 export type { AuditRecord } from './audit-record';
 export { readAuditLog, readAuditRecords } from './audit-file';
 export { verifyChain } from './verify-chain';
+export { expectationFromState, type AuditAnchor, type AuditExpectation } from './audit-anchor';
 
 /** What an operation reports; the writer adds identity, time, ids and the chain. */
 export interface AuditEvent {
@@ -38,10 +42,14 @@ export interface AuditLogOptions {
   /** Shown to anyone who finds the log's lock taken; defaults to the part of userAgent after "hsm-workbench-". */
   program?: string;
   lockWaitMs?: number;
+  /** What the state file says the log holds; checked on this process's first append. */
+  expectation?: () => Promise<AuditExpectation | undefined>;
 }
 
 export interface AuditLog {
   append(event: AuditEvent): Promise<AuditRecord>;
+  /** The last record this process appended: the state store anchors it with each change. */
+  anchor(): AuditAnchor | undefined;
   readonly path: string;
 }
 
@@ -61,6 +69,39 @@ function localIdentity(): AuditUserIdentity {
   }
 }
 
+/** Appends never follow a link: it would send the records (or the lock) to wherever it points. */
+const APPEND_FLAGS = constants.O_RDWR | constants.O_APPEND | (constants.O_NOFOLLOW ?? 0);
+
+async function symlinkError(path: string, what: string): Promise<WorkbenchError> {
+  const target = await readlink(path).catch(() => 'an unreadable target');
+  return new WorkbenchError(
+    'AuditLogException',
+    `${what} ${path} is a symbolic link (to ${target}). The workbench writes it only as a regular file of its own, so nothing was written. ` +
+      'Replace the link with the file it points to (or remove it if that file is not the workbench\'s), and try again.',
+    { details: { path, target } },
+  );
+}
+
+async function refuseSymlink(path: string, what: string): Promise<void> {
+  const info = await lstat(path).catch(() => undefined);
+  if (info?.isSymbolicLink()) throw await symlinkError(path, what);
+}
+
+/** The log opened for appending; null when it does not exist and `create` is false. */
+async function openLog(path: string, create: true): Promise<FileHandle>;
+async function openLog(path: string, create: false): Promise<FileHandle | null>;
+async function openLog(path: string, create: boolean): Promise<FileHandle | null> {
+  try {
+    return await open(path, APPEND_FLAGS | (create ? constants.O_CREAT : 0), 0o600);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' && !create) return null;
+    // O_NOFOLLOW on a link fails with ELOOP (EMLINK on some BSDs).
+    if (code === 'ELOOP' || code === 'EMLINK') throw await symlinkError(path, 'The audit log');
+    throw error;
+  }
+}
+
 export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> {
   const dir = join(options.stateDir, AUDIT_DIR);
   await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -68,6 +109,7 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
   const lockPath = join(dir, AUDIT_LOCK_FILE);
   const program = options.program ?? options.userAgent.replace(/^hsm-workbench-/, '').replace(/\/.*$/, '');
   const identity = localIdentity();
+  let lastAppended: AuditAnchor | undefined;
 
   async function append(event: AuditEvent): Promise<AuditRecord> {
     const secretFields = event.secretFields ?? [];
@@ -76,12 +118,22 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
     const responseElements = event.errorCode === undefined && event.responseElements !== undefined ? redactSecrets(event.responseElements, secretFields) : null;
     const additional = event.additionalEventData === undefined ? undefined : (redactSecrets(event.additionalEventData, secretFields) as Record<string, unknown>);
 
+    await refuseSymlink(lockPath, "The audit log's lock");
     return withLock({ path: lockPath, program, waitMs: options.lockWaitMs ?? AUDIT_LOCK_WAIT_MS, errorName: 'AuditLogException', resource: `The audit log ${path}` }, async () => {
-      // 'a' is O_APPEND: every write lands at the end, whatever the offset; reads are positional.
-      const handle = await open(path, 'a+', 0o600);
+      let handle: FileHandle | null = null;
       try {
+        // Before its first append only the state file knows what the log should hold; afterwards this process does too.
+        const expected = lastAppended ? { source: 'this workbench process', anchor: lastAppended } : await options.expectation?.();
+        // O_APPEND: every write lands at the end, whatever the offset; reads are positional.
+        handle = await openLog(path, false);
+        const created = handle === null;
+        if (handle === null) {
+          if (expected) await checkAgainstExpectation(path, null, expected);
+          handle = await openLog(path, true);
+        }
         const { size } = await handle.stat();
         const tail = await readTail(handle, size, path);
+        if (expected) await checkAgainstExpectation(path, { handle, size, tail }, expected);
         let additionalEventData = additional;
         if (tail.tornBytes > 0) {
           /*
@@ -127,7 +179,8 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
         const line = `${tail.torn ? '\n' : ''}${JSON.stringify(record)}\n`;
         await handle.write(line);
         await handle.sync();
-        if (size === 0) await syncDirectory(dir); // the file may be new: make its directory entry durable
+        if (created) await syncDirectory(dir); // make the new file's directory entry durable
+        lastAppended = { sequenceNumber: record.sequenceNumber, hash: record.hash };
         return record;
       } catch (error) {
         if (error instanceof WorkbenchError) throw error;
@@ -135,10 +188,10 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
           cause: error,
         });
       } finally {
-        await handle.close();
+        await handle?.close();
       }
     });
   }
 
-  return { path, append };
+  return { path, append, anchor: () => lastAppended };
 }

@@ -5,6 +5,10 @@ import { WorkbenchError } from '../../shared/errors';
 /** The state file schema this build reads and writes. Bump it with a migration in `parseState`. */
 export const STATE_SCHEMA_VERSION = 1;
 
+/** The last audit record when the state last changed: main/audit refuses a log that lost it. */
+export const AuditAnchorSchema = z.object({ sequenceNumber: z.number().int().min(1), hash: z.string().regex(/^[0-9a-f]{64}$/) });
+export type AuditAnchor = z.infer<typeof AuditAnchorSchema>;
+
 export const WorkbenchStateSchema = z.object({
   schemaVersion: z.literal(STATE_SCHEMA_VERSION),
   clusters: z.array(ClusterInfo),
@@ -13,6 +17,8 @@ export const WorkbenchStateSchema = z.object({
   customKeyStores: z.array(z.unknown()),
   keys: z.array(z.unknown()),
   aliases: z.array(z.unknown()),
+  // Absent in files from before anchors; null when an admin started a new audit chain on purpose.
+  auditAnchor: AuditAnchorSchema.nullable().optional(),
 });
 
 export type WorkbenchState = z.infer<typeof WorkbenchStateSchema>;

@@ -4,7 +4,7 @@ import { Low } from 'lowdb';
 import { WorkbenchError } from '../../shared/errors';
 import { DurableJsonFile, removeStaleTempFiles, writeFileDurably } from './durable-json-file';
 import { withLock } from './lock-file';
-import { defaultState, parseState, WorkbenchStateSchema, type WorkbenchState } from './state-schema';
+import { defaultState, parseState, WorkbenchStateSchema, type AuditAnchor, type WorkbenchState } from './state-schema';
 
 export type { WorkbenchState } from './state-schema';
 
@@ -14,6 +14,8 @@ export interface StateStoreOptions {
   program: string;
   /** How long a writer waits for another process's transaction (default 2 s). */
   lockWaitMs?: number;
+  /** The audit log's last record, written with every change so a lost or shortened log is noticed. */
+  auditAnchor?: () => AuditAnchor | undefined;
 }
 
 export interface StateStore {
@@ -49,7 +51,7 @@ async function exists(path: string): Promise<boolean> {
 }
 
 export async function openStateStore(options: StateStoreOptions): Promise<StateStore> {
-  const { stateDir, program, lockWaitMs } = options;
+  const { stateDir, program, lockWaitMs, auditAnchor } = options;
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
   const path = join(stateDir, STATE_FILE);
   await removeStaleTempFiles(path);
@@ -89,6 +91,9 @@ export async function openStateStore(options: StateStoreOptions): Promise<StateS
       return withLock({ path: lockPath, program, waitMs: lockWaitMs, resource: `The state file ${path}` }, async () => {
         const db = await load();
         const result = await mutate(db.data);
+        // Another process may have anchored a later record: the anchor only moves forward.
+        const anchor = auditAnchor?.();
+        if (anchor && anchor.sequenceNumber > (db.data.auditAnchor?.sequenceNumber ?? 0)) db.data.auditAnchor = anchor;
         // A bug that breaks the schema must not produce a file every later start refuses.
         const checked = WorkbenchStateSchema.safeParse(db.data);
         if (!checked.success) {
