@@ -189,3 +189,18 @@ describe('audit log integrity on real state', () => {
     ok(await next.call('DeleteCluster', { ClusterId: clusterId }));
   });
 });
+
+describe('CheckCluster audit records say whether a password was given', () => {
+  it('records [REDACTED] when a kmsuser password was given, and no password field when none was', async () => {
+    const wb = await workbench(await tempDir('hsmwb-audit-check-'));
+    const clusterId = await createCluster(wb, 'checked', 0);
+    ok(await wb.call('CheckCluster', { ClusterId: clusterId }));
+    // What the CLI sends when --kmsuser-password-stdin is not given.
+    ok(await wb.call('CheckCluster', { ClusterId: clusterId, KmsuserPassword: undefined }));
+    ok(await wb.call('CheckCluster', { ClusterId: clusterId, KmsuserPassword: KMSUSER_PASSWORD }));
+
+    const checks = (await wb.auditRecords()).filter((r) => r.eventName === 'CheckCluster' && (r.additionalEventData as { auditPhase?: string }).auditPhase === 'Started');
+    expect(checks.map((r) => r.requestParameters)).toEqual([{ ClusterId: clusterId }, { ClusterId: clusterId }, { ClusterId: clusterId, KmsuserPassword: '[REDACTED]' }]);
+    expect(await wb.auditText()).not.toContain(KMSUSER_PASSWORD);
+  });
+});
