@@ -2,7 +2,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { WorkbenchError } from '../../shared/errors';
 import type { AuditAnchor } from '../state/state-schema';
 import type { StateStore } from '../state/state-store';
-import { findRecord, type AuditTail } from './audit-file';
+import { recordAt, type AuditTail } from './audit-file';
 
 export type { AuditAnchor } from '../state/state-schema';
 
@@ -48,7 +48,7 @@ function refused(path: string, found: string, expected: AuditExpectation, detail
 }
 
 function known(expected: AuditExpectation, anchor: AuditAnchor): string {
-  return `the last record known from ${expected.source} is sequence number ${anchor.sequenceNumber} (hash ${anchor.hash})`;
+  return `the last record known from ${expected.source} is sequence number ${anchor.sequenceNumber} (hash ${anchor.hash}, at byte ${anchor.byteOffset})`;
 }
 
 /** Refuses a log that is missing, or that lacks the expected record (`tail` null: the file does not exist). */
@@ -63,7 +63,9 @@ export async function checkAgainstExpectation(path: string, log: { handle: FileH
     const missing = anchor.sequenceNumber - last.sequenceNumber;
     throw refused(path, `ends at sequence number ${last.sequenceNumber}`, expected, `${known(expected, anchor)}: ${missing} record(s) are missing from its end`);
   }
-  const record = last.sequenceNumber === anchor.sequenceNumber ? last : await findRecord(log.handle, log.size, anchor.sequenceNumber);
-  if (!record) throw refused(path, `has no record with sequence number ${anchor.sequenceNumber}`, expected, known(expected, anchor));
+  const record = await recordAt(log.handle, log.size, anchor.byteOffset);
+  if (record?.sequenceNumber !== anchor.sequenceNumber) {
+    throw refused(path, `has no record with sequence number ${anchor.sequenceNumber} at byte ${anchor.byteOffset}`, expected, known(expected, anchor));
+  }
   if (record.hash !== anchor.hash) throw refused(path, `has hash ${record.hash} at sequence number ${anchor.sequenceNumber}`, expected, known(expected, anchor));
 }

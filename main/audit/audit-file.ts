@@ -96,13 +96,22 @@ async function previousRecord(next: () => Promise<LineFromEnd | undefined>, reco
   return null;
 }
 
-/** The record whose sequence number is `sequenceNumber`, read backwards from the end; null when there is none. */
-export async function findRecord(handle: FileHandle, size: number, sequenceNumber: number): Promise<AuditRecord | null> {
-  for await (const line of linesFromEnd(handle, size)) {
-    const record = parseLine(line.bytes.toString('utf8'));
-    if (record && record.sequenceNumber <= sequenceNumber) return record.sequenceNumber === sequenceNumber ? record : null;
+/**
+ * The record on the line that starts at byte `offset`; null when there is none. The log is
+ * append-only, so a record's offset never changes: an anchor can name it and be checked in O(1).
+ */
+export async function recordAt(handle: FileHandle, size: number, offset: number): Promise<AuditRecord | null> {
+  let line = Buffer.alloc(0);
+  for (let pos = offset; pos < size; ) {
+    const chunk = Buffer.alloc(Math.min(CHUNK, size - pos));
+    const { bytesRead } = await handle.read(chunk, 0, chunk.length, pos);
+    if (bytesRead === 0) break;
+    const nl = chunk.subarray(0, bytesRead).indexOf(NEWLINE);
+    line = Buffer.concat([line, chunk.subarray(0, nl === -1 ? bytesRead : nl)]);
+    if (nl !== -1) break;
+    pos += bytesRead;
   }
-  return null;
+  return parseLine(line.toString('utf8')) ?? null;
 }
 
 function hashProblem(record: AuditRecord): string | undefined {

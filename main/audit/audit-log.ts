@@ -118,6 +118,7 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
     const responseElements = event.errorCode === undefined && event.responseElements !== undefined ? redactSecrets(event.responseElements, secretFields) : null;
     const additional = event.additionalEventData === undefined ? undefined : (redactSecrets(event.additionalEventData, secretFields) as Record<string, unknown>);
 
+    // The lock is created with O_EXCL, which never follows a link: this turns a planted one into a clear refusal rather than a wait.
     await refuseSymlink(lockPath, "The audit log's lock");
     return withLock({ path: lockPath, program, waitMs: options.lockWaitMs ?? AUDIT_LOCK_WAIT_MS, errorName: 'AuditLogException', resource: `The audit log ${path}` }, async () => {
       let handle: FileHandle | null = null;
@@ -176,11 +177,13 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
         // Round-trip through JSON first so the hash covers exactly what a reader will parse back.
         const plain = JSON.parse(JSON.stringify(body)) as Omit<AuditRecord, 'hash'>;
         const record: AuditRecord = { ...plain, hash: computeRecordHash(plain) };
-        const line = `${tail.torn ? '\n' : ''}${JSON.stringify(record)}\n`;
+        const separator = tail.torn ? '\n' : '';
+        const line = `${separator}${JSON.stringify(record)}\n`;
         await handle.write(line);
         await handle.sync();
         if (created) await syncDirectory(dir); // make the new file's directory entry durable
-        lastAppended = { sequenceNumber: record.sequenceNumber, hash: record.hash };
+        // O_APPEND under the lock: the line starts where the file ended.
+        lastAppended = { sequenceNumber: record.sequenceNumber, hash: record.hash, byteOffset: size + separator.length };
         return record;
       } catch (error) {
         if (error instanceof WorkbenchError) throw error;

@@ -6,7 +6,12 @@ import { WorkbenchError } from '../../shared/errors';
 export const STATE_SCHEMA_VERSION = 1;
 
 /** The last audit record when the state last changed: main/audit refuses a log that lost it. */
-export const AuditAnchorSchema = z.object({ sequenceNumber: z.number().int().min(1), hash: z.string().regex(/^[0-9a-f]{64}$/) });
+export const AuditAnchorSchema = z.object({
+  sequenceNumber: z.number().int().min(1),
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+  /** Where the record's line starts: the log is append-only, so the check reads one line. */
+  byteOffset: z.number().int().min(0),
+});
 export type AuditAnchor = z.infer<typeof AuditAnchorSchema>;
 
 export const WorkbenchStateSchema = z.object({

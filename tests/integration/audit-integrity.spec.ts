@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ErrorInfo, Result } from '../../shared/errors';
-import { AUDIT_DIR, AUDIT_FILE, AUDIT_LOCK_FILE } from '../../main/audit/audit-log';
+import { AUDIT_DIR, AUDIT_FILE, AUDIT_LOCK_FILE, type AuditAnchor } from '../../main/audit/audit-log';
 import { STATE_FILE } from '../../main/state/state-store';
 import { createSoftHsmCluster, type SoftHsmCluster } from '../fixtures/softhsm';
 import { ok } from '../fixtures/outcomes';
@@ -54,8 +54,8 @@ function failure(result: Result<unknown>): ErrorInfo {
   return result.error;
 }
 
-function anchorOf(stateText: string | null): { sequenceNumber: number; hash: string } {
-  const anchor = (JSON.parse(stateText ?? '{}') as { auditAnchor?: { sequenceNumber: number; hash: string } }).auditAnchor;
+function anchorOf(stateText: string | null): AuditAnchor {
+  const anchor = (JSON.parse(stateText ?? '{}') as { auditAnchor?: AuditAnchor }).auditAnchor;
   if (!anchor) throw new Error('the state file has no audit anchor');
   return anchor;
 }
@@ -79,7 +79,9 @@ describe('audit log integrity on real state', () => {
     const records = await wb.auditRecords();
     // The change is made between its Started and Completed records: the anchor is the Started one.
     const started = records.find((r) => r.eventName === 'CreateCluster' && (r.additionalEventData as { auditPhase?: string }).auditPhase === 'Started');
-    expect(anchorOf(await wb.stateText())).toEqual({ sequenceNumber: started?.sequenceNumber, hash: started?.hash });
+    const text = await wb.auditText();
+    const byteOffset = Buffer.byteLength(text.slice(0, text.indexOf(`"hash":"${String(started?.hash)}"`)).replace(/[^\n]*$/, ''));
+    expect(anchorOf(await wb.stateText())).toEqual({ sequenceNumber: started?.sequenceNumber, hash: started?.hash, byteOffset });
   });
 
   it('refuses an audit log that is a symbolic link, and writes nothing through it', async () => {
@@ -122,7 +124,7 @@ describe('audit log integrity on real state', () => {
     await expectRefused(wb, clusterId, /audit-log\.jsonl is missing, but the last record known from this workbench process is sequence number 2 .*Restore the audit log from a backup/);
     const next = await workbench(stateDir);
     const error = await expectRefused(next, clusterId, /audit-log\.jsonl is missing/);
-    expect(error.message).toContain(`the last record known from the state file ${join(stateDir, STATE_FILE)} is sequence number ${anchor.sequenceNumber} (hash ${anchor.hash})`);
+    expect(error.message).toContain(`the last record known from the state file ${join(stateDir, STATE_FILE)} is sequence number ${anchor.sequenceNumber} (hash ${anchor.hash}, at byte ${anchor.byteOffset})`);
     expect(error.message).toContain('set "auditAnchor" to null');
     // Nothing was created in the log's place.
     expect(await next.auditText()).toBe('');
@@ -177,6 +179,18 @@ describe('audit log integrity on real state', () => {
     const { hash } = anchorOf(await wb.stateText());
     const error = await expectRefused(await workbench(stateDir), clusterId, /has hash [0-9a-f]{64} at sequence number 1, but the last record known from the state file/);
     expect(error.message).toContain(hash);
+  });
+
+  it('refuses an audit log whose earlier lines were rewritten, even where the chain cannot see it', async () => {
+    const stateDir = await tempDir('hsmwb-audit-rewritten-');
+    const wb = await workbench(stateDir);
+    await createCluster(wb, 'first', 0);
+    const clusterId = await createCluster(wb, 'second', 1);
+    const logPath = join(stateDir, AUDIT_DIR, AUDIT_FILE);
+    // Whitespace inside the first record: same parsed content, same hash, but every later byte moved.
+    await writeFile(logPath, (await readFile(logPath, 'utf8')).replace('{"eventVersion"', '{ "eventVersion"'));
+
+    await expectRefused(await workbench(stateDir), clusterId, /has no record with sequence number 3 at byte \d+, but the last record known from the state file/);
   });
 
   it('accepts a log that grew past the anchor in other processes', async () => {
