@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import type { ErrorInfo, Result } from '../../shared/errors';
-import { openAuditLog } from '../audit/audit-log';
+import { expectationFromState, openAuditLog } from '../audit/audit-log';
 import { runClusterChecks } from '../clusters/cluster-checks';
 import { createClusterService } from '../clusters/cluster-service';
 import { createDemoCluster } from '../demo/demo-cluster';
@@ -46,8 +46,20 @@ const LOCAL_REGION = 'local-1';
  */
 export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promise<WorkbenchCore> {
   const logger = options.logger ?? createLogger({ file: workbenchLogPath(options.stateDir) });
-  const state = await openStateStore({ stateDir: options.stateDir, program: options.program, lockWaitMs: options.lockWaitMs, onLockWait: options.onStateLockWait });
-  const audit = await openAuditLog({ stateDir: options.stateDir, userAgent: `hsm-workbench-${options.program}/${WORKBENCH_VERSION}`, region: LOCAL_REGION });
+  // Each holds the other to account: the state anchors the log's last record, the log is checked against that anchor.
+  const state = await openStateStore({
+    stateDir: options.stateDir,
+    program: options.program,
+    lockWaitMs: options.lockWaitMs,
+    onLockWait: options.onStateLockWait,
+    auditAnchor: () => audit.anchor(),
+  });
+  const audit = await openAuditLog({
+    stateDir: options.stateDir,
+    userAgent: `hsm-workbench-${options.program}/${WORKBENCH_VERSION}`,
+    region: LOCAL_REGION,
+    expectation: expectationFromState(state),
+  });
   const hosts = createHsmHostPool({
     childEntry: options.hostChildEntry ?? fileURLToPath(new URL('./hsm-host-child.js', import.meta.url)),
     defaultTimeoutMs: options.hsmTimeoutMs ?? DEFAULT_HSM_TIMEOUT_MS,
