@@ -58,7 +58,7 @@ if (installable.length > 0) {
   }
   // Installed means proven by the probe the preflight uses, so setup never claims what npm test then denies.
   const stillMissing = dryRun ? [] : missingRequirements(installable, manager, probe);
-  if (stillMissing.length > 0) fail(`installed, but still missing:\n${describeMissing(stillMissing, manager).join('\n')}`);
+  if (stillMissing.length > 0) fail(`the package manager succeeded, yet these are still missing (not on PATH, or installed somewhere else):\n${describeMissing(stillMissing, manager).join('\n')}`);
 } else {
   say('System packages: all present.');
 }

@@ -28,8 +28,8 @@ function debianMultiarch(arch) {
 
 /** What the browser E2E tests launch (playwright.config.ts `executablePath`). */
 const CHROMIUM = '/usr/bin/chromium';
-/** Only Linux builds the E2E tests for; said instead of a Homebrew package. */
-const LINUX_ONLY = 'the E2E tests run Debian\'s Chromium from /usr/bin/chromium: run the test suite on Debian or Ubuntu';
+/** Why macOS has no package for it. */
+const LINUX_ONLY = 'the E2E tests run Debian\'s Chromium from /usr/bin/chromium: run the test suite on Debian';
 
 /**
  * Each requirement: what it is, why it is needed, its proof (a `command` on PATH, or one of `files`) and
