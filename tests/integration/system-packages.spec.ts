@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import playwrightConfig from '../../playwright.config';
 import { SOFTHSM_MODULES } from '../../main/core/known-modules';
@@ -46,6 +47,16 @@ describe('the system package list agrees with the code that uses the packages', 
   it('proves Chromium at the path Playwright launches', () => {
     const chromium = byName(requirements(), 'Chromium');
     for (const files of Object.values(chromium.files ?? {})) expect(files).toEqual([playwrightConfig.use?.launchOptions?.executablePath]);
+  });
+  it.each([
+    ['apt', 'Debian / Ubuntu'],
+    ['dnf', 'Fedora'],
+    ['brew', 'macOS'],
+  ] as const)("README's Set up table lists the %s packages of the list, no more, no less", (manager, os) => {
+    const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+    const row = new RegExp(`^\\| ${os} \\| [^|]+ \\| \`([^\`]+)\` \\|$`, 'm').exec(readme);
+    const listed = [...new Set(requirements().flatMap((requirement) => requirement.packages[manager] ?? []))];
+    expect(row?.[1]?.split(' ').sort()).toEqual(listed.sort());
   });
 });
 
