@@ -70,7 +70,7 @@ describe('detectPackageManager', () => {
     ['an unknown Linux', 'linux', ARCH, null],
     ['Linux without /etc/os-release', 'linux', undefined, null],
     ['Windows', 'win32', undefined, null],
-  ] as const)('%s → %s', (_name, platform, osRelease, manager) => {
+  ] as const)('detects the package manager of %s', (_name, platform, osRelease, manager) => {
     expect(detectPackageManager(platform, osRelease)).toBe(manager);
   });
 });
