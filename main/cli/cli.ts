@@ -189,11 +189,13 @@ export function buildProgram(): Command {
           Cluster: ClusterInfo;
           SoftHsmDirectory: string;
           DemoCredentials: { KmsuserPassword: string | null; SoPin: string };
+          Recovery: string | null;
         };
         // Printed once, to the admin who asked for it; the workbench does not store them.
         const credentials = value.DemoCredentials;
         s.print(value, () =>
           [
+            ...(value.Recovery === null ? [] : [value.Recovery]),
             formatCluster(value.Cluster),
             `Demo SoftHSM2 tokens are in ${value.SoftHsmDirectory}.`,
             `kmsuser password: ${credentials.KmsuserPassword ?? '(the one you gave)'}`,
@@ -202,6 +204,8 @@ export function buildProgram(): Command {
             `  hsm-workbench cluster check ${value.Cluster.ClusterId} --kmsuser-password-stdin`,
           ].join('\n'),
         );
+        // Only now have they been shown: a run killed before this line is made again by the next demo init.
+        await s.call('ConfirmDemoCredentials', { ClusterId: value.Cluster.ClusterId });
       }),
     );
 
