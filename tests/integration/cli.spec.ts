@@ -1,35 +1,14 @@
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAuditRecords, verifyChain } from '../../main/audit/audit-log';
+import { cli } from '../fixtures/cli';
 import { createSoftHsmCluster, showSlots, type SoftHsmCluster } from '../fixtures/softhsm';
 
-const BIN = fileURLToPath(new URL('../../bin/hsm-workbench.js', import.meta.url));
 const KMSUSER_PASSWORD = 'demo-kmsuser-pw';
-
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the built CLI as a user would, with stdin fed (or closed) and no terminal. */
-function cli(stateDir: string, args: string[], stdin = ''): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, '--state-dir', stateDir, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
 
 describe('hsm-workbench CLI', () => {
   let stateDir: string;
