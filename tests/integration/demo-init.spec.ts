@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStateStore } from '../../main/state/state-store';
 import { cli, type CliRun } from '../fixtures/cli';
-import { demoDirOf, demoTokens, peerLogin, type DemoInitOutput } from '../fixtures/demo';
+import { demoDirOf, demoTokens } from '../fixtures/demo';
 import { clusterRecord } from '../fixtures/records';
+import { expectWorkingDemo } from './demo-expectations';
 import { startLockHolder, waitForExit } from './state-writer-process';
 
 let stateDir: string;
@@ -26,21 +27,6 @@ function refusedDemoInit(): Promise<CliRun> {
   return cli(stateDir, ['demo', 'init']);
 }
 
-/** A finished demo: exit 0, one demo cluster recorded over the two tokens the peers see, kmsuser's printed password works. */
-async function expectWorkingDemo(run: CliRun): Promise<DemoInitOutput> {
-  expect(run.stderr).toBe('');
-  expect(run.code).toBe(0);
-  const out = JSON.parse(run.stdout) as DemoInitOutput;
-  const { clusters } = await (await openStateStore({ stateDir, program: 'test' })).read();
-  expect(clusters.filter((c) => c.ClusterName === 'demo-cluster').map((c) => c.ClusterId)).toEqual([out.Cluster.ClusterId]);
-  const tokens = await demoTokens(stateDir);
-  expect(tokens.map((t) => t.label).sort()).toEqual(['demo-hsm-1', 'demo-hsm-2']);
-  expect(out.Cluster.Hsms.map((h) => h.TokenSerial).sort()).toEqual(tokens.map((t) => t.serial).sort());
-  const password = out.DemoCredentials.KmsuserPassword ?? '';
-  for (const token of tokens) expect(await peerLogin(stateDir, token.label, password)).toBe(true);
-  return out;
-}
-
 describe('demo init checks everything that can refuse it before it touches a token', () => {
   it('fails on a corrupt state file with the state error and makes no token; once the state is fixed, the next run succeeds', async () => {
     await writeFile(join(stateDir, 'state.json'), '{bad\n');
@@ -51,7 +37,7 @@ describe('demo init checks everything that can refuse it before it touches a tok
     expect(await readFile(join(stateDir, 'state.json'), 'utf8')).toBe('{bad\n');
 
     await rm(join(stateDir, 'state.json'));
-    const out = await expectWorkingDemo(await demoInit());
+    const out = await expectWorkingDemo(stateDir, await demoInit());
     expect(out.Recovery).toBeNull();
   });
 
@@ -65,7 +51,7 @@ describe('demo init checks everything that can refuse it before it touches a tok
     expect(existsSync(demoDirOf(stateDir))).toBe(false);
 
     expect((await cli(stateDir, ['cluster', 'delete', taken.ClusterId, '--yes'])).code).toBe(0);
-    await expectWorkingDemo(await demoInit());
+    await expectWorkingDemo(stateDir, await demoInit());
   });
 
   it('refuses while another process holds the state lock and makes no token; once it is released, the next run succeeds', async () => {
@@ -79,13 +65,13 @@ describe('demo init checks everything that can refuse it before it touches a tok
       holder.kill('SIGKILL');
       await waitForExit(holder);
     }
-    await expectWorkingDemo(await demoInit());
+    await expectWorkingDemo(stateDir, await demoInit());
   });
 });
 
 describe('demo init after an interrupted one', () => {
   it('starts over a demo whose credentials were never confirmed shown: its cluster record and tokens are replaced, and it says so', async () => {
-    const first = await expectWorkingDemo(await demoInit());
+    const first = await expectWorkingDemo(stateDir, await demoInit());
     const oldSerials = first.Cluster.Hsms.map((h) => h.TokenSerial);
     // As a run killed after recording its cluster but before the CLI confirmed the credentials were printed leaves it.
     const journalPath = join(demoDirOf(stateDir), 'demo-init.json');
@@ -93,7 +79,7 @@ describe('demo init after an interrupted one', () => {
     // A pid above Linux's pid_max: no process has it.
     await writeFile(journalPath, JSON.stringify({ ...journal, Phase: 'started', Owner: { ...journal.Owner, Pid: 2 ** 22 + 1 } }));
 
-    const again = await expectWorkingDemo(await demoInit());
+    const again = await expectWorkingDemo(stateDir, await demoInit());
     expect(again.Recovery).toBe(
       `A previous demo init (started ${journal.StartedAt}) was interrupted before its credentials were confirmed shown; ` +
         `its cluster record ${first.Cluster.ClusterId} was deleted and its half-made tokens in ${demoDirOf(stateDir)} were removed and made again.`,
@@ -110,7 +96,7 @@ describe('demo init after an interrupted one', () => {
 
   it('removes a directory left before any token was touched, and says so', async () => {
     await mkdir(demoDirOf(stateDir));
-    const out = await expectWorkingDemo(await demoInit());
+    const out = await expectWorkingDemo(stateDir, await demoInit());
     expect(out.Recovery).toBe(`A previous demo init was interrupted before it touched any token; its empty directory ${demoDirOf(stateDir)} was removed and the demo made afresh.`);
   });
 
