@@ -4,7 +4,10 @@ import type { ClusterInfo, CreateClusterRequest, Result } from '../../../shared/
 import { useCall } from '../composables/use-call';
 import { workbench } from '../lib/workbench';
 
-/** Mirror of the clusters in main's state file; every change goes through an invoke, then reloads. */
+/**
+ * Mirror of the clusters in main's state file; every change goes through an invoke, and main's StateChanged
+ * events reload it when clusters change elsewhere (another window, the node-side core).
+ */
 export const useClustersStore = defineStore('clusters', () => {
   const clusters = ref<ClusterInfo[]>([]);
   const loaded = ref(false);
@@ -17,6 +20,10 @@ export const useClustersStore = defineStore('clusters', () => {
     clusters.value = value.Clusters;
     loaded.value = true;
   }
+
+  workbench().events.on('StateChanged', ({ Resource }) => {
+    if (Resource === 'clusters') void load();
+  });
 
   function byId(clusterId: string): ClusterInfo | undefined {
     return clusters.value.find((c) => c.ClusterId === clusterId);
