@@ -67,17 +67,31 @@ describe('useCall', () => {
     calls.answer('newer', { ok: true, value: 'fresh' });
     expect(await newer).toBe('fresh');
     calls.answer('older', { ok: false, error: refusal });
-    expect(await older).toBeUndefined();
+    expect(await older).toBe('fresh');
     expect({ loading: loading.value, error: error.value }).toEqual({ loading: false, error: null });
   });
 
-  it('stays loading while a newer call is unanswered, though an older one answered', async () => {
+  it('resolves an overtaken call as the newer one does, once that one answers: its caller still gets the fresh outcome', async () => {
     const calls = handAnswered<string>();
     const { loading, run } = useCall(calls.call);
     const older = run('older');
-    void run('newer');
+    const newer = run('newer');
+    let olderOutcome: string | undefined = 'pending';
+    void older.then((value) => (olderOutcome = value));
     calls.answer('older', { ok: true, value: 'stale' });
-    expect(await older).toBeUndefined();
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(olderOutcome).toBe('pending');
     expect(loading.value).toBe(true);
+    calls.answer('newer', { ok: true, value: 'fresh' });
+    expect(await older).toBe('fresh');
+    expect(await newer).toBe('fresh');
+    expect(loading.value).toBe(false);
+  });
+
+  it('is not left busy by a call that rejects', async () => {
+    const { loading, run } = useCall(async (): Promise<Result<number>> => Promise.reject(new Error('a bug')));
+    await expect(run()).rejects.toThrow('a bug');
+    expect(loading.value).toBe(false);
   });
 });

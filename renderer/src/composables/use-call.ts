@@ -15,8 +15,9 @@ export interface Call<A extends unknown[], T> {
   /** The latest call's refusal. Writable, so a form can put it away when it starts afresh. */
   readonly error: Ref<ErrorInfo | null>;
   /**
-   * Resolves with the value, or undefined when the call was refused (see `error`) or a newer call was made before it
-   * answered: only the latest call's answer counts, so a slow earlier answer never overwrites a fresher one.
+   * Resolves with the value, or undefined when the call was refused (see `error`). Only the latest call's answer
+   * counts: a call overtaken by a newer one before it answered resolves as that newer one does, so a slow earlier
+   * answer never overwrites a fresher one, and whoever awaits the earlier call still gets the fresh outcome.
    */
   run(...args: A): Promise<T | undefined>;
 }
@@ -25,21 +26,26 @@ export interface Call<A extends unknown[], T> {
 export function useCall<A extends unknown[], T>(call: (...args: A) => Promise<Result<T>>, options: UseCallOptions = {}): Call<A, T> {
   const loading = ref(false);
   const error = ref<ErrorInfo | null>(null);
-  let latest = 0;
+  let latest: Promise<T | undefined> | undefined;
 
-  async function run(...args: A): Promise<T | undefined> {
-    latest += 1;
-    const ticket = latest;
+  function run(...args: A): Promise<T | undefined> {
     loading.value = true;
     if (options.clearError !== 'settled') error.value = null;
-    try {
-      const result = await call(...args);
-      if (ticket !== latest) return undefined;
-      error.value = result.ok ? null : result.error;
-      return result.ok ? result.value : undefined;
-    } finally {
-      if (ticket === latest) loading.value = false;
-    }
+    const attempt: Promise<T | undefined> = call(...args).then(
+      (result) => {
+        if (attempt !== latest) return latest;
+        loading.value = false;
+        error.value = result.ok ? null : result.error;
+        return result.ok ? result.value : undefined;
+      },
+      (failure: unknown) => {
+        // window.workbench answers refusals as data; a rejection is a bug, but must not leave the page busy forever.
+        if (attempt === latest) loading.value = false;
+        throw failure;
+      },
+    );
+    latest = attempt;
+    return attempt;
   }
 
   return { loading, error, run };
