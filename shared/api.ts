@@ -23,7 +23,7 @@ export interface CallOptions<P> {
   onProgress?: (progress: P) => void;
 }
 
-type ApiFunction<N extends OperationName> = (request: RequestOf<N>, options?: CallOptions<ProgressOf<N>>) => Promise<Result<ResponseOf<N>>>;
+export type ApiFunction<N extends OperationName> = (request: RequestOf<N>, options?: CallOptions<ProgressOf<N>>) => Promise<Result<ResponseOf<N>>>;
 
 type Domains = Operations[OperationName]['domain'];
 type OperationsIn<D extends Domains> = { [N in OperationName as Operations[N]['domain'] extends D ? Operations[N]['method'] : never]: ApiFunction<N> };
@@ -87,4 +87,13 @@ function createWorkbenchEvents(transport: WorkbenchTransport): WorkbenchEvents {
       return unsubscribe ?? ((): void => undefined);
     },
   };
+}
+
+/**
+ * The API function of an operation named at run time, e.g. by a command table: the same function
+ * `api[domain][method]` is, with the same types.
+ */
+export function apiFunction<N extends OperationName>(api: WorkbenchApi, operation: N): ApiFunction<N> {
+  const { domain, method } = operations[operation];
+  return (api as unknown as Record<string, Record<string, ApiFunction<N>>>)[domain]?.[method] as ApiFunction<N>;
 }

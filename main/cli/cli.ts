@@ -1,15 +1,14 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import type { CheckClusterProgress, ClusterCheckReport } from '../../shared/contract/checks';
-import type { ClusterInfo } from '../../shared/contract/clusters';
-import type { ModuleInfo, SlotInfo } from '../../shared/contract/hsm';
-import type { OperationName, RequestOf } from '../../shared/contract/operations';
+import { apiFunction, type WorkbenchApi } from '../../shared/api';
+import type { OperationName, ProgressOf, RequestOf, ResponseOf } from '../../shared/contract/operations';
 import { WorkbenchError, type ErrorInfo } from '../../shared/errors';
 import { escapeTerminalText } from '../../shared/terminal-text';
 import { NO_SLOTS } from '../clusters/check-result';
+import { createInProcessApi } from '../core/in-process-transport';
 import { createWorkbenchCore, type WorkbenchCore } from '../core/workbench-core';
 import { DEFAULT_HSM_TIMEOUT_MS } from '../hsm/hsm-host';
 import { WORKBENCH_VERSION } from '../core/version';
-import { describeHolder } from '../state/lock-file';
+import { DEFAULT_LOCK_WAIT_MS, describeHolder } from '../state/lock-file';
 import { fileSystemError } from '../state/safe-files';
 import { resolveStateDir } from '../state/state-dir';
 import { formatCheck, formatCluster, formatClusters, formatError, formatReportSummary, formatSlots, render, type OutputFormat } from './output';
@@ -23,6 +22,8 @@ interface GlobalOptions {
   output: OutputFormat;
   /** Per-PKCS#11-call limit in ms, from the --timeout of the commands that reach a module. */
   timeout?: number;
+  /** How long a writer waits for another process's state lock, in ms (--lock-wait). */
+  lockWait?: number;
 }
 
 /** A failure already reported to the user; carries the exit code. */
@@ -43,16 +44,19 @@ function parseEnv(value: string, previous: Record<string, string> = {}): Record<
 const MAX_TIMEOUT_SECONDS = 3600;
 
 /** --timeout in seconds (fractions allowed) to the core's milliseconds. */
-function parseTimeout(value: string): number {
-  const seconds = Number(value);
-  if (value.trim() === '' || !Number.isFinite(seconds) || seconds <= 0 || seconds > MAX_TIMEOUT_SECONDS) {
-    throw new InvalidArgumentError(`Expected a number of seconds greater than 0 and at most ${MAX_TIMEOUT_SECONDS}, e.g. --timeout 30.`);
-  }
-  return Math.round(seconds * 1000);
-}
+/** Seconds, greater than 0 and at most an hour, as milliseconds. */
+const seconds =
+  (flag: string) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || n <= 0 || n > MAX_TIMEOUT_SECONDS) {
+      throw new InvalidArgumentError(`Expected a number of seconds greater than 0 and at most ${MAX_TIMEOUT_SECONDS}, e.g. ${flag} 30.`);
+    }
+    return Math.round(n * 1000);
+  };
 
 const timeoutOption = (): Option =>
-  new Option('--timeout <seconds>', `how long one PKCS#11 call may take before the HSM counts as unreachable (default: ${DEFAULT_HSM_TIMEOUT_MS / 1000})`).argParser(parseTimeout);
+  new Option('--timeout <seconds>', `how long one PKCS#11 call may take before the HSM counts as unreachable (default: ${DEFAULT_HSM_TIMEOUT_MS / 1000})`).argParser(seconds('--timeout'));
 
 function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
@@ -67,6 +71,7 @@ const READS_STATE_ONLY: readonly OperationName[] = ['DescribeClusters', 'CheckCl
 
 class CliSession {
   private core: WorkbenchCore | undefined;
+  private api: WorkbenchApi | undefined;
 
   constructor(private readonly globals: GlobalOptions) {}
 
@@ -74,15 +79,18 @@ class CliSession {
     return this.globals.output;
   }
 
-  async call<N extends OperationName>(operation: N, request: RequestOf<N>, onProgress?: (progress: unknown) => void): Promise<unknown> {
+  /** Runs one operation through the contract-typed API (the renderer's, over an in-process transport); a refusal is reported and exits. */
+  async call<N extends OperationName>(operation: N, request: RequestOf<N>, onProgress?: (progress: ProgressOf<N>) => void): Promise<ResponseOf<N>> {
     this.core ??= await createWorkbenchCore({
       stateDir: resolveStateDir({ flag: this.globals.stateDir, create: !READS_STATE_ONLY.includes(operation) }),
       program: 'cli',
       hsmTimeoutMs: this.globals.timeout,
+      lockWaitMs: this.globals.lockWait,
       // The holder is read from a file: escaped like every other text this CLI prints.
       onStateLockWait: (holder) => process.stderr.write(`${escapeTerminalText(`Waiting for the state lock, held by ${describeHolder(holder)}…`)}\n`),
     });
-    const result = await this.core.dispatch(operation, request, { callId: `cli-${process.pid}`, emitProgress: onProgress });
+    this.api ??= createInProcessApi(this.core);
+    const result = await apiFunction(this.api, operation)(request, { callId: `cli-${process.pid}`, onProgress });
     if (!result.ok) this.fail(result.error);
     return result.value;
   }
@@ -108,6 +116,7 @@ export function buildProgram(): Command {
     .version(WORKBENCH_VERSION)
     .option('--state-dir <dir>', 'state directory (default: $HSM_WORKBENCH_HOME or the per-user data directory)')
     .addOption(new Option('--output <format>', 'output format').choices(['table', 'json']).default('table'))
+    .addOption(new Option('--lock-wait <seconds>', `how long a change waits for another workbench process's state lock (default: ${DEFAULT_LOCK_WAIT_MS / 1000})`).argParser(seconds('--lock-wait')))
     .showHelpAfterError()
     // Commander's messages quote argv (an unknown option, a bad value): terminal-safe like all other output.
     .configureOutput({ outputError: (text, write) => write(text.split('\n').map(escapeTerminalText).join('\n')) })
@@ -136,7 +145,7 @@ export function buildProgram(): Command {
     .action(
       action(async (s, opts: { module: string; env?: Record<string, string> }) => {
         const env = opts.env ?? {};
-        const value = (await s.call('ListSlots', { ModulePath: opts.module, ModuleEnvironment: env })) as { Module: ModuleInfo; Slots: SlotInfo[] };
+        const value = await s.call('ListSlots', { ModulePath: opts.module, ModuleEnvironment: env });
         s.print(value, formatSlots);
         // The checks' rule: a module with no slots has no HSM behind it, which is a failure, not an empty list.
         if (value.Slots.length === 0) {
@@ -165,9 +174,7 @@ export function buildProgram(): Command {
     .action(
       action(async (s, opts: { name: string; module: string; env?: Record<string, string>; tokenSerial?: string[]; tokenLabel?: string[]; loginFormat: 'password' | 'user:password' }) => {
         const Hsms = [...(opts.tokenSerial ?? []).map((TokenSerial) => ({ TokenSerial })), ...(opts.tokenLabel ?? []).map((TokenLabel) => ({ TokenLabel }))];
-        const value = (await s.call('CreateCluster', { ClusterName: opts.name, ModulePath: opts.module, ModuleEnvironment: opts.env ?? {}, LoginFormat: opts.loginFormat, Hsms })) as {
-          Cluster: ClusterInfo;
-        };
+        const value = await s.call('CreateCluster', { ClusterName: opts.name, ModulePath: opts.module, ModuleEnvironment: opts.env ?? {}, LoginFormat: opts.loginFormat, Hsms });
         s.print(value, (safe) => formatCluster(safe.Cluster));
       }),
     );
@@ -176,7 +183,7 @@ export function buildProgram(): Command {
     .description('list clusters')
     .action(
       action(async (s) => {
-        const value = (await s.call('DescribeClusters', {})) as { Clusters: ClusterInfo[] };
+        const value = await s.call('DescribeClusters', {});
         s.print(value, (safe) => formatClusters(safe.Clusters));
       }),
     );
@@ -186,7 +193,7 @@ export function buildProgram(): Command {
     .argument('<clusterId>')
     .action(
       action(async (s, clusterId: string) => {
-        const value = (await s.call('DescribeClusters', { ClusterIds: [clusterId] })) as { Clusters: ClusterInfo[] };
+        const value = await s.call('DescribeClusters', { ClusterIds: [clusterId] });
         s.print({ Cluster: value.Clusters[0] }, (safe) => (safe.Cluster ? formatCluster(safe.Cluster) : ''));
       }),
     );
@@ -207,7 +214,7 @@ export function buildProgram(): Command {
             s.fail({ name: 'OperationCancelledException', message: `Not deleted: the deletion of ${clusterId} was not confirmed. Nothing was changed.` }, EXIT.failed);
           }
         }
-        const value = (await s.call('DeleteCluster', { ClusterId: clusterId })) as { Cluster: ClusterInfo };
+        const value = await s.call('DeleteCluster', { ClusterId: clusterId });
         s.print(value, (safe) => `Deleted cluster ${safe.Cluster.ClusterName} (${safe.Cluster.ClusterId}).`);
       }),
     );
@@ -221,9 +228,9 @@ export function buildProgram(): Command {
       action(async (s, clusterId: string, opts: { kmsuserPasswordStdin?: boolean }) => {
         const KmsuserPassword = opts.kmsuserPasswordStdin ? await readSecret('kmsuser password: ') : undefined;
         const live = s.format === 'table';
-        const value = (await s.call('CheckCluster', { ClusterId: clusterId, KmsuserPassword }, (p) => {
-          if (live) process.stdout.write(`${render((p as CheckClusterProgress).Check, 'table', formatCheck)}\n`);
-        })) as { Report: ClusterCheckReport };
+        const value = await s.call('CheckCluster', { ClusterId: clusterId, KmsuserPassword }, (p) => {
+          if (live) process.stdout.write(`${render(p.Check, 'table', formatCheck)}\n`);
+        });
         s.print(value, (safe) => formatReportSummary(safe.Report));
         if (!value.Report.Passed) throw new CliExit(EXIT.failed);
       }),
@@ -237,12 +244,7 @@ export function buildProgram(): Command {
     .action(
       action(async (s, opts: { kmsuserPasswordStdin?: boolean }) => {
         const KmsuserPassword = opts.kmsuserPasswordStdin ? await readSecret('kmsuser password for the demo tokens: ') : undefined;
-        const value = (await s.call('CreateDemoCluster', { KmsuserPassword })) as {
-          Cluster: ClusterInfo;
-          SoftHsmDirectory: string;
-          DemoCredentials: { KmsuserPassword: string | null; SoPin: string };
-          Recovery: string | null;
-        };
+        const value = await s.call('CreateDemoCluster', { KmsuserPassword });
         // Printed once, to the admin who asked for it; the workbench does not store them.
         s.print(value, (safe) =>
           [
