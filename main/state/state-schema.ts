@@ -6,6 +6,15 @@ import { WorkbenchError } from '../../shared/errors';
 /** The state file schema this build reads and writes. Bump it with a migration in `parseState`. */
 export const STATE_SCHEMA_VERSION = 1;
 
+/** The last audit record when the state last changed: main/audit refuses a log that lost it. */
+export const AuditAnchorSchema = z.object({
+  sequenceNumber: z.number().int().min(1),
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+  /** Where the record's line starts: the log is append-only, so the check reads one line. */
+  byteOffset: z.number().int().min(0),
+});
+export type AuditAnchor = z.infer<typeof AuditAnchorSchema>;
+
 /**
  * A cluster as the state file holds it. What a request sets is held to the request's own rules
  * (the contract's schemas, so a rule tightened there applies to the file too): a record no request
@@ -30,6 +39,8 @@ export const WorkbenchStateSchema = z
     customKeyStores: z.array(z.unknown()),
     keys: z.array(z.unknown()),
     aliases: z.array(z.unknown()),
+    // Absent in files from before anchors; null when an admin started a new audit chain on purpose.
+    auditAnchor: AuditAnchorSchema.nullable().optional(),
   })
   .superRefine((state, ctx) => {
     // Ids are identities: of two records with one id, every lookup finds the first and the other is unreachable.
