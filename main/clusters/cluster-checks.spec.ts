@@ -182,6 +182,15 @@ describe('the cluster check runner', () => {
     expect(seen).toEqual([null, null, second, second]);
   });
 
+  it('can be cancelled before an HSM whose checks would all be skipped: nothing is reported after the cancel', async () => {
+    const controller = new AbortController();
+    const noSlots = onModule('module.slots', () => ({ status: 'fail', evidence: ['no slots'] }));
+    const progress: CheckClusterProgress[] = [];
+    const running = run([noSlots, onMember('hsm.one', pass)], { signal: controller.signal, onProgress: (p) => progress.push(p) && controller.abort() });
+    await expect(running).rejects.toMatchObject({ name: 'OperationCancelledException' });
+    expect(progress.map((p) => p.Check.CheckId)).toEqual(['module.slots']);
+  });
+
   it('can be cancelled before any check, and runs nothing after', async () => {
     const controller = new AbortController();
     const ran: string[] = [];

@@ -42,7 +42,8 @@ export function runClusterChecks(cluster: ClusterInfo, hosts: HsmHostPool, optio
 /**
  * Runs `checks` in a fixed order: the module checks, then the member checks for each HSM in member order,
  * then the cluster-wide checks, each scope in registry order. Every check is reported once per subject, run
- * or skipped, so the total is known before the first one runs. The run can be cancelled before any check.
+ * or skipped, so the total is known before the first one runs. The run can be cancelled before each check
+ * that runs and before each HSM.
  */
 export async function runChecks(checks: readonly CheckDefinition[], cluster: ClusterInfo, host: HsmHost, options: ClusterCheckOptions): Promise<ClusterCheckReport> {
   const startedAt = new Date().toISOString();
@@ -52,6 +53,7 @@ export async function runChecks(checks: readonly CheckDefinition[], cluster: Clu
   const total = moduleChecks.length + cluster.Hsms.length * memberChecks.length + clusterChecks.length;
   const reported: CheckResult[] = [];
 
+  const step = (): void => throwIfCancelled(options.signal, 'The cluster checks');
   const report = (check: Named, hsmId: string | null, outcome: CheckOutcome): void => {
     const { status, evidence, remedy, predicted } = outcome;
     const reportedCheck = result(check.id, check.title, status, { hsmId, evidence, remedy, predicted });
@@ -69,7 +71,7 @@ export async function runChecks(checks: readonly CheckDefinition[], cluster: Clu
   ): Promise<Outcome[]> => {
     const outcomes: Outcome[] = [];
     for (const [index, check] of scoped.entries()) {
-      throwIfCancelled(options.signal, 'The cluster checks');
+      step();
       const outcome = await check.run(contextFor(outcomes));
       report(check, hsmId, outcome);
       outcomes.push(outcome);
@@ -89,6 +91,8 @@ export async function runChecks(checks: readonly CheckDefinition[], cluster: Clu
   // Undefined once the module failed or stopped answering: the HSMs after that are not asked anything.
   let slots: readonly SlotInfo[] | undefined = moduleOutcomes.find((o) => o.slots !== undefined)?.slots;
   for (const member of cluster.Hsms) {
+    // Also before an HSM whose checks are all skipped: a cancelled run reports nothing after the cancel.
+    step();
     const memberSlots = slots;
     if (memberSlots === undefined) {
       skip(memberChecks, member.HsmId, skippedBecause('the module checks (module.*) failed, or the module stopped answering'));
