@@ -1,6 +1,7 @@
 export * from './errors';
 export * from './api';
 export * from './contract/operations';
+export * from './contract/events';
 export * from './contract/hsm';
 export * from './contract/clusters';
 export * from './contract/checks';

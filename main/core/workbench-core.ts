@@ -8,6 +8,7 @@ import { DEFAULT_HSM_TIMEOUT_MS } from '../hsm/hsm-host';
 import { createHsmHostPool } from '../hsm/hsm-host-client';
 import { openStateStore, type StateStoreOptions } from '../state/state-store';
 import { createDispatcher, type CallContext, type OperationHandlers } from './dispatcher';
+import { createEventHub, type WorkbenchEventListener } from './event-hub';
 import { createLogger, workbenchLogPath, type Logger } from './logger';
 import { suggestedModules } from './known-modules';
 import { WORKBENCH_VERSION } from './version';
@@ -20,6 +21,8 @@ export interface WorkbenchCore {
   dispatch(operation: string, request: unknown, context: CallContext): Promise<Result<unknown>>;
   /** Audits a call a front door refused before dispatching it (untrusted sender, malformed envelope). */
   recordRefusal(operation: string, error: ErrorInfo): Promise<void>;
+  /** Events the core emits after it changed state (shared/contract/events.ts); returns the unsubscribe function. */
+  onEvent(listener: WorkbenchEventListener): () => void;
   dispose(): Promise<void>;
 }
 
@@ -66,6 +69,9 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
   });
   const clusters = createClusterService({ state, hosts });
   const demoDeps = { stateDir: options.stateDir, program: options.program, state, hosts, clusters };
+  const events = createEventHub(logger);
+  // Said once the state file holds the change, so a window that reloads on it reads the new records.
+  const clustersChanged = (clusterId: string): void => events.emit('StateChanged', { Resource: 'clusters', Ids: [clusterId] });
 
   const handlers: OperationHandlers = {
     DescribeWorkbench: async () => ({ Version: WORKBENCH_VERSION, StateDirectory: options.stateDir, SuggestedModules: suggestedModules() }),
@@ -75,11 +81,20 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
       const [Module, Slots] = await Promise.all([host.getModuleInfo(), host.listSlots()]);
       return { Module, Slots };
     },
-    CreateCluster: async (request) => ({ Cluster: await clusters.create(request) }),
+    CreateCluster: async (request) => {
+      const cluster = await clusters.create(request);
+      clustersChanged(cluster.ClusterId);
+      return { Cluster: cluster };
+    },
     DescribeClusters: async (request) => ({ Clusters: await clusters.describe(request.ClusterIds) }),
-    DeleteCluster: async (request) => ({ Cluster: await clusters.delete(request.ClusterId) }),
+    DeleteCluster: async (request) => {
+      const cluster = await clusters.delete(request.ClusterId);
+      clustersChanged(cluster.ClusterId);
+      return { Cluster: cluster };
+    },
     CreateDemoCluster: async (request) => {
       const demo = await createDemoCluster(demoDeps, request.KmsuserPassword);
+      clustersChanged(demo.cluster.ClusterId);
       return {
         Cluster: demo.cluster,
         SoftHsmDirectory: demo.dir,
@@ -107,6 +122,7 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
     stateDir: options.stateDir,
     dispatch: (operation, request, context) => dispatcher.dispatch(operation, request, context),
     recordRefusal: (operation, error) => dispatcher.recordRefusal(operation, error),
+    onEvent: (listener) => events.subscribe(listener),
     dispose: () => hosts.disposeAll(),
   };
 }

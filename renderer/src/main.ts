@@ -1,5 +1,5 @@
 // First import, on purpose: ES modules evaluate in import order, so this runs before any schema exists.
-import './zod-setup';
+import '../../shared/zod-jitless';
 import { createPinia } from 'pinia';
 import { createApp } from 'vue';
 import App from './App.vue';

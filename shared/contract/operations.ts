@@ -138,6 +138,7 @@ export function isOperationName(value: unknown): value is OperationName {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(operations, value);
 }
 
-/** IPC channels: one invoke channel per operation, one channel for pushed progress. */
+/** IPC channels: one invoke channel per operation, one for pushed progress, one for pushed events (contract/events.ts). */
 export const IPC_INVOKE_PREFIX = 'workbench:invoke:';
 export const IPC_PROGRESS_CHANNEL = 'workbench:progress';
+export const IPC_EVENT_CHANNEL = 'workbench:event';

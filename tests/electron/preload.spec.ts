@@ -3,7 +3,7 @@ import path from 'node:path';
 import vm from 'node:vm';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { IPC_INVOKE_PREFIX, IPC_PROGRESS_CHANNEL, operations } from '../../shared/contract/operations';
+import { IPC_EVENT_CHANNEL, IPC_INVOKE_PREFIX, IPC_PROGRESS_CHANNEL, operations } from '../../shared/contract/operations';
 
 /**
  * The preload exactly as shipped (dist/preload/preload.cjs, one CommonJS file) run in a bare VM
@@ -14,6 +14,7 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 type Listener = (event: unknown, message: unknown) => void;
 type Api = Record<string, Record<string, (request: unknown, options?: { callId?: string; onProgress?: (p: unknown) => void }) => Promise<unknown>>>;
+type Events = { on: (name: string, listener: (payload: unknown) => void) => () => void };
 
 interface Harness {
   exposed: Map<string, unknown>;
@@ -52,8 +53,8 @@ function loadPreload(): Harness {
   return harness;
 }
 
-function push(harness: Harness, message: unknown): void {
-  for (const listener of harness.listeners.get(IPC_PROGRESS_CHANNEL) ?? []) listener({ sender: 'ipcRenderer-would-be-here' }, message);
+function push(harness: Harness, message: unknown, channel = IPC_PROGRESS_CHANNEL): void {
+  for (const listener of harness.listeners.get(channel) ?? []) listener({ sender: 'ipcRenderer-would-be-here' }, message);
 }
 
 describe('the preload bundle', () => {
@@ -66,7 +67,8 @@ describe('the preload bundle', () => {
     const harness = loadPreload();
     expect([...harness.exposed.keys()]).toEqual(['workbench']);
     const api = harness.exposed.get('workbench') as Api;
-    const expected: Record<string, string[]> = {};
+    // The operations, and the subscription to main's events (contract/events.ts).
+    const expected: Record<string, string[]> = { events: ['on'] };
     for (const spec of Object.values(operations)) (expected[spec.domain] ??= []).push(spec.method);
     expect(Object.fromEntries(Object.entries(api).map(([domain, methods]) => [domain, Object.keys(methods).sort()]))).toEqual(
       Object.fromEntries(Object.entries(expected).map(([domain, methods]) => [domain, methods.sort()])),
@@ -97,6 +99,19 @@ describe('the preload bundle', () => {
     await call;
     push(harness, { callId: 'call-9', progress: { step: 2 } });
     expect(seen).toEqual([{ step: 1 }]);
+  });
+
+  it('hands main’s events to their subscribers, validated and without the IPC event, until they unsubscribe', () => {
+    const harness = loadPreload();
+    const events = (harness.exposed.get('workbench') as unknown as { events: Events }).events;
+    const seen: unknown[] = [];
+    const unsubscribe = events.on('StateChanged', (payload) => seen.push(payload));
+    push(harness, { name: 'StateChanged', payload: { Resource: 'clusters', Ids: ['cluster-abcdefghijk'] } }, IPC_EVENT_CHANNEL);
+    push(harness, { name: 'StateChanged', payload: { Resource: 'not-a-resource' } }, IPC_EVENT_CHANNEL);
+    push(harness, 'garbage', IPC_EVENT_CHANNEL);
+    unsubscribe();
+    push(harness, { name: 'StateChanged', payload: { Resource: 'clusters' } }, IPC_EVENT_CHANNEL);
+    expect(seen).toEqual([{ Resource: 'clusters', Ids: ['cluster-abcdefghijk'] }]);
   });
 
   it('turns a broken transport into a KMSInternalException result instead of a rejection', async () => {

@@ -1,10 +1,12 @@
 import path from 'node:path';
 import type { IpcMain, IpcMainInvokeEvent } from 'electron';
 import { describe, expect, it, vi } from 'vitest';
-import { IPC_INVOKE_PREFIX, IPC_PROGRESS_CHANNEL, OPERATION_NAMES } from '../../shared/contract/operations';
+import { IPC_EVENT_CHANNEL, IPC_INVOKE_PREFIX, IPC_PROGRESS_CHANNEL, OPERATION_NAMES } from '../../shared/contract/operations';
 import type { Result } from '../../shared/errors';
 import { checkSender, parseInvokeEnvelope, type SenderInfo } from '../../main/electron/ipc-guard';
-import { registerIpcHandlers, type IpcRefusal } from '../../main/electron/ipc-main';
+import { createEventHub, type EventHub } from '../../main/core/event-hub';
+import { createLogger } from '../../main/core/logger';
+import { registerIpcHandlers, type EventRecipient, type IpcRefusal } from '../../main/electron/ipc-main';
 import {
   APP_ENTRY_URL,
   APP_SCHEME_PRIVILEGES,
@@ -239,23 +241,39 @@ describe('IPC handler registration', () => {
     return { event, sent };
   }
 
-  function setup(): { handlers: Map<string, Handler>; calls: unknown[][]; refusals: IpcRefusal[]; unregister: () => void } {
+  /** A webContents that records what was pushed to it. */
+  function fakeRecipient(id: number, options: { url?: string; destroyed?: boolean } = {}): EventRecipient & { received: unknown[][] } {
+    const received: unknown[][] = [];
+    const recipient = {
+      id,
+      received,
+      isDestroyed: () => options.destroyed ?? false,
+      getURL: () => options.url ?? 'app://workbench/index.html',
+      send: (...args: unknown[]) => void received.push(args),
+    };
+    return recipient as unknown as EventRecipient & { received: unknown[][] };
+  }
+
+  function setup(recipients: EventRecipient[] = []): { handlers: Map<string, Handler>; calls: unknown[][]; refusals: IpcRefusal[]; events: EventHub; unregister: () => void } {
     const { ipcMain, handlers } = fakeIpc();
     const calls: unknown[][] = [];
     const refusals: IpcRefusal[] = [];
+    const events = createEventHub(createLogger({ level: 'error' }));
     const unregister = registerIpcHandlers({
       ipcMain,
+      allWebContents: () => recipients,
       core: {
         dispatch: async (operation, request, context) => {
           calls.push([operation, request, context.callId]);
           context.emitProgress?.({ step: 1 });
           return { ok: true, value: { operation } };
         },
+        onEvent: (listener) => events.subscribe(listener),
       },
-      isTrustedWebContents: (id) => id === 1,
+      isTrustedWebContents: (id) => id === 1 || id === 3 || id === 4,
       onRefused: (refusal) => refusals.push(refusal),
     });
-    return { handlers, calls, refusals, unregister };
+    return { handlers, calls, refusals, events, unregister };
   }
 
   it('registers exactly one channel per contract operation and removes them on dispose', () => {
@@ -294,5 +312,20 @@ describe('IPC handler registration', () => {
       ['CheckCluster', 'UntrustedSenderException'],
       ['CheckCluster', 'ValidationException'],
     ]);
+  });
+
+  it('pushes the core’s events only to our windows still showing the app, and stops when disposed', () => {
+    const ours = fakeRecipient(1);
+    const foreign = fakeRecipient(2);
+    const navigatedAway = fakeRecipient(3, { url: 'https://evil.example/' });
+    const closed = fakeRecipient(4, { destroyed: true });
+    const { events, unregister } = setup([ours, foreign, navigatedAway, closed]);
+
+    events.emit('StateChanged', { Resource: 'clusters', Ids: ['cluster-abcdefghijk'] });
+    unregister();
+    events.emit('StateChanged', { Resource: 'clusters' });
+
+    expect(ours.received).toEqual([[IPC_EVENT_CHANNEL, { name: 'StateChanged', payload: { Resource: 'clusters', Ids: ['cluster-abcdefghijk'] } }]]);
+    expect([foreign.received, navigatedAway.received, closed.received]).toEqual([[], [], []]);
   });
 });

@@ -90,6 +90,7 @@ function validRequests(f: Fixture): { [N in OperationName]: RequestOf<N> } {
     DeleteCluster: { ClusterId: f.alpha },
     CheckCluster: { ClusterId: f.alpha, KmsuserPassword: `${SECRET_MARK}-1` },
     CreateDemoCluster: { KmsuserPassword: `${SECRET_MARK}-2` },
+    ConfirmDemoCredentials: { ClusterId: f.alpha },
   };
 }
 
@@ -110,6 +111,10 @@ function refusals(f: Fixture): { [N in MutatingOperationName]: readonly Refusal[
     ],
     // Every valid request creates a demo cluster, by design: only requests the contract refuses are sent.
     CreateDemoCluster: [{ why: 'the password is too short', apply: (r) => ({ ...r, KmsuserPassword: 'short' }), expected: ['ValidationException'] }],
+    ConfirmDemoCredentials: [
+      { why: 'not a demo cluster', apply: (r) => ({ ...r, ClusterId: f.alpha }), expected: ['ValidationException'] },
+      { why: 'no such cluster', apply: (r) => ({ ...r, ClusterId: UNKNOWN_CLUSTER_ID }), expected: ['CloudHsmClusterNotFoundException'] },
+    ],
   };
 }
 

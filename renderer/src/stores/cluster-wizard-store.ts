@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import type { ClusterInfo, ErrorInfo, LoginFormat, ModuleInfo, SlotInfo } from '../../../shared/index';
+import type { ClusterInfo, CreateClusterRequest, LoginFormat, ModuleInfo, RequestOf, SlotInfo } from '../../../shared/index';
+import { useCall } from '../composables/use-call';
 import { loadModulePreference, saveModulePreference } from '../lib/module-preferences';
 import { workbench } from '../lib/workbench';
 import { useClustersStore } from './clusters-store';
@@ -28,8 +29,9 @@ export const useClusterWizardStore = defineStore('clusterWizard', () => {
   const step = ref<WizardStep>(1);
   const modulePath = ref('');
   const environment = ref<EnvironmentRow[]>([]);
-  const listing = ref(false);
-  const listError = ref<ErrorInfo | null>(null);
+  // Refusals stay beside the form; nothing the admin typed is reset.
+  const listCall = useCall((request: RequestOf<'ListSlots'>) => workbench().hsm.listSlots(request));
+  const createCall = useCall((request: CreateClusterRequest) => useClustersStore().create(request));
   const moduleInfo = ref<ModuleInfo | null>(null);
   const slots = ref<SlotInfo[]>([]);
   /** The environment the slots were listed with; creating a cluster uses exactly that. */
@@ -37,8 +39,6 @@ export const useClusterWizardStore = defineStore('clusterWizard', () => {
   const selectedSerials = ref<string[]>([]);
   const clusterName = ref('');
   const loginFormat = ref<LoginFormat>('password');
-  const creating = ref(false);
-  const createError = ref<ErrorInfo | null>(null);
   /** The cluster the Checks and Report steps are about (created here, or opened from the table). */
   const cluster = ref<ClusterInfo | null>(null);
 
@@ -56,14 +56,14 @@ export const useClusterWizardStore = defineStore('clusterWizard', () => {
     step.value = 1;
     modulePath.value = preference?.modulePath ?? suggestedModulePath ?? '';
     environment.value = (preference?.environment ?? [{ name: 'SOFTHSM2_CONF', value: '' }]).map((e) => row(e.name, e.value));
-    listError.value = null;
+    listCall.error.value = null;
     moduleInfo.value = null;
     slots.value = [];
     listedWith.value = null;
     selectedSerials.value = [];
     clusterName.value = '';
     loginFormat.value = 'password';
-    createError.value = null;
+    createCall.error.value = null;
     cluster.value = null;
   }
 
@@ -90,26 +90,16 @@ export const useClusterWizardStore = defineStore('clusterWizard', () => {
   }
 
   async function listSlots(): Promise<boolean> {
-    listing.value = true;
-    listError.value = null;
     const request = { ModulePath: modulePath.value.trim(), ModuleEnvironment: { ...environmentRecord.value } };
-    try {
-      const result = await workbench().hsm.listSlots(request);
-      if (!result.ok) {
-        // Keep what the admin typed: the error is shown beside the form, nothing is reset.
-        listError.value = result.error;
-        return false;
-      }
-      moduleInfo.value = result.value.Module;
-      slots.value = result.value.Slots;
-      listedWith.value = { modulePath: request.ModulePath, environment: request.ModuleEnvironment };
-      const present = new Set(result.value.Slots.flatMap((s) => (s.Token ? [s.Token.SerialNumber] : [])));
-      selectedSerials.value = selectedSerials.value.filter((serial) => present.has(serial));
-      saveModulePreference({ modulePath: request.ModulePath, environment: environment.value.map(({ name, value }) => ({ name, value })) });
-      return true;
-    } finally {
-      listing.value = false;
-    }
+    const listed = await listCall.run(request);
+    if (listed === undefined) return false;
+    moduleInfo.value = listed.Module;
+    slots.value = listed.Slots;
+    listedWith.value = { modulePath: request.ModulePath, environment: request.ModuleEnvironment };
+    const present = new Set(listed.Slots.flatMap((s) => (s.Token ? [s.Token.SerialNumber] : [])));
+    selectedSerials.value = selectedSerials.value.filter((serial) => present.has(serial));
+    saveModulePreference({ modulePath: request.ModulePath, environment: environment.value.map(({ name, value }) => ({ name, value })) });
+    return true;
   }
 
   function toggleSerial(serial: string, selected: boolean): void {
@@ -119,28 +109,19 @@ export const useClusterWizardStore = defineStore('clusterWizard', () => {
 
   async function createCluster(): Promise<boolean> {
     if (listedWith.value === null) return false;
-    creating.value = true;
-    createError.value = null;
-    try {
-      const result = await useClustersStore().create({
-        ClusterName: clusterName.value,
-        ModulePath: listedWith.value.modulePath,
-        ModuleEnvironment: { ...listedWith.value.environment },
-        LoginFormat: loginFormat.value,
-        // In slot order, as the Name step's summary lists them, not in the order they were ticked: the summary is
-        // what the admin confirmed, and the report numbers the HSMs in member order ("HSM 1" = the summary's first).
-        Hsms: selectedSlots.value.flatMap((slot) => (slot.Token ? [{ TokenSerial: slot.Token.SerialNumber }] : [])),
-      });
-      if (!result.ok) {
-        createError.value = result.error;
-        return false;
-      }
-      cluster.value = result.value;
-      step.value = 4;
-      return true;
-    } finally {
-      creating.value = false;
-    }
+    const created = await createCall.run({
+      ClusterName: clusterName.value,
+      ModulePath: listedWith.value.modulePath,
+      ModuleEnvironment: { ...listedWith.value.environment },
+      LoginFormat: loginFormat.value,
+      // In slot order, as the Name step's summary lists them, not in the order they were ticked: the summary is
+      // what the admin confirmed, and the report numbers the HSMs in member order ("HSM 1" = the summary's first).
+      Hsms: selectedSlots.value.flatMap((slot) => (slot.Token ? [{ TokenSerial: slot.Token.SerialNumber }] : [])),
+    });
+    if (created === undefined) return false;
+    cluster.value = created;
+    step.value = 4;
+    return true;
   }
 
   return {
@@ -148,8 +129,8 @@ export const useClusterWizardStore = defineStore('clusterWizard', () => {
     modulePath,
     environment,
     environmentRecord,
-    listing,
-    listError,
+    listing: listCall.loading,
+    listError: listCall.error,
     moduleInfo,
     slots,
     listedWith,
@@ -157,8 +138,8 @@ export const useClusterWizardStore = defineStore('clusterWizard', () => {
     selectedSlots,
     clusterName,
     loginFormat,
-    creating,
-    createError,
+    creating: createCall.loading,
+    createError: createCall.error,
     cluster,
     startNew,
     clearCluster,

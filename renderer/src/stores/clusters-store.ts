@@ -1,30 +1,29 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { ClusterInfo, CreateClusterRequest, ErrorInfo, Result } from '../../../shared/index';
+import type { ClusterInfo, CreateClusterRequest, Result } from '../../../shared/index';
+import { useCall } from '../composables/use-call';
 import { workbench } from '../lib/workbench';
 
-/** Mirror of the clusters in main's state file; every change goes through an invoke, then reloads. */
+/**
+ * Mirror of the clusters in main's state file; every change goes through an invoke, and main's StateChanged
+ * events reload it when clusters change elsewhere (another window, the node-side core).
+ */
 export const useClustersStore = defineStore('clusters', () => {
   const clusters = ref<ClusterInfo[]>([]);
   const loaded = ref(false);
-  const loading = ref(false);
-  const error = ref<ErrorInfo | null>(null);
+  // A reload keeps the last refusal on screen until it answers: the list is refreshed behind the admin's back.
+  const describe = useCall(() => workbench().clusters.describe({}), { clearError: 'settled' });
 
   async function load(): Promise<void> {
-    loading.value = true;
-    try {
-      const result = await workbench().clusters.describe({});
-      if (result.ok) {
-        clusters.value = result.value.Clusters;
-        error.value = null;
-        loaded.value = true;
-      } else {
-        error.value = result.error;
-      }
-    } finally {
-      loading.value = false;
-    }
+    const value = await describe.run();
+    if (value === undefined) return;
+    clusters.value = value.Clusters;
+    loaded.value = true;
   }
+
+  workbench().events.on('StateChanged', ({ Resource }) => {
+    if (Resource === 'clusters') void load();
+  });
 
   function byId(clusterId: string): ClusterInfo | undefined {
     return clusters.value.find((c) => c.ClusterId === clusterId);
@@ -37,13 +36,13 @@ export const useClustersStore = defineStore('clusters', () => {
     return { ok: true, value: result.value.Cluster };
   }
 
-  /** Returns the refusal (e.g. CloudHsmClusterInUseException) for the caller to show; null when deleted. */
-  async function remove(clusterId: string): Promise<ErrorInfo | null> {
+  /** The refusal (e.g. CloudHsmClusterInUseException) comes back for the caller to show. */
+  async function remove(clusterId: string): Promise<Result<ClusterInfo>> {
     const result = await workbench().clusters.delete({ ClusterId: clusterId });
-    if (!result.ok) return result.error;
+    if (!result.ok) return result;
     clusters.value = clusters.value.filter((c) => c.ClusterId !== clusterId);
-    return null;
+    return { ok: true, value: result.value.Cluster };
   }
 
-  return { clusters, loaded, loading, error, load, byId, create, remove };
+  return { clusters, loaded, loading: describe.loading, error: describe.error, load, byId, create, remove };
 });

@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { ErrorInfo, ResponseOf } from '../../../shared/index';
+import type { ResponseOf } from '../../../shared/index';
+import { useCall } from '../composables/use-call';
 import { workbench } from '../lib/workbench';
 
 export type WorkbenchInfo = ResponseOf<'DescribeWorkbench'>;
@@ -8,17 +9,12 @@ export type WorkbenchInfo = ResponseOf<'DescribeWorkbench'>;
 /** The workbench itself: version, state directory, PKCS#11 modules found on this machine. */
 export const useWorkbenchStore = defineStore('workbench', () => {
   const info = ref<WorkbenchInfo | null>(null);
-  const error = ref<ErrorInfo | null>(null);
+  const describe = useCall(() => workbench().system.describe({}), { clearError: 'settled' });
 
   async function load(): Promise<void> {
-    const result = await workbench().system.describe({});
-    if (result.ok) {
-      info.value = result.value;
-      error.value = null;
-    } else {
-      error.value = result.error;
-    }
+    const value = await describe.run();
+    if (value !== undefined) info.value = value;
   }
 
-  return { info, error, load };
+  return { info, error: describe.error, load };
 });

@@ -7,7 +7,7 @@ import type { WorkbenchCore } from '../../../main/core/workbench-core';
 // The page runs under the very policy the Electron shell sends as a header.
 import { CONTENT_SECURITY_POLICY } from '../../../main/electron/security-policy';
 import type { Result } from '../../../shared/errors';
-import { INVOKE_BINDING, PROGRESS_SINK } from './bridge-names';
+import { EVENT_SINK, INVOKE_BINDING, PROGRESS_SINK } from './bridge-names';
 
 /** The fake origin the built renderer is served from: Chromium refuses module scripts from file://. */
 export const APP_ORIGIN = 'https://workbench.test';
@@ -84,7 +84,8 @@ export function createBridgeTap(): BridgeTap {
 /**
  * Node side of the bridge: every `window.workbench` call lands in the real core's dispatch.
  * Progress goes back with page.evaluate; the invoke answers only after every progress event of the
- * call was delivered, as Electron's ordered IPC would.
+ * call was delivered, as Electron's ordered IPC would. The core's events reach the page the same way,
+ * in the order they were emitted, as ipc-main forwards them to a window.
  */
 export async function exposeCore(page: Page, core: WorkbenchCore, bridgeScript: string, tap: BridgeTap = createBridgeTap()): Promise<void> {
   await page.exposeBinding(INVOKE_BINDING, async (_source, operation: unknown, request: unknown, callId: unknown): Promise<Result<unknown>> => {
@@ -111,5 +112,20 @@ export async function exposeCore(page: Page, core: WorkbenchCore, bridgeScript: 
     tap.results.push({ operation, callId, result });
     return result;
   });
+  let eventsDelivered: Promise<void> = Promise.resolve();
+  const unsubscribe = core.onEvent((event) => {
+    eventsDelivered = eventsDelivered
+      .then(async () => {
+        await page.evaluate(
+          ({ sink, name, payload }) => {
+            (globalThis as unknown as Record<string, (name: string, payload: unknown) => void>)[sink]?.(name, payload);
+          },
+          { sink: EVENT_SINK, name: event.name, payload: event.payload },
+        );
+      })
+      // A page between two documents (a reload) misses the event, as a window would; it loads afresh anyway.
+      .catch(() => undefined);
+  });
+  page.once('close', unsubscribe);
   await page.addInitScript({ content: bridgeScript });
 }
