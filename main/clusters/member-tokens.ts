@@ -40,3 +40,8 @@ export function membersInOtherClusters(clusterId: string | null, members: readon
   }
   return shared;
 }
+
+/** How reports name a member's token: by serial (and label) when the serial is known, else by label. */
+export function describeMember(member: HsmMember): string {
+  return member.TokenSerial !== null ? `serial ${member.TokenSerial}${member.TokenLabel ? ` ("${member.TokenLabel}")` : ''}` : `label "${member.TokenLabel ?? ''}"`;
+}
