@@ -64,7 +64,9 @@ describe('demo init checks everything that can refuse it before it touches a tok
     try {
       const refused = await refusedDemoInit();
       expect(refused.code).toBe(1);
-      expect(refused.stderr).toMatch(new RegExp(`^StateLockedException: .* is locked by hsm-workbench gui, pid ${holder.pid}`));
+      // It says whom it waits for, then gives up when --lock-wait runs out.
+      expect(refused.stderr).toMatch(new RegExp(`^Waiting for the state lock, held by hsm-workbench gui, pid ${holder.pid}`));
+      expect(refused.stderr).toMatch(new RegExp(`^StateLockedException: .* is locked by hsm-workbench gui, pid ${holder.pid}`, 'm'));
       expect(existsSync(demoDirOf(stateDir))).toBe(false);
     } finally {
       holder.kill('SIGKILL');
