@@ -34,7 +34,11 @@ function hostRuntimeVariable(name: string): string | undefined {
 
 /** Environment the module reads once at C_Initialize (e.g. SOFTHSM2_CONF, P11_KIT_SERVER_ADDRESS). */
 export const ModuleEnvironment = z
-  .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _'), z.string().max(4096))
+  .record(
+    z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'environment variable names are letters, digits and _'),
+    // The OS ends a value at NUL, so the host could not even start: refused here, not reported as a crash.
+    z.string().max(4096).refine((value) => !value.includes('\u0000'), 'environment values cannot hold a NUL character'),
+  )
   .refine((env) => Object.keys(env).length <= 32, 'at most 32 environment variables')
   .superRefine((env, ctx) => {
     for (const [name, value] of Object.entries(env)) {

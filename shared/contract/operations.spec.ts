@@ -117,6 +117,11 @@ describe('the contract', () => {
       expect(env(kept)).toMatchObject({ success: true, data: { ModuleEnvironment: kept } });
     });
 
+    it('refuses a NUL in a value (the OS would cut it, and the host could not start)', () => {
+      const issues = env({ SOFTHSM2_CONF: '/tmp/s.conf\u0000x' }).error?.issues ?? [];
+      expect(issues.map((i) => [i.path, i.message])).toEqual([[['ModuleEnvironment', 'SOFTHSM2_CONF'], 'environment values cannot hold a NUL character']]);
+    });
+
     it('refuses a p11-kit server address that is a command', () => {
       const issues = env({ P11_KIT_SERVER_ADDRESS: '|ssh hsm-host p11-kit remote pkcs11:' }).error?.issues ?? [];
       expect(issues.map((i) => i.path)).toEqual([['ModuleEnvironment', 'P11_KIT_SERVER_ADDRESS']]);
