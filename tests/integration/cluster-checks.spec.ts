@@ -270,6 +270,20 @@ describe('cluster checks on a network HSM (p11-kit server over SoftHSM2)', () =>
     expect(back.ActiveHsmCount).toBe(1);
   });
 
+  it('ListSlots sees the tokens again once the server is back, after answering with none while it was down', async () => {
+    const { hsm, wb } = await setup(1, KMSUSER_PASSWORD, 5_000);
+    const socketDir = await mkdtemp(join(tmpdir(), 'hsm-workbench-p11kit-fixed-'));
+    cleanups.push(() => rm(socketDir, { recursive: true, force: true }));
+    server = await startP11KitServer({ providerModule: hsm.modulePath, env: hsm.env, socketDir });
+    const module = { ModulePath: server.clientModulePath, ModuleEnvironment: server.env };
+    await server.stop();
+    expect(ok(await wb.call('ListSlots', module)).Slots).toEqual([]);
+
+    server = await startP11KitServer({ providerModule: hsm.modulePath, env: hsm.env, socketDir });
+    const serials = ok(await wb.call('ListSlots', module)).Slots.map((s) => s.Token?.SerialNumber);
+    expect(serials).toContain(hsm.tokens[0]?.serial);
+  });
+
   it('fail with NETWORK_ERRORS after the timeout when the server freezes instead of dying', async () => {
     const { hsm, wb } = await setup(1, KMSUSER_PASSWORD, 1_500);
     server = await startP11KitServer({ providerModule: hsm.modulePath, env: hsm.env });
