@@ -60,7 +60,7 @@ describe('clusters on real SoftHSM2 tokens', () => {
   it('matches a serial typed in the other case, and records it as the token reports it', async () => {
     const t = token(4);
     // SoftHSM reports its hex serials in lower case; admins copy them from tools that print upper case.
-    expect(t.serial).toMatch(/[a-f]/);
+    // (In the 1 run in ~1,800 whose random serial has no a-f, both spellings are the same: no flake, no failure.)
     const { Cluster } = ok(await wb.call('CreateCluster', createRequest('upper-case-serial', [t.serial.toUpperCase()])));
     expect(Cluster.Hsms.map((h) => h.TokenSerial)).toEqual([t.serial]);
     ok(await wb.call('DeleteCluster', { ClusterId: Cluster.ClusterId }));
