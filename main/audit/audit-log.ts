@@ -1,11 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { mkdir, open } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { WorkbenchError } from '../../shared/errors';
 import { syncDirectory } from '../state/durable-json-file';
 import { withLock } from '../state/lock-file';
+import { isErrno, openNoFollow, refuseSymlink, type SymlinkRefusal } from '../state/safe-files';
 import type { AuditRecord, AuditUserIdentity } from './audit-record';
+import { checkAgainstExpectation, type AuditAnchor, type AuditExpectation } from './audit-anchor';
 import { readTail } from './audit-file';
 import { computeRecordHash, GENESIS_HASH } from './record-hash';
 import { redactSecrets } from './redact';
@@ -13,6 +17,7 @@ import { redactSecrets } from './redact';
 export type { AuditRecord } from './audit-record';
 export { readAuditLog, readAuditRecords } from './audit-file';
 export { verifyChain } from './verify-chain';
+export { expectationFromState, type AuditAnchor, type AuditExpectation } from './audit-anchor';
 
 /** What an operation reports; the writer adds identity, time, ids and the chain. */
 export interface AuditEvent {
@@ -38,10 +43,14 @@ export interface AuditLogOptions {
   /** Shown to anyone who finds the log's lock taken; defaults to the part of userAgent after "hsm-workbench-". */
   program?: string;
   lockWaitMs?: number;
+  /** What the state file says the log holds; checked on this process's first append. */
+  expectation?: () => Promise<AuditExpectation | undefined>;
 }
 
 export interface AuditLog {
   append(event: AuditEvent): Promise<AuditRecord>;
+  /** The last record this process appended: the state store anchors it with each change. */
+  anchor(): AuditAnchor | undefined;
   readonly path: string;
 }
 
@@ -61,6 +70,22 @@ function localIdentity(): AuditUserIdentity {
   }
 }
 
+/** Appends never follow a link: it would send the records (or the lock) to wherever it points. */
+const LOG_FILE: SymlinkRefusal = { what: 'The audit log', errorName: 'AuditLogException' };
+const LOCK_FILE: SymlinkRefusal = { what: "The audit log's lock", errorName: 'AuditLogException' };
+
+/** The log opened for appending; null when it does not exist and `create` is false. */
+async function openLog(path: string, create: true): Promise<FileHandle>;
+async function openLog(path: string, create: false): Promise<FileHandle | null>;
+async function openLog(path: string, create: boolean): Promise<FileHandle | null> {
+  try {
+    return await openNoFollow(path, constants.O_RDWR | constants.O_APPEND | (create ? constants.O_CREAT : 0), LOG_FILE);
+  } catch (error) {
+    if (!create && isErrno(error, 'ENOENT')) return null;
+    throw error;
+  }
+}
+
 export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> {
   const dir = join(options.stateDir, AUDIT_DIR);
   await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -68,6 +93,7 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
   const lockPath = join(dir, AUDIT_LOCK_FILE);
   const program = options.program ?? options.userAgent.replace(/^hsm-workbench-/, '').replace(/\/.*$/, '');
   const identity = localIdentity();
+  let lastAppended: AuditAnchor | undefined;
 
   async function append(event: AuditEvent): Promise<AuditRecord> {
     const secretFields = event.secretFields ?? [];
@@ -76,25 +102,35 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
     const responseElements = event.errorCode === undefined && event.responseElements !== undefined ? redactSecrets(event.responseElements, secretFields) : null;
     const additional = event.additionalEventData === undefined ? undefined : (redactSecrets(event.additionalEventData, secretFields) as Record<string, unknown>);
 
+    // The lock is created with O_EXCL, which never follows a link: this turns a planted one into a clear refusal rather than a wait.
+    await refuseSymlink(lockPath, LOCK_FILE);
     return withLock({ path: lockPath, program, waitMs: options.lockWaitMs ?? AUDIT_LOCK_WAIT_MS, errorName: 'AuditLogException', resource: `The audit log ${path}` }, async () => {
-      // 'a' is O_APPEND: every write lands at the end, whatever the offset; reads are positional.
-      const handle = await open(path, 'a+', 0o600);
+      let handle: FileHandle | null = null;
       try {
+        // Before its first append only the state file knows what the log should hold; afterwards this process does too.
+        const expected = lastAppended ? { source: 'this workbench process', anchor: lastAppended } : await options.expectation?.();
+        // O_APPEND: every write lands at the end, whatever the offset; reads are positional.
+        handle = await openLog(path, false);
+        const created = handle === null;
+        if (handle === null) {
+          if (expected) await checkAgainstExpectation(path, null, expected);
+          handle = await openLog(path, true);
+        }
         const { size } = await handle.stat();
-        const tail = await readTail(handle, size);
+        const tail = await readTail(handle, size, path);
+        if (expected) await checkAgainstExpectation(path, { handle, size, tail }, expected);
         let additionalEventData = additional;
-        if (tail.damagedBytes > 0) {
+        if (tail.tornBytes > 0) {
           /*
            * The last append was cut short (process killed mid-write, disk full): the file ends in
-           * a partial line, or in lines that are not records. Earlier lines are never rewritten, so
-           * the damage stays where it is: this record starts on a fresh line, continues the chain
-           * from the last complete record, and says what it stepped over, so a verifier can tell
-           * an interrupted append from a deleted record.
+           * a partial line. Earlier lines are never rewritten, so the damage stays where it is:
+           * this record starts on a fresh line, continues the chain from the last record, and says
+           * what it stepped over, so a verifier can tell an interrupted append from a deleted record.
            */
           additionalEventData = {
             ...additionalEventData,
             auditLogRecovery: {
-              damagedBytes: tail.damagedBytes,
+              damagedBytes: tail.tornBytes,
               resumedAfterSequenceNumber: tail.last?.sequenceNumber ?? 0,
               reason: 'The previous append was interrupted; its partial line was left in place and skipped.',
             },
@@ -125,10 +161,13 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
         // Round-trip through JSON first so the hash covers exactly what a reader will parse back.
         const plain = JSON.parse(JSON.stringify(body)) as Omit<AuditRecord, 'hash'>;
         const record: AuditRecord = { ...plain, hash: computeRecordHash(plain) };
-        const line = `${tail.torn ? '\n' : ''}${JSON.stringify(record)}\n`;
+        const separator = tail.torn ? '\n' : '';
+        const line = `${separator}${JSON.stringify(record)}\n`;
         await handle.write(line);
         await handle.sync();
-        if (size === 0) await syncDirectory(dir); // the file may be new: make its directory entry durable
+        if (created) await syncDirectory(dir); // make the new file's directory entry durable
+        // O_APPEND under the lock: the line starts where the file ended.
+        lastAppended = { sequenceNumber: record.sequenceNumber, hash: record.hash, byteOffset: size + separator.length };
         return record;
       } catch (error) {
         if (error instanceof WorkbenchError) throw error;
@@ -136,10 +175,10 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
           cause: error,
         });
       } finally {
-        await handle.close();
+        await handle?.close();
       }
     });
   }
 
-  return { path, append };
+  return { path, append, anchor: () => lastAppended };
 }

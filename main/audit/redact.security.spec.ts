@@ -23,6 +23,13 @@ describe('redactSecrets', () => {
     });
   });
 
+  it('says whether a secret was given: only a given one becomes [REDACTED]', () => {
+    expect(redactSecrets({ KmsuserPassword: undefined, SoPin: null, Label: undefined }, ['Label'])).toEqual({ KmsuserPassword: undefined, SoPin: null, Label: undefined });
+    expect(JSON.stringify(redactSecrets({ ClusterId: 'c', KmsuserPassword: undefined }))).toBe('{"ClusterId":"c"}');
+    // An empty string was given (and is a value the HSM saw): it is redacted like any other.
+    expect(redactSecrets({ KmsuserPassword: '', Pin: 0, secret: false })).toEqual({ KmsuserPassword: REDACTED, Pin: REDACTED, secret: REDACTED });
+  });
+
   it('redacts a whole object under a secret name, not just strings', () => {
     expect(redactSecrets({ secret: { a: 1 } })).toEqual({ secret: REDACTED });
   });

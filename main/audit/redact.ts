@@ -28,7 +28,10 @@ export function redactSecrets(value: unknown, secretFields: readonly string[] = 
       const out: Record<string, unknown> = {};
       for (const [key, item] of Object.entries(node)) {
         const at = join(path, key);
-        out[key] = declared.has(key) || declared.has(at) || SECRET_KEY_PATTERN.test(key) ? REDACTED : walk(item, at);
+        const secret = declared.has(key) || declared.has(at) || SECRET_KEY_PATTERN.test(key);
+        // A secret that was not given stays undefined or null, so the record shows whether one was
+        // given (a CheckCluster without a password ran no login test); only a given one is replaced.
+        out[key] = !secret ? walk(item, at) : item === undefined || item === null ? item : REDACTED;
       }
       return out;
     } finally {

@@ -241,10 +241,12 @@ export function buildProgram(): Command {
           Cluster: ClusterInfo;
           SoftHsmDirectory: string;
           DemoCredentials: { KmsuserPassword: string | null; SoPin: string };
+          Recovery: string | null;
         };
         // Printed once, to the admin who asked for it; the workbench does not store them.
         s.print(value, (safe) =>
           [
+            ...(safe.Recovery === null ? [] : [safe.Recovery]),
             formatCluster(safe.Cluster),
             `Demo SoftHSM2 tokens are in ${safe.SoftHsmDirectory}.`,
             `kmsuser password: ${safe.DemoCredentials.KmsuserPassword ?? '(the one you gave)'}`,
@@ -253,6 +255,8 @@ export function buildProgram(): Command {
             `  hsm-workbench cluster check ${safe.Cluster.ClusterId} --kmsuser-password-stdin`,
           ].join('\n'),
         );
+        // Only now have they been shown: a run killed before this line is made again by the next demo init.
+        await s.call('ConfirmDemoCredentials', { ClusterId: value.Cluster.ClusterId });
       }),
     );
 

@@ -40,7 +40,8 @@ export function toClusterInfo(record: ClusterRecord, keyStores: readonly CustomK
   };
 }
 
-function sameName(a: string, b: string): boolean {
+/** Cluster names are unique regardless of case: "Prod" and "prod" would be told apart by no one. */
+export function sameName(a: string, b: string): boolean {
   return a.localeCompare(b, undefined, { sensitivity: 'accent' }) === 0;
 }
 

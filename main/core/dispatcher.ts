@@ -5,6 +5,15 @@ import { WorkbenchError, toErrorInfo, type ErrorInfo, type ErrorName, type Resul
 import type { AuditEvent } from '../audit/audit-log';
 import { describeError, type Logger } from './logger';
 
+/** Untrusted input a refusal quotes (field names, issue paths) is cut to this, so its audit record stays small. */
+const QUOTED_INPUT_MAX = 64;
+/** A request can be wrong in a hundred thousand places; the first few say what to fix. */
+const LISTED_ISSUES_MAX = 10;
+
+function quoted(text: string): string {
+  return text.length > QUOTED_INPUT_MAX ? `${text.slice(0, QUOTED_INPUT_MAX)}…` : text;
+}
+
 /** Errors any operation may raise, besides those it declares. */
 const ALWAYS_POSSIBLE: readonly ErrorName[] = ['ValidationException', 'KMSInternalException', 'AuditLogException', 'FileSystemException', 'OperationCancelledException'];
 
@@ -104,11 +113,13 @@ export function createDispatcher({ handlers, audit, logger }: DispatcherDependen
 
     const parsed = spec.request.safeParse(rawRequest ?? {});
     if (!parsed.success) {
-      const issues = parsed.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message }));
-      const message = `The ${spec.name} request is not valid: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}.`;
-      const error = new WorkbenchError('ValidationException', message, { details: { issues } });
+      const issues = parsed.error.issues.slice(0, LISTED_ISSUES_MAX).map((issue) => ({ path: issue.path.map((key) => quoted(String(key))).join('.'), message: issue.message }));
+      const unlisted = parsed.error.issues.length - issues.length;
+      const listed = issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ');
+      const message = `The ${spec.name} request is not valid: ${listed}${unlisted > 0 ? `; and ${unlisted} more` : ''}.`;
+      const error = new WorkbenchError('ValidationException', message, { details: { issues, ...(unlisted > 0 ? { unlistedIssues: unlisted } : {}) } });
       // The raw request is untrusted: audit only its top-level field names, never its values.
-      const fieldNames = rawRequest !== null && typeof rawRequest === 'object' ? Object.keys(rawRequest).slice(0, 32) : [typeof rawRequest];
+      const fieldNames = rawRequest !== null && typeof rawRequest === 'object' ? Object.keys(rawRequest).slice(0, 32).map(quoted) : [typeof rawRequest];
       await record({ ...auditBase, requestParameters: { fieldNames }, errorCode: error.name, errorMessage: error.message });
       return { ok: false, error: error.toInfo() };
     }

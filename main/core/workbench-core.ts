@@ -1,9 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import type { ErrorInfo, Result } from '../../shared/errors';
-import { openAuditLog } from '../audit/audit-log';
+import { expectationFromState, openAuditLog } from '../audit/audit-log';
 import { runClusterChecks } from '../clusters/cluster-checks';
 import { createClusterService } from '../clusters/cluster-service';
-import { createDemoCluster } from '../demo/demo-cluster';
+import { confirmDemoCredentialsShown, createDemoCluster } from '../demo/demo-cluster';
 import { DEFAULT_HSM_TIMEOUT_MS } from '../hsm/hsm-host';
 import { createHsmHostPool } from '../hsm/hsm-host-client';
 import { openStateStore, type StateStoreOptions } from '../state/state-store';
@@ -46,13 +46,26 @@ const LOCAL_REGION = 'local-1';
  */
 export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promise<WorkbenchCore> {
   const logger = options.logger ?? createLogger({ file: workbenchLogPath(options.stateDir) });
-  const state = await openStateStore({ stateDir: options.stateDir, program: options.program, lockWaitMs: options.lockWaitMs, onLockWait: options.onStateLockWait });
-  const audit = await openAuditLog({ stateDir: options.stateDir, userAgent: `hsm-workbench-${options.program}/${WORKBENCH_VERSION}`, region: LOCAL_REGION });
+  // Each holds the other to account: the state anchors the log's last record, the log is checked against that anchor.
+  const state = await openStateStore({
+    stateDir: options.stateDir,
+    program: options.program,
+    lockWaitMs: options.lockWaitMs,
+    onLockWait: options.onStateLockWait,
+    auditAnchor: () => audit.anchor(),
+  });
+  const audit = await openAuditLog({
+    stateDir: options.stateDir,
+    userAgent: `hsm-workbench-${options.program}/${WORKBENCH_VERSION}`,
+    region: LOCAL_REGION,
+    expectation: expectationFromState(state),
+  });
   const hosts = createHsmHostPool({
     childEntry: options.hostChildEntry ?? fileURLToPath(new URL('./hsm-host-child.js', import.meta.url)),
     defaultTimeoutMs: options.hsmTimeoutMs ?? DEFAULT_HSM_TIMEOUT_MS,
   });
   const clusters = createClusterService({ state, hosts });
+  const demoDeps = { stateDir: options.stateDir, program: options.program, state, hosts, clusters };
 
   const handlers: OperationHandlers = {
     DescribeWorkbench: async () => ({ Version: WORKBENCH_VERSION, StateDirectory: options.stateDir, SuggestedModules: suggestedModules() }),
@@ -66,14 +79,16 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
     DescribeClusters: async (request) => ({ Clusters: await clusters.describe(request.ClusterIds) }),
     DeleteCluster: async (request) => ({ Cluster: await clusters.delete(request.ClusterId) }),
     CreateDemoCluster: async (request) => {
-      const demo = await createDemoCluster({ stateDir: options.stateDir, hosts, clusters }, request.KmsuserPassword);
+      const demo = await createDemoCluster(demoDeps, request.KmsuserPassword);
       return {
         Cluster: demo.cluster,
         SoftHsmDirectory: demo.dir,
         // Secrets of throwaway tokens, returned once; the audit record redacts them (secretFields).
         DemoCredentials: { KmsuserPassword: request.KmsuserPassword === undefined ? demo.kmsuserPassword : null, SoPin: demo.soPin },
+        Recovery: demo.recovery,
       };
     },
+    ConfirmDemoCredentials: async (request) => ({ Cluster: await confirmDemoCredentialsShown(demoDeps, request.ClusterId) }),
     CheckCluster: async (request, context) => {
       const cluster = await clusters.get(request.ClusterId);
       const report = await runClusterChecks(cluster, hosts, {

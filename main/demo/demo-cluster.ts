@@ -1,14 +1,29 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClusterInfo } from '../../shared/contract/clusters';
+import type { ModuleRef } from '../../shared/contract/hsm';
 import { WorkbenchError } from '../../shared/errors';
-import type { ClusterService } from '../clusters/cluster-service';
+import { sameName, type ClusterService } from '../clusters/cluster-service';
 import type { HsmHost, HsmHostPool } from '../hsm/hsm-host';
-import { createSoftHsmConfig } from '../softhsm/softhsm-config';
+import { createSoftHsmConfig, locateSoftHsm, softHsmConfPath } from '../softhsm/softhsm-config';
+import { syncDirectory } from '../state/durable-json-file';
+import { withLock } from '../state/lock-file';
+import { keyStoreOfCluster, type ClusterRecord } from '../state/records';
+import type { StateStore, WorkbenchState } from '../state/state-store';
+import { inspectDemoDir, isOwnJournal, removeDemoDir, startedJournal, writeDemoJournal, type DemoDirState } from './demo-journal';
 
 export const DEMO_CLUSTER_NAME = 'demo-cluster';
 const DEMO_TOKEN_LABELS = ['demo-hsm-1', 'demo-hsm-2'];
+
+export interface DemoDependencies {
+  stateDir: string;
+  /** Who runs it ('gui', 'cli', …): shown to another demo init that finds the demo lock taken. */
+  program: string;
+  state: StateStore;
+  hosts: HsmHostPool;
+  clusters: ClusterService;
+}
 
 export interface DemoCluster {
   cluster: ClusterInfo;
@@ -16,35 +31,148 @@ export interface DemoCluster {
   /** Secrets, returned once to whoever asked; never stored. */
   kmsuserPassword: string;
   soPin: string;
+  /** What this run did about a previous, interrupted demo init; null when there was none. */
+  recovery: string | null;
+}
+
+function demoDir(stateDir: string): string {
+  return join(stateDir, 'demo-softhsm');
+}
+
+/**
+ * One demo init (or confirmation) at a time per state directory. It is held while tokens are made, so
+ * it is not the state lock (which guards short transactions only); a holder killed by kill -9 leaves a
+ * stale lock that the next run takes over.
+ */
+function withDemoLock<T>(deps: DemoDependencies, fn: () => Promise<T>): Promise<T> {
+  const dir = demoDir(deps.stateDir);
+  return withLock({ path: `${dir}.lock`, program: deps.program, resource: `The demo in ${dir}` }, fn);
+}
+
+function alreadyExists(dir: string): WorkbenchError {
+  return new WorkbenchError(
+    'ValidationException',
+    `A demo SoftHSM2 configuration already exists in ${dir}. List clusters with "hsm-workbench cluster list"; to start over, delete the demo cluster and that directory first.`,
+  );
+}
+
+/**
+ * Everything that can refuse a demo, checked before a token is touched. It runs as a state transaction,
+ * so the state file has been read and written and its lock taken, exactly as the final record will need.
+ * For an interrupted demo it removes that demo's cluster record (its credentials were never shown)
+ * and returns it.
+ */
+function refuseOrRecover(draft: WorkbenchState, found: DemoDirState, dir: string): ClusterRecord | null {
+  const conf = softHsmConfPath(dir);
+  const recorded = draft.clusters.find((c) => c.ModuleEnvironment.SOFTHSM2_CONF === conf && sameName(c.ClusterName, DEMO_CLUSTER_NAME));
+  // A key store over it would be broken by a start over: whoever connected it knows its credentials.
+  if (found.kind === 'complete' || (recorded !== undefined && keyStoreOfCluster(draft.customKeyStores, recorded.ClusterId) !== undefined)) throw alreadyExists(dir);
+  if (found.kind === 'in-progress') {
+    const { Pid, Hostname } = found.journal.Owner;
+    throw new WorkbenchError(
+      'StateLockedException',
+      `The demo in ${dir} is being made by hsm-workbench pid ${Pid} on host ${Hostname} (since ${found.journal.StartedAt}). Nothing was changed. ` +
+        `Wait for it to finish; if pid ${Pid} is not a workbench process, delete ${dir} and run demo init again.`,
+      { details: { Owner: found.journal.Owner } },
+    );
+  }
+  const holder = draft.clusters.find((c) => sameName(c.ClusterName, DEMO_CLUSTER_NAME));
+  if (holder !== undefined && !(found.kind === 'interrupted' && holder === recorded)) {
+    throw new WorkbenchError(
+      'ClusterNameInUseException',
+      `A cluster named "${holder.ClusterName}" already exists (${holder.ClusterId}), and demo init always uses that name. ` +
+        `Nothing was changed. Delete that cluster first ("hsm-workbench cluster delete ${holder.ClusterId} --yes"), then run demo init again.`,
+      { details: { ClusterId: holder.ClusterId } },
+    );
+  }
+  if (found.kind !== 'interrupted' || recorded === undefined) return null;
+  draft.clusters.splice(draft.clusters.indexOf(recorded), 1);
+  return recorded;
+}
+
+function describeRecovery(found: DemoDirState, dir: string, removed: ClusterRecord | null): string | null {
+  if (found.kind === 'leftover') return `A previous demo init was interrupted before it touched any token; its empty directory ${dir} was removed and the demo made afresh.`;
+  if (found.kind !== 'interrupted') return null;
+  const record = removed ? `its cluster record ${removed.ClusterId} was deleted and ` : '';
+  return (
+    `A previous demo init (started ${found.journal.StartedAt}) was interrupted before its credentials were confirmed shown; ` +
+    `${record}its half-made tokens in ${dir} were removed and made again.`
+  );
+}
+
+/** A failure after the journal was written: say how the half-made demo gets cleaned up. */
+function withRestartHint(error: unknown): unknown {
+  if (!(error instanceof WorkbenchError)) return error;
+  return new WorkbenchError(error.name, `${error.message} The demo is half-made: run "hsm-workbench demo init" again to remove it and start over.`, {
+    code: error.code,
+    details: error.details,
+    cause: error,
+  });
 }
 
 /**
  * A throwaway SoftHSM2 configuration with two initialised tokens under the state directory, and a
  * cluster over them. The tokens are initialised through the HSM host (C_InitToken, then C_InitPIN as
  * the SO), so the PINs never appear on a command line; the cluster is created by the normal service.
+ *
+ * Crash safety: nothing touches a token before every refusal has been checked and the journal says a
+ * demo is being made. A re-run after any interruption finds that journal and starts over, and says so.
+ * The demo is complete only once the front end confirms the credentials were shown
+ * (confirmDemoCredentialsShown); until then a re-run makes it again.
  */
-export async function createDemoCluster(deps: { stateDir: string; hosts: HsmHostPool; clusters: ClusterService }, kmsuserPassword?: string): Promise<DemoCluster> {
-  const dir = join(deps.stateDir, 'demo-softhsm');
-  if (existsSync(join(dir, 'softhsm2.conf'))) {
-    throw new WorkbenchError(
-      'ValidationException',
-      `A demo SoftHSM2 configuration already exists in ${dir}. List clusters with "hsm-workbench cluster list"; to start over, delete the demo cluster and that directory first.`,
-    );
-  }
-  const setup = await createSoftHsmConfig(dir);
-  const password = kmsuserPassword ?? randomBytes(12).toString('base64url');
-  const soPin = randomBytes(9).toString('base64url');
-  const host = deps.hosts.get({ ModulePath: setup.modulePath, ModuleEnvironment: setup.env });
-  const serials: string[] = [];
-  for (const label of DEMO_TOKEN_LABELS) serials.push(await initDemoToken(host, label, soPin, password));
-  const cluster = await deps.clusters.create({
-    ClusterName: DEMO_CLUSTER_NAME,
-    ModulePath: setup.modulePath,
-    ModuleEnvironment: setup.env,
-    LoginFormat: 'password',
-    Hsms: serials.map((TokenSerial) => ({ TokenSerial })),
+export async function createDemoCluster(deps: DemoDependencies, kmsuserPassword?: string): Promise<DemoCluster> {
+  const dir = demoDir(deps.stateDir);
+  const { modulePath } = locateSoftHsm();
+  const module: ModuleRef = { ModulePath: modulePath, ModuleEnvironment: { SOFTHSM2_CONF: softHsmConfPath(dir) } };
+  return withDemoLock(deps, async () => {
+    const found = await inspectDemoDir(dir);
+    const removed = await deps.state.transact((draft) => refuseOrRecover(draft, found, dir));
+    if (found.kind === 'leftover' || found.kind === 'interrupted') {
+      // A host child of this process may still have the old tokens open (the GUI runs for days).
+      await deps.hosts.get(module).dispose();
+      await removeDemoDir(dir);
+    }
+    await mkdir(dir, { mode: 0o700 });
+    await syncDirectory(deps.stateDir);
+    await writeDemoJournal(dir, startedJournal());
+    try {
+      await createSoftHsmConfig(dir);
+      const password = kmsuserPassword ?? randomBytes(12).toString('base64url');
+      const soPin = randomBytes(9).toString('base64url');
+      const host = deps.hosts.get(module);
+      const serials: string[] = [];
+      for (const label of DEMO_TOKEN_LABELS) serials.push(await initDemoToken(host, label, soPin, password));
+      const cluster = await deps.clusters.create({
+        ClusterName: DEMO_CLUSTER_NAME,
+        ...module,
+        LoginFormat: 'password',
+        Hsms: serials.map((TokenSerial) => ({ TokenSerial })),
+      });
+      return { cluster, dir, kmsuserPassword: password, soPin, recovery: describeRecovery(found, dir, removed) };
+    } catch (error) {
+      throw withRestartHint(error);
+    }
   });
-  return { cluster, dir, kmsuserPassword: password, soPin };
+}
+
+/**
+ * Marks the demo complete once its credentials reached the user: from then on demo init refuses with
+ * "already exists" instead of starting over. Repeating it is harmless.
+ */
+export async function confirmDemoCredentialsShown(deps: DemoDependencies, clusterId: string): Promise<ClusterInfo> {
+  const dir = demoDir(deps.stateDir);
+  return withDemoLock(deps, async () => {
+    const cluster = await deps.clusters.get(clusterId);
+    const found = await inspectDemoDir(dir);
+    const ours = found.kind === 'interrupted' && isOwnJournal(found.journal);
+    if (cluster.ModuleEnvironment.SOFTHSM2_CONF !== softHsmConfPath(dir) || !(ours || found.kind === 'complete')) {
+      throw new WorkbenchError('ValidationException', `Cluster ${clusterId} is not a demo cluster this process made in ${dir}, so there is nothing to confirm. Nothing was changed.`, {
+        details: { ClusterId: clusterId },
+      });
+    }
+    if (found.kind === 'interrupted') await writeDemoJournal(dir, { ...found.journal, Phase: 'shown' });
+    return cluster;
+  });
 }
 
 /** Initialises the next free SoftHSM slot as `label` with kmsuser's PIN set; returns the token's serial. */

@@ -24,12 +24,17 @@ export function locateSoftHsm(exists: (path: string) => boolean = existsSync): {
   return { modulePath };
 }
 
+/** Where createSoftHsmConfig(dir) puts the configuration: known before it exists, so a cluster over it can be recognised. */
+export function softHsmConfPath(dir: string): string {
+  return join(dir, 'softhsm2.conf');
+}
+
 /** Writes a SoftHSM2 configuration whose token directory lives under `dir` (file backend: one file per object). */
 export async function createSoftHsmConfig(dir: string): Promise<SoftHsmSetup> {
   const { modulePath } = locateSoftHsm();
   const tokenDir = join(dir, 'tokens');
   await mkdir(tokenDir, { recursive: true, mode: 0o700 });
-  const conf = join(dir, 'softhsm2.conf');
+  const conf = softHsmConfPath(dir);
   await writeFile(conf, `directories.tokendir = ${tokenDir}\nobjectstore.backend = file\nlog.level = ERROR\nslots.removable = false\n`, { mode: 0o600 });
   return { conf, modulePath, env: { SOFTHSM2_CONF: conf } };
 }

@@ -6,6 +6,15 @@ import { ClusterRecord, CustomKeyStoreRecord } from './records';
 
 export { STATE_SCHEMA_VERSION } from './migrations';
 
+/** The last audit record when the state last changed: main/audit refuses a log that lost it. */
+export const AuditAnchorSchema = z.object({
+  sequenceNumber: z.number().int().min(1),
+  hash: z.string().regex(/^[0-9a-f]{64}$/),
+  /** Where the record's line starts: the log is append-only, so the check reads one line. */
+  byteOffset: z.number().int().min(0),
+});
+export type AuditAnchor = z.infer<typeof AuditAnchorSchema>;
+
 /** The field that identifies a record of each collection: named in errors, and unique within its collection. */
 const RECORD_IDS = { clusters: 'ClusterId', customKeyStores: 'CustomKeyStoreId' } as const;
 
@@ -18,6 +27,8 @@ export const WorkbenchStateSchema = z
     // `unknown` keeps whatever is there intact rather than dropping it on the next write.
     keys: z.array(z.unknown()),
     aliases: z.array(z.unknown()),
+    // Absent in files from before anchors; null when an admin started a new audit chain on purpose.
+    auditAnchor: AuditAnchorSchema.nullable().optional(),
   })
   .superRefine((state, ctx) => {
     // Ids are identities: of two records with one id, every lookup finds the first and the other is unreachable.

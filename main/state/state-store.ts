@@ -5,7 +5,7 @@ import { DurableJsonFile, removeStaleTempFiles, writeFileDurably } from './durab
 import { withLock, type LockHolder } from './lock-file';
 import { refuseSymlink } from './safe-files';
 import { prepareStateDir } from './state-dir';
-import { defaultState, parseState, WorkbenchStateSchema, type WorkbenchState } from './state-schema';
+import { defaultState, parseState, WorkbenchStateSchema, type AuditAnchor, type WorkbenchState } from './state-schema';
 
 export type { WorkbenchState } from './state-schema';
 
@@ -17,6 +17,8 @@ export interface StateStoreOptions {
   lockWaitMs?: number;
   /** Told once when a writer has been waiting a while for another process's lock (the CLI says so on stderr). */
   onLockWait?: (holder: LockHolder) => void;
+  /** The audit log's last record, written with every change so a lost or shortened log is noticed. */
+  auditAnchor?: () => AuditAnchor | undefined;
 }
 
 export interface StateStore {
@@ -48,7 +50,7 @@ async function markerExists(path: string): Promise<boolean> {
 }
 
 export async function openStateStore(options: StateStoreOptions): Promise<StateStore> {
-  const { stateDir, program, lockWaitMs, onLockWait } = options;
+  const { stateDir, program, lockWaitMs, onLockWait, auditAnchor } = options;
   prepareStateDir(stateDir, { create: true });
   const path = join(stateDir, STATE_FILE);
   await removeStaleTempFiles(path);
@@ -90,6 +92,9 @@ export async function openStateStore(options: StateStoreOptions): Promise<StateS
         // Looked at before anything is written: a marker that must be refused (a symlink) refuses the whole write.
         const hasMarker = await markerExists(markerPath);
         const result = await mutate(db.data);
+        // Another process may have anchored a later record: the anchor only moves forward.
+        const anchor = auditAnchor?.();
+        if (anchor && anchor.sequenceNumber > (db.data.auditAnchor?.sequenceNumber ?? 0)) db.data.auditAnchor = anchor;
         // A bug that breaks the schema must not produce a file every later start refuses.
         const checked = WorkbenchStateSchema.safeParse(db.data);
         if (!checked.success) {

@@ -8,6 +8,11 @@ export const CreateDemoClusterRequest = z.object({
   KmsuserPassword: KmsuserPassword.optional(),
 });
 
+/**
+ * A demo is complete once the front end has shown its credentials and said so with
+ * ConfirmDemoCredentials; until then the next CreateDemoCluster starts it over, because the
+ * credentials are stored nowhere and a demo without them cannot be used.
+ */
 export const CreateDemoClusterResponse = z.object({
   Cluster: ClusterInfo,
   /** Where the demo's SoftHSM2 configuration and tokens live (under the state directory). */
@@ -17,4 +22,9 @@ export const CreateDemoClusterResponse = z.object({
    * KmsuserPassword is null when the caller chose it.
    */
   DemoCredentials: z.object({ KmsuserPassword: z.string().nullable(), SoPin: z.string() }),
+  /**
+   * What this call did about a previous demo init that was interrupted (its half-made tokens, and its
+   * cluster record if it had one, removed and made again); null when there was none.
+   */
+  Recovery: z.string().nullable(),
 });

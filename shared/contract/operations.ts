@@ -114,6 +114,15 @@ export const operations = {
     readOnly: false,
     secretFields: ['KmsuserPassword', 'SoPin'],
   }),
+  ConfirmDemoCredentials: op({
+    name: 'ConfirmDemoCredentials',
+    domain: 'demo',
+    method: 'confirmCredentials',
+    request: ClusterIdRequest,
+    response: ClusterResponse,
+    errors: ['CloudHsmClusterNotFoundException', ...STATE_ERRORS],
+    readOnly: false,
+  }),
 } as const;
 
 export type Operations = typeof operations;

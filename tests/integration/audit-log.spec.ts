@@ -1,10 +1,11 @@
-import { appendFile, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WorkbenchError } from '../../shared/errors';
 import { AUDIT_LOCK_FILE, openAuditLog, readAuditLog, readAuditRecords, verifyChain, type AuditLog } from '../../main/audit/audit-log';
 import { computeRecordHash, GENESIS_HASH } from '../../main/audit/record-hash';
+import { rejection } from '../fixtures/outcomes';
 import { runWriter } from './state-writer-process';
 
 let dir: string;
@@ -108,6 +109,56 @@ describe('audit log', () => {
     await writeFile(log.path, '{"eventVer');
     const first = await log.append({ eventName: 'CreateCluster', readOnly: false, requestParameters: {} });
     expect(first).toMatchObject({ sequenceNumber: 1, previousHash: GENESIS_HASH, additionalEventData: { auditLogRecovery: { resumedAfterSequenceNumber: 0 } } });
+  });
+
+  it('keeps a last record that lost only its newline: it was written whole', async () => {
+    const log = await open();
+    await log.append({ eventName: 'CreateCluster', readOnly: false, requestParameters: { n: 1 } });
+    const second = await log.append({ eventName: 'CreateCluster', readOnly: false, requestParameters: { n: 2 } });
+    await truncate(log.path, (await stat(log.path)).size - 1);
+
+    const third = await log.append({ eventName: 'CreateCluster', readOnly: false, requestParameters: { n: 3 } });
+    expect(third).toMatchObject({ sequenceNumber: 3, previousHash: second.hash });
+    expect(third.additionalEventData).toBeUndefined();
+    const { records, damagedLines } = await readAuditLog(log.path);
+    expect(damagedLines).toEqual([]);
+    expect(verifyChain(records)).toMatchObject({ valid: true, count: 3 });
+  });
+
+  describe('refuses a complete last line that breaks the chain as tampering, and writes nothing', () => {
+    async function expectTampering(edit: (lines: string[]) => string[], problem: RegExp): Promise<void> {
+      const log = await open();
+      for (let n = 1; n <= 3; n += 1) await log.append({ eventName: 'CreateCluster', readOnly: false, requestParameters: { n } });
+      const lines = (await readFile(log.path, 'utf8')).split('\n').filter((l) => l !== '');
+      await writeFile(log.path, `${edit(lines).join('\n')}\n`);
+      const before = await readFile(log.path);
+
+      const error = await rejection(log.append({ eventName: 'DeleteCluster', readOnly: false, requestParameters: {} }));
+      expect(error.name).toBe('AuditLogException');
+      expect(error.message).toMatch(new RegExp(`The audit log ${log.path} ends with a complete line \\(at byte \\d+\\) that ${problem.source}`));
+      expect(error.message).toMatch(/so the log was edited\. Nothing was written\. .*restore the log from a backup/);
+      expect(await readFile(log.path)).toEqual(before);
+    }
+
+    it('a line that is not a record, in place of the last record (a torn append would have left no newline)', async () => {
+      await expectTampering((lines) => [...lines.slice(0, 2), 'garbage'], /is not an audit record/);
+    });
+
+    it('a line of valid JSON that is not a record', async () => {
+      await expectTampering((lines) => [...lines, '{"note":"valid JSON, not a record"}'], /is not an audit record/);
+    });
+
+    it('a last record edited after it was written', async () => {
+      await expectTampering((lines) => [...lines.slice(0, 2), (lines[2] ?? '').replace('"n":3', '"n":4')], /has a hash that does not match its content/);
+    });
+
+    it('a last record that does not follow the one before it (a record removed before it)', async () => {
+      await expectTampering((lines) => [lines[0] ?? '', lines[2] ?? ''], /has sequence number 3 where 2 was expected/);
+    });
+
+    it('a last record after a line that is not a record, without saying it stepped over it', async () => {
+      await expectTampering((lines) => [lines[0] ?? '', lines[1] ?? '', 'garbage', lines[2] ?? ''], /follows a line that is not a record/);
+    });
   });
 
   it('chains across a long record that spans several read chunks', async () => {

@@ -1,0 +1,113 @@
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openStateStore } from '../../main/state/state-store';
+import { cli, type CliRun } from '../fixtures/cli';
+import { demoDirOf, demoTokens } from '../fixtures/demo';
+import { clusterRecord } from '../fixtures/records';
+import { expectWorkingDemo } from './demo-expectations';
+import { startLockHolder, waitForExit } from './state-writer-process';
+
+let stateDir: string;
+beforeEach(async () => {
+  stateDir = await mkdtemp(join(tmpdir(), 'hsm-workbench-demo-'));
+});
+afterEach(async () => {
+  await rm(stateDir, { recursive: true, force: true });
+});
+
+/** JSON output, for the response; `refusedDemoInit` prints errors as a user reads them. */
+function demoInit(): Promise<CliRun> {
+  return cli(stateDir, ['--output', 'json', 'demo', 'init']);
+}
+
+function refusedDemoInit(): Promise<CliRun> {
+  return cli(stateDir, ['demo', 'init']);
+}
+
+describe('demo init checks everything that can refuse it before it touches a token', () => {
+  it('fails on a corrupt state file with the state error and makes no token; once the state is fixed, the next run succeeds', async () => {
+    await writeFile(join(stateDir, 'state.json'), '{bad\n');
+    const refused = await refusedDemoInit();
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^StateFileCorruptException: The state file .*state\.json is not valid JSON/);
+    expect(existsSync(demoDirOf(stateDir))).toBe(false);
+    expect(await readFile(join(stateDir, 'state.json'), 'utf8')).toBe('{bad\n');
+
+    await rm(join(stateDir, 'state.json'));
+    const out = await expectWorkingDemo(stateDir, await demoInit());
+    expect(out.Recovery).toBeNull();
+  });
+
+  it('refuses a taken demo name and makes no token; once that cluster is deleted, the next run succeeds', async () => {
+    const taken = clusterRecord('Demo-Cluster');
+    await (await openStateStore({ stateDir, program: 'test' })).transact((state) => void state.clusters.push(taken));
+    const refused = await refusedDemoInit();
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^ClusterNameInUseException: A cluster named "Demo-Cluster" already exists/);
+    expect(refused.stderr).toContain(`hsm-workbench cluster delete ${taken.ClusterId} --yes`);
+    expect(existsSync(demoDirOf(stateDir))).toBe(false);
+
+    expect((await cli(stateDir, ['cluster', 'delete', taken.ClusterId, '--yes'])).code).toBe(0);
+    await expectWorkingDemo(stateDir, await demoInit());
+  });
+
+  it('refuses while another process holds the state lock and makes no token; once it is released, the next run succeeds', async () => {
+    const holder = await startLockHolder(stateDir, 'gui');
+    try {
+      const refused = await refusedDemoInit();
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(new RegExp(`^StateLockedException: .* is locked by hsm-workbench gui, pid ${holder.pid}`));
+      expect(existsSync(demoDirOf(stateDir))).toBe(false);
+    } finally {
+      holder.kill('SIGKILL');
+      await waitForExit(holder);
+    }
+    await expectWorkingDemo(stateDir, await demoInit());
+  });
+});
+
+describe('demo init after an interrupted one', () => {
+  it('starts over a demo whose credentials were never confirmed shown: its cluster record and tokens are replaced, and it says so', async () => {
+    const first = await expectWorkingDemo(stateDir, await demoInit());
+    const oldSerials = first.Cluster.Hsms.map((h) => h.TokenSerial);
+    // As a run killed after recording its cluster but before the CLI confirmed the credentials were printed leaves it.
+    const journalPath = join(demoDirOf(stateDir), 'demo-init.json');
+    const journal = JSON.parse(await readFile(journalPath, 'utf8')) as { Phase: string; StartedAt: string; Owner: { Pid: number } };
+    // A pid above Linux's pid_max: no process has it.
+    await writeFile(journalPath, JSON.stringify({ ...journal, Phase: 'started', Owner: { ...journal.Owner, Pid: 2 ** 22 + 1 } }));
+
+    const again = await expectWorkingDemo(stateDir, await demoInit());
+    expect(again.Recovery).toBe(
+      `A previous demo init (started ${journal.StartedAt}) was interrupted before its credentials were confirmed shown; ` +
+        `its cluster record ${first.Cluster.ClusterId} was deleted and its half-made tokens in ${demoDirOf(stateDir)} were removed and made again.`,
+    );
+    expect(again.Cluster.ClusterId).not.toBe(first.Cluster.ClusterId);
+    expect((await demoTokens(stateDir)).map((t) => t.serial)).not.toEqual(expect.arrayContaining(oldSerials));
+
+    // Now its credentials were shown: complete, and a further run refuses without touching it.
+    const refused = await refusedDemoInit();
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/already exists/);
+    expect((await demoTokens(stateDir)).map((t) => t.serial).sort()).toEqual(again.Cluster.Hsms.map((h) => h.TokenSerial).sort());
+  });
+
+  it('removes a directory left before any token was touched, and says so', async () => {
+    await mkdir(demoDirOf(stateDir));
+    const out = await expectWorkingDemo(stateDir, await demoInit());
+    expect(out.Recovery).toBe(`A previous demo init was interrupted before it touched any token; its empty directory ${demoDirOf(stateDir)} was removed and the demo made afresh.`);
+  });
+
+  it('leaves alone a demo another live process is making', async () => {
+    await mkdir(demoDirOf(stateDir));
+    // This test's own process stands in for the maker: alive, and not the CLI process.
+    const journal = { Phase: 'started', StartedAt: new Date().toISOString(), Owner: { Pid: process.pid, Hostname: hostname() } };
+    await writeFile(join(demoDirOf(stateDir), 'demo-init.json'), JSON.stringify(journal));
+    const refused = await refusedDemoInit();
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(`StateLockedException: The demo in ${demoDirOf(stateDir)} is being made by hsm-workbench pid ${process.pid}`);
+    expect(JSON.parse(await readFile(join(demoDirOf(stateDir), 'demo-init.json'), 'utf8'))).toEqual(journal);
+  });
+});
