@@ -54,9 +54,16 @@ export const CustomKeyStoreRecord = z.looseObject({
   CloudHsmClusterId: ClusterId,
 });
 
-export type HsmMemberRecord = z.infer<typeof HsmMemberRecord>;
-export type ClusterRecord = z.infer<typeof ClusterRecord>;
-export type CustomKeyStoreRecord = z.infer<typeof CustomKeyStoreRecord>;
+/**
+ * A loose object's type without its `[field: string]: unknown`: code then sees only the fields this
+ * build knows, and reading one that is gone (schema 1's CustomKeyStoreId) is a compile error rather
+ * than an `unknown` that is always undefined. Unknown fields are still kept: they are in the value.
+ */
+export type Known<T> = { [K in keyof T as string extends K ? never : K]: T[K] };
+
+export type HsmMemberRecord = Known<z.infer<typeof HsmMemberRecord>>;
+export type ClusterRecord = Omit<Known<z.infer<typeof ClusterRecord>>, 'Hsms'> & { Hsms: HsmMemberRecord[] };
+export type CustomKeyStoreRecord = Known<z.infer<typeof CustomKeyStoreRecord>>;
 
 /** The key store that uses a cluster. At most one: the state schema refuses two key stores on one cluster. */
 export function keyStoreOfCluster(keyStores: readonly CustomKeyStoreRecord[], clusterId: string): CustomKeyStoreRecord | undefined {

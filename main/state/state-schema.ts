@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { WorkbenchError } from '../../shared/errors';
 import { migrateState, STATE_SCHEMA_VERSION } from './migrations';
 import { isJsonObject } from './migrations/migration';
-import { ClusterRecord, CustomKeyStoreRecord } from './records';
+import { ClusterRecord, CustomKeyStoreRecord, type Known } from './records';
 
 export { STATE_SCHEMA_VERSION } from './migrations';
 
@@ -47,7 +47,10 @@ function refuseRepeats<T>(records: readonly T[], collection: keyof typeof RECORD
   });
 }
 
-export type WorkbenchState = z.infer<typeof WorkbenchStateSchema>;
+export type WorkbenchState = Omit<Known<z.infer<typeof WorkbenchStateSchema>>, 'clusters' | 'customKeyStores'> & {
+  clusters: ClusterRecord[];
+  customKeyStores: CustomKeyStoreRecord[];
+};
 
 export function defaultState(): WorkbenchState {
   return { schemaVersion: STATE_SCHEMA_VERSION, clusters: [], customKeyStores: [], keys: [], aliases: [] };
