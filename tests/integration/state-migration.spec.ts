@@ -1,4 +1,4 @@
-import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,6 +19,9 @@ let wb: TestWorkbench;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'hsmwb-migration-'));
   await copyFile(V1_FILE, join(dir, STATE_FILE));
+  // A state with clusters is only trusted beside the audit log that recorded them.
+  await mkdir(join(dir, 'audit'), { mode: 0o700 });
+  await copyFile(fixture('v1-two-clusters.audit-log.jsonl'), join(dir, 'audit', 'audit-log.jsonl'));
   wb = await createTestWorkbench({ stateDir: dir });
 });
 afterEach(async () => {
