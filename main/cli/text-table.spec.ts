@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { clusterRecord } from '../../tests/fixtures/records';
+import { clusterInfo } from '../../tests/fixtures/records';
 import { formatClusters, render } from './output';
 import { textTable } from './text-table';
 
@@ -17,7 +17,7 @@ describe('text tables', () => {
   });
 
   it('lists 10,000 cluster records, one line each, in order', () => {
-    const clusters = Array.from({ length: 10_000 }, (_, i) => clusterRecord(`cluster-${i}`));
+    const clusters = Array.from({ length: 10_000 }, (_, i) => clusterInfo(`cluster-${i}`));
     const lines = render({ Clusters: clusters }, 'table', (safe) => formatClusters(safe.Clusters)).split('\n');
     // Top rule, head, then a rule and a line per record, and the bottom rule.
     expect(lines).toHaveLength(3 + 2 * clusters.length);

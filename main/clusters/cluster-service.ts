@@ -4,6 +4,7 @@ import type { SlotInfo } from '../../shared/contract/hsm';
 import { WorkbenchError } from '../../shared/errors';
 import { newClusterId, newHsmId } from '../core/ids';
 import type { HsmHostPool } from '../hsm/hsm-host';
+import { keyStoreOfCluster, type ClusterRecord, type CustomKeyStoreRecord } from '../state/records';
 import type { StateStore } from '../state/state-store';
 import { findMemberSlot, membersInOtherClusters } from './member-tokens';
 
@@ -20,6 +21,23 @@ function clusterNotFound(clusterId: string): WorkbenchError {
   return new WorkbenchError('CloudHsmClusterNotFoundException', `There is no cluster ${clusterId}. List clusters with "hsm-workbench cluster list".`, {
     details: { ClusterId: clusterId },
   });
+}
+
+/**
+ * The API's view of a cluster record: fields the file holds but this build does not know stay in the
+ * file, and the key store is derived from the key store records, which name their cluster.
+ */
+export function toClusterInfo(record: ClusterRecord, keyStores: readonly CustomKeyStoreRecord[]): ClusterInfo {
+  return {
+    ClusterId: record.ClusterId,
+    ClusterName: record.ClusterName,
+    ModulePath: record.ModulePath,
+    ModuleEnvironment: { ...record.ModuleEnvironment },
+    LoginFormat: record.LoginFormat,
+    Hsms: record.Hsms.map((h): HsmMember => ({ HsmId: h.HsmId, TokenSerial: h.TokenSerial, TokenLabel: h.TokenLabel })),
+    CreateTimestamp: record.CreateTimestamp,
+    CustomKeyStoreId: keyStoreOfCluster(keyStores, record.ClusterId)?.CustomKeyStoreId ?? null,
+  };
 }
 
 /** Cluster names are unique regardless of case: "Prod" and "prod" would be told apart by no one. */
@@ -66,7 +84,7 @@ export function createClusterService(deps: { state: StateStore; hosts: HsmHostPo
     });
   }
 
-  function refuseDuplicateName(clusters: readonly ClusterInfo[], name: string): void {
+  function refuseDuplicateName(clusters: readonly ClusterRecord[], name: string): void {
     const existing = clusters.find((c) => sameName(c.ClusterName, name));
     if (existing) {
       throw new WorkbenchError('ClusterNameInUseException', `A cluster named "${existing.ClusterName}" already exists (${existing.ClusterId}). Choose another name.`, {
@@ -75,7 +93,7 @@ export function createClusterService(deps: { state: StateStore; hosts: HsmHostPo
     }
   }
 
-  function refuseTokensInOtherClusters(clusters: readonly ClusterInfo[], members: readonly HsmMember[]): void {
+  function refuseTokensInOtherClusters(clusters: readonly ClusterRecord[], members: readonly HsmMember[]): void {
     const [first] = membersInOtherClusters(null, members, clusters);
     if (first === undefined) return;
     const others = first.others.map((c) => `"${c.ClusterName}" (${c.ClusterId})`).join(', ');
@@ -94,7 +112,7 @@ export function createClusterService(deps: { state: StateStore; hosts: HsmHostPo
         // Checked again under the lock: another process may have taken the name meanwhile.
         refuseDuplicateName(draft.clusters, request.ClusterName);
         refuseTokensInOtherClusters(draft.clusters, members);
-        const cluster: ClusterInfo = {
+        const cluster: ClusterRecord = {
           ClusterId: newClusterId(),
           ClusterName: request.ClusterName,
           ModulePath: request.ModulePath,
@@ -102,27 +120,27 @@ export function createClusterService(deps: { state: StateStore; hosts: HsmHostPo
           LoginFormat: request.LoginFormat,
           Hsms: members,
           CreateTimestamp: new Date().toISOString(),
-          CustomKeyStoreId: null,
         };
         draft.clusters.push(cluster);
-        return cluster;
+        return toClusterInfo(cluster, draft.customKeyStores);
       });
     },
 
     async describe(clusterIds) {
-      const { clusters } = await state.read();
-      if (!clusterIds || clusterIds.length === 0) return clusters;
+      const { clusters, customKeyStores } = await state.read();
+      if (!clusterIds || clusterIds.length === 0) return clusters.map((c) => toClusterInfo(c, customKeyStores));
       return clusterIds.map((id) => {
         const cluster = clusters.find((c) => c.ClusterId === id);
         if (!cluster) throw clusterNotFound(id);
-        return cluster;
+        return toClusterInfo(cluster, customKeyStores);
       });
     },
 
     async get(clusterId) {
-      const cluster = (await state.read()).clusters.find((c) => c.ClusterId === clusterId);
+      const { clusters, customKeyStores } = await state.read();
+      const cluster = clusters.find((c) => c.ClusterId === clusterId);
       if (!cluster) throw clusterNotFound(clusterId);
-      return cluster;
+      return toClusterInfo(cluster, customKeyStores);
     },
 
     async delete(clusterId) {
@@ -130,15 +148,16 @@ export function createClusterService(deps: { state: StateStore; hosts: HsmHostPo
         const index = draft.clusters.findIndex((c) => c.ClusterId === clusterId);
         const cluster = draft.clusters[index];
         if (!cluster) throw clusterNotFound(clusterId);
-        if (cluster.CustomKeyStoreId !== null) {
+        const keyStore = keyStoreOfCluster(draft.customKeyStores, clusterId);
+        if (keyStore !== undefined) {
           throw new WorkbenchError(
             'CloudHsmClusterInUseException',
-            `Cluster ${clusterId} is used by custom key store ${cluster.CustomKeyStoreId}. Delete that key store first; the cluster was not changed.`,
-            { details: { ClusterId: clusterId, CustomKeyStoreId: cluster.CustomKeyStoreId } },
+            `Cluster ${clusterId} is used by custom key store ${keyStore.CustomKeyStoreId}. Delete that key store first; the cluster was not changed.`,
+            { details: { ClusterId: clusterId, CustomKeyStoreId: keyStore.CustomKeyStoreId } },
           );
         }
         draft.clusters.splice(index, 1);
-        return cluster;
+        return toClusterInfo(cluster, draft.customKeyStores);
       });
     },
   };

@@ -18,10 +18,13 @@ export function findMemberSlot(slots: readonly SlotInfo[], member: { TokenSerial
   return byLabel.length > 1 ? 'ambiguous' : byLabel[0];
 }
 
-export interface SharedMember {
+/** What telling members apart needs of a cluster: the API's ClusterInfo and the state's record both have it. */
+export type ClusterMembers = Pick<ClusterInfo, 'ClusterId' | 'ClusterName' | 'Hsms'>;
+
+export interface SharedMember<C extends ClusterMembers = ClusterMembers> {
   member: HsmMember;
   /** The other clusters that have the same token (by serial) among their HSMs. */
-  others: ClusterInfo[];
+  others: C[];
 }
 
 /**
@@ -29,8 +32,8 @@ export interface SharedMember {
  * rotating one kmsuser password would lock each other out. The token is known by its serial alone,
  * whatever module reaches it (p11-kit's client shows the serials of the tokens it fronts).
  */
-export function membersInOtherClusters(clusterId: string | null, members: readonly HsmMember[], clusters: readonly ClusterInfo[]): SharedMember[] {
-  const shared: SharedMember[] = [];
+export function membersInOtherClusters<C extends ClusterMembers>(clusterId: string | null, members: readonly HsmMember[], clusters: readonly C[]): SharedMember<C>[] {
+  const shared: SharedMember<C>[] = [];
   for (const member of members) {
     // An empty serial (an uninitialised token's) names no token.
     if (member.TokenSerial === null || member.TokenSerial === '') continue;

@@ -9,6 +9,7 @@ import type { HsmHost, HsmHostPool } from '../hsm/hsm-host';
 import { createSoftHsmConfig, locateSoftHsm, softHsmConfPath } from '../softhsm/softhsm-config';
 import { syncDirectory } from '../state/durable-json-file';
 import { withLock } from '../state/lock-file';
+import { keyStoreOfCluster, type ClusterRecord } from '../state/records';
 import type { StateStore, WorkbenchState } from '../state/state-store';
 import { inspectDemoDir, isOwnJournal, removeDemoDir, startedJournal, writeDemoJournal, type DemoDirState } from './demo-journal';
 
@@ -61,11 +62,11 @@ function alreadyExists(dir: string): WorkbenchError {
  * For an interrupted demo it removes that demo's cluster record (its credentials were never shown)
  * and returns it.
  */
-function refuseOrRecover(draft: WorkbenchState, found: DemoDirState, dir: string): ClusterInfo | null {
+function refuseOrRecover(draft: WorkbenchState, found: DemoDirState, dir: string): ClusterRecord | null {
   const conf = softHsmConfPath(dir);
   const recorded = draft.clusters.find((c) => c.ModuleEnvironment.SOFTHSM2_CONF === conf && sameName(c.ClusterName, DEMO_CLUSTER_NAME));
   // A key store over it would be broken by a start over: whoever connected it knows its credentials.
-  if (found.kind === 'complete' || (recorded !== undefined && recorded.CustomKeyStoreId !== null)) throw alreadyExists(dir);
+  if (found.kind === 'complete' || (recorded !== undefined && keyStoreOfCluster(draft.customKeyStores, recorded.ClusterId) !== undefined)) throw alreadyExists(dir);
   if (found.kind === 'in-progress') {
     const { Pid, Hostname } = found.journal.Owner;
     throw new WorkbenchError(
@@ -89,7 +90,7 @@ function refuseOrRecover(draft: WorkbenchState, found: DemoDirState, dir: string
   return recorded;
 }
 
-function describeRecovery(found: DemoDirState, dir: string, removed: ClusterInfo | null): string | null {
+function describeRecovery(found: DemoDirState, dir: string, removed: ClusterRecord | null): string | null {
   if (found.kind === 'leftover') return `A previous demo init was interrupted before it touched any token; its empty directory ${dir} was removed and the demo made afresh.`;
   if (found.kind !== 'interrupted') return null;
   const record = removed ? `its cluster record ${removed.ClusterId} was deleted and ` : '';

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { ClusterInfo, ClusterName, HsmMember } from '../../shared/contract/clusters';
-import { ModuleEnvironment, ModulePath } from '../../shared/contract/hsm';
 import { WorkbenchError } from '../../shared/errors';
+import { migrateState, STATE_SCHEMA_VERSION } from './migrations';
+import { isJsonObject } from './migrations/migration';
+import { ClusterRecord, CustomKeyStoreRecord, type Known } from './records';
 
-/** The state file schema this build reads and writes. Bump it with a migration in `parseState`. */
-export const STATE_SCHEMA_VERSION = 1;
+export { STATE_SCHEMA_VERSION } from './migrations';
 
 /** The last audit record when the state last changed: main/audit refuses a log that lost it. */
 export const AuditAnchorSchema = z.object({
@@ -15,28 +15,16 @@ export const AuditAnchorSchema = z.object({
 });
 export type AuditAnchor = z.infer<typeof AuditAnchorSchema>;
 
-/**
- * A cluster as the state file holds it. What a request sets is held to the request's own rules
- * (the contract's schemas, so a rule tightened there applies to the file too): a record no request
- * could have made was edited by hand or damaged, and is refused here rather than reaching an HSM
- * as a "module crashed". Loose objects: fields this build does not know (written by a later
- * same-version build, or by hand) are kept on the next write instead of silently dropped.
- */
-const ClusterRecord = z.looseObject({
-  ...ClusterInfo.shape,
-  ClusterName,
-  ModulePath,
-  ModuleEnvironment,
-  Hsms: z.array(z.looseObject(HsmMember.shape)),
-});
+/** The field that identifies a record of each collection: named in errors, and unique within its collection. */
+const RECORD_IDS = { clusters: 'ClusterId', customKeyStores: 'CustomKeyStoreId' } as const;
 
 export const WorkbenchStateSchema = z
   .looseObject({
     schemaVersion: z.literal(STATE_SCHEMA_VERSION),
     clusters: z.array(ClusterRecord),
-    // Placeholders: the custom key store, CMK and alias records are defined by later issues.
+    customKeyStores: z.array(CustomKeyStoreRecord),
+    // Placeholders: the CMK and alias records are defined by later issues.
     // `unknown` keeps whatever is there intact rather than dropping it on the next write.
-    customKeyStores: z.array(z.unknown()),
     keys: z.array(z.unknown()),
     aliases: z.array(z.unknown()),
     // Absent in files from before anchors; null when an admin started a new audit chain on purpose.
@@ -44,15 +32,25 @@ export const WorkbenchStateSchema = z
   })
   .superRefine((state, ctx) => {
     // Ids are identities: of two records with one id, every lookup finds the first and the other is unreachable.
-    const seen = new Map<string, number>();
-    state.clusters.forEach((cluster, i) => {
-      const first = seen.get(cluster.ClusterId);
-      if (first !== undefined) ctx.addIssue({ code: 'custom', path: ['clusters', i, 'ClusterId'], message: `the same ClusterId as clusters.${first}` });
-      else seen.set(cluster.ClusterId, i);
-    });
+    refuseRepeats(state.clusters, 'clusters', 'ClusterId', ctx);
+    refuseRepeats(state.customKeyStores, 'customKeyStores', 'CustomKeyStoreId', ctx);
+    // A cluster's key store is derived from the key stores that name it: two would make it ambiguous (AWS refuses a second one).
+    refuseRepeats(state.customKeyStores, 'customKeyStores', 'CloudHsmClusterId', ctx);
   });
 
-export type WorkbenchState = z.infer<typeof WorkbenchStateSchema>;
+function refuseRepeats<T>(records: readonly T[], collection: keyof typeof RECORD_IDS, field: keyof T & string, ctx: z.RefinementCtx): void {
+  const seen = new Map<unknown, number>();
+  records.forEach((record, i) => {
+    const first = seen.get(record[field]);
+    if (first !== undefined) ctx.addIssue({ code: 'custom', path: [collection, i, field], message: `the same ${field} as ${collection}.${first}` });
+    else seen.set(record[field], i);
+  });
+}
+
+export type WorkbenchState = Omit<Known<z.infer<typeof WorkbenchStateSchema>>, 'clusters' | 'customKeyStores'> & {
+  clusters: ClusterRecord[];
+  customKeyStores: CustomKeyStoreRecord[];
+};
 
 export function defaultState(): WorkbenchState {
   return { schemaVersion: STATE_SCHEMA_VERSION, clusters: [], customKeyStores: [], keys: [], aliases: [] };
@@ -74,7 +72,7 @@ export function parseState(text: string, path: string): WorkbenchState {
       details: { path },
     });
   }
-  const version = value !== null && typeof value === 'object' ? (value as { schemaVersion?: unknown }).schemaVersion : undefined;
+  const version = isJsonObject(value) ? value.schemaVersion : undefined;
   if (typeof version === 'number' && Number.isInteger(version) && version > STATE_SCHEMA_VERSION) {
     throw new WorkbenchError(
       'StateFileVersionException',
@@ -82,11 +80,26 @@ export function parseState(text: string, path: string): WorkbenchState {
       { details: { path, schemaVersion: version, supportedSchemaVersion: STATE_SCHEMA_VERSION } },
     );
   }
-  const parsed = WorkbenchStateSchema.safeParse(value);
+  // An older file is brought up to this schema in memory only: the file changes with the next write,
+  // so a read-only command leaves it as it was. Anything else (no version, 0, 1.5) fails validation below.
+  const older = isJsonObject(value) && typeof version === 'number' && Number.isInteger(version) && version >= 1 && version < STATE_SCHEMA_VERSION ? version : undefined;
+  const state =
+    older === undefined || !isJsonObject(value)
+      ? value
+      : migrateState(value, older, (step, reason) => {
+          throw new WorkbenchError(
+            'StateFileCorruptException',
+            `The state file ${path} has schema version ${older} and cannot be migrated to version ${step.from + 1} (${step.summary}): ${reason}. ${RESTORE}`,
+            { details: { path, schemaVersion: older, supportedSchemaVersion: STATE_SCHEMA_VERSION } },
+          );
+        });
+  const parsed = WorkbenchStateSchema.safeParse(state);
   if (!parsed.success) {
-    const issues = parsed.error.issues.slice(0, 5).map((i) => `${describeIssuePath(value, i.path)}: ${i.message}`);
-    const records = [...new Set(parsed.error.issues.flatMap((i) => recordOf(value, i.path) ?? []))];
-    throw new WorkbenchError('StateFileCorruptException', `The state file ${path} does not match schema version ${STATE_SCHEMA_VERSION} (${issues.join('; ')}). ${RESTORE}`, {
+    // Issue paths are those of the migrated state; the steps keep every record at its index, so they are the file's too.
+    const issues = parsed.error.issues.slice(0, 5).map((i) => `${describeIssuePath(state, i.path)}: ${i.message}`);
+    const records = [...new Set(parsed.error.issues.flatMap((i) => recordOf(state, i.path) ?? []))];
+    const schema = older === undefined ? `${STATE_SCHEMA_VERSION}` : `${older} (read as version ${STATE_SCHEMA_VERSION})`;
+    throw new WorkbenchError('StateFileCorruptException', `The state file ${path} does not match schema version ${schema} (${issues.join('; ')}). ${RESTORE}`, {
       details: { path, issues, ...(records.length > 0 ? { records } : {}) },
     });
   }
@@ -101,7 +114,7 @@ function recordOf(value: unknown, issuePath: readonly PropertyKey[]): string | u
 
 /**
  * The issue's path, naming the record it is in by its id so the admin can find it in the file:
- * `clusters.2 (ClusterId "cluster-…") ClusterName`. The id is JSON-quoted: it may itself be damaged.
+ * `clusters.2 (ClusterId "cluster-…") ClusterName`, `customKeyStores.0 (CustomKeyStoreId "cks-…") …`. The id is JSON-quoted: it may itself be damaged.
  */
 function describeIssuePath(value: unknown, issuePath: readonly PropertyKey[]): string {
   const joined = issuePath.map(String).join('.') || '(root)';
@@ -109,7 +122,8 @@ function describeIssuePath(value: unknown, issuePath: readonly PropertyKey[]): s
   if (record === undefined) return joined;
   const [collection, index] = issuePath as [string, number];
   const item = ((value as Record<string, unknown[]>)[collection] ?? [])[index];
-  const id = item !== null && typeof item === 'object' ? (item as { ClusterId?: unknown }).ClusterId : undefined;
+  const idField = Object.hasOwn(RECORD_IDS, collection) ? RECORD_IDS[collection as keyof typeof RECORD_IDS] : undefined;
+  const id = idField !== undefined && isJsonObject(item) ? item[idField] : undefined;
   const rest = issuePath.slice(2).map(String).join('.');
-  return `${record}${typeof id === 'string' ? ` (ClusterId ${JSON.stringify(id.slice(0, 64))})` : ''}${rest ? ` ${rest}` : ''}`;
+  return `${record}${typeof id === 'string' ? ` (${idField} ${JSON.stringify(id.slice(0, 64))})` : ''}${rest ? ` ${rest}` : ''}`;
 }

@@ -22,7 +22,7 @@ export interface StateStoreOptions {
 }
 
 export interface StateStore {
-  /** Reads the file afresh: another process may have written since. */
+  /** Reads the file afresh: another process may have written since. A file of an older schema is migrated in memory only; `transact` writes it in this one. */
   read(): Promise<WorkbenchState>;
   /**
    * Under the cross-process lock: read fresh → `mutate` the draft → durable write → release.

@@ -1,5 +1,5 @@
 import { formatClusters, render } from '../../main/cli/output';
-import { clusterRecord } from '../fixtures/records';
+import { clusterInfo } from '../fixtures/records';
 import { interleave, median, type Benchmark, type BenchRow } from './harness';
 
 const RECORDS = 10_000;
@@ -15,7 +15,7 @@ export function listOutput(): Benchmark {
   return {
     name: NAME,
     async run(): Promise<BenchRow[]> {
-      const value = { Clusters: Array.from({ length: RECORDS }, (_, i) => clusterRecord(`cluster-${i}`)) };
+      const value = { Clusters: Array.from({ length: RECORDS }, (_, i) => clusterInfo(`cluster-${i}`)) };
       const table = (): string => render(value, 'table', (safe) => formatClusters(safe.Clusters));
       const json = (): string => render(value, 'json', (safe) => formatClusters(safe.Clusters));
       const [floor, text] = await interleave(RUNS, [

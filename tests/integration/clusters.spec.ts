@@ -4,6 +4,7 @@ import type { Result } from '../../shared/errors';
 import type { WorkbenchState } from '../../main/state/state-store';
 import { createSoftHsmCluster, type SoftHsmCluster, type SoftHsmToken } from '../fixtures/softhsm';
 import { ok } from '../fixtures/outcomes';
+import { associateKeyStore } from '../fixtures/records';
 import { createTestWorkbench, type TestWorkbench } from '../fixtures/workbench';
 
 describe('clusters on real SoftHSM2 tokens', () => {
@@ -161,12 +162,10 @@ describe('clusters on real SoftHSM2 tokens', () => {
 
   it('deletes a cluster, and refuses while a key store uses it', async () => {
     const { Cluster } = ok(await wb.call('CreateCluster', createRequest('to-delete', [token(3).serial])));
-    const associate = (keyStoreId: string | null) => (s: WorkbenchState): void => {
-      const c = s.clusters.find((x) => x.ClusterId === Cluster.ClusterId);
-      if (c) c.CustomKeyStoreId = keyStoreId;
-    };
     // Key stores arrive in a later issue; associate one the way that issue will, in the state file.
+    const associate = (keyStoreId: string | null) => (s: WorkbenchState): void => associateKeyStore(s, Cluster.ClusterId, keyStoreId);
     await wb.editState(associate('cks-0123456789abcdef0'));
+    expect(ok(await wb.call('DescribeClusters', { ClusterIds: [Cluster.ClusterId] })).Clusters[0]?.CustomKeyStoreId).toBe('cks-0123456789abcdef0');
     const stateBefore = await wb.stateText();
     const auditBefore = (await wb.auditRecords()).length;
     const refused = await wb.call('DeleteCluster', { ClusterId: Cluster.ClusterId });

@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStateStore } from '../../main/state/state-store';
 import { cli, type CliRun } from '../fixtures/cli';
 import { demoDirOf, demoTokens } from '../fixtures/demo';
-import { clusterRecord } from '../fixtures/records';
+import { associateKeyStore, clusterRecord } from '../fixtures/records';
 import { expectWorkingDemo } from './demo-expectations';
 import { startLockHolder, waitForExit } from './state-writer-process';
 
@@ -99,6 +99,22 @@ describe('demo init after an interrupted one', () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/already exists/);
     expect((await demoTokens(stateDir)).map((t) => t.serial).sort()).toEqual(again.Cluster.Hsms.map((h) => h.TokenSerial).sort());
+  });
+
+  it('does not start over an interrupted demo whose cluster a key store uses: whoever connected it knows its credentials', async () => {
+    const first = await expectWorkingDemo(stateDir, await demoInit());
+    const journalPath = join(demoDirOf(stateDir), 'demo-init.json');
+    const journal = JSON.parse(await readFile(journalPath, 'utf8')) as { Owner: { Pid: number } };
+    await writeFile(journalPath, JSON.stringify({ ...journal, Phase: 'started', Owner: { ...journal.Owner, Pid: 2 ** 22 + 1 } }));
+    const store = await openStateStore({ stateDir, program: 'test' });
+    await store.transact((state) => associateKeyStore(state, first.Cluster.ClusterId, 'cks-0123456789abcdef0'));
+    const before = await readFile(store.path, 'utf8');
+
+    const refused = await refusedDemoInit();
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/already exists/);
+    expect(await readFile(store.path, 'utf8')).toBe(before);
+    expect((await demoTokens(stateDir)).map((t) => t.serial).sort()).toEqual(first.Cluster.Hsms.map((h) => h.TokenSerial).sort());
   });
 
   it('removes a directory left before any token was touched, and says so', async () => {

@@ -11,6 +11,7 @@ import { readAuditLog, verifyChain } from '../../main/audit/audit-log';
 import { hostKey } from '../../main/hsm/hsm-host-client';
 import { BAD_MODULE_PATHS, mutatedPayloadArbitrary, pathsOf, randomPayloadArbitrary, unknownOperationArbitrary, type Mutation } from '../fixtures/fuzz-payloads';
 import { ok } from '../fixtures/outcomes';
+import { associateKeyStore } from '../fixtures/records';
 import { createSoftHsmCluster, showSlots, type SoftHsmCluster } from '../fixtures/softhsm';
 import { createTestWorkbench, type TestWorkbench } from '../fixtures/workbench';
 
@@ -315,10 +316,7 @@ describe('dispatcher fuzz: random and mutated payloads across every operation', 
     const module = { ModulePath: hsm.modulePath, ModuleEnvironment: hsm.env };
     const alpha = ok(await wb.call('CreateCluster', { ClusterName: 'alpha', ...module, Hsms: [{ TokenSerial: first.serial }] })).Cluster.ClusterId;
     const inUse = ok(await wb.call('CreateCluster', { ClusterName: 'in-use', ...module, Hsms: [{ TokenSerial: second.serial }] })).Cluster.ClusterId;
-    await wb.editState((state) => {
-      const cluster = state.clusters.find((c) => c.ClusterId === inUse);
-      if (cluster) cluster.CustomKeyStoreId = 'cks-fuzz0000000000000';
-    });
+    await wb.editState((state) => associateKeyStore(state, inUse, 'cks-fuzz0000000000000'));
     f = { hsm, wb, alpha, inUse };
     auditPath = join(wb.stateDir, 'audit', 'audit-log.jsonl');
   });

@@ -1,0 +1,71 @@
+import { z } from 'zod';
+import { ClusterId, ClusterName, LoginFormat } from '../../shared/contract/clusters';
+import { ModuleEnvironment, ModulePath } from '../../shared/contract/hsm';
+import { printableName } from '../../shared/contract/names';
+
+/*
+ * What the state file holds, in its own vocabulary (the PascalCase field names it has had since
+ * schema 1). These are not the API's DTOs: a service maps records to `*Info` shapes, so the API can
+ * show derived fields (a cluster's key store) and the file can change only through a migration.
+ *
+ * What a request sets is held to the request's own rules (the contract's schemas, so a rule
+ * tightened there applies to the file too): a record no request could have made was edited by hand
+ * or damaged, and is refused on load rather than reaching an HSM as a "module crashed". Loose
+ * objects: fields this build does not know (written by a later same-version build, or by hand) are
+ * kept on the next write instead of silently dropped.
+ */
+
+export const HsmMemberRecord = z.looseObject({
+  HsmId: z.string(),
+  TokenSerial: z.string().nullable(),
+  TokenLabel: z.string().nullable(),
+});
+
+export const ClusterRecord = z
+  .looseObject({
+    ClusterId,
+    ClusterName,
+    ModulePath,
+    ModuleEnvironment,
+    LoginFormat,
+    Hsms: z.array(HsmMemberRecord),
+    CreateTimestamp: z.string(),
+  })
+  .superRefine((cluster, ctx) => {
+    // Schema 1 stored the key store here, a back-pointer that could disagree with the key store itself.
+    // Found in a later file it is an edit in the old vocabulary that this build would silently ignore
+    // (and then let a cluster in use be deleted), so it is refused, not kept as an unknown field.
+    if ('CustomKeyStoreId' in cluster) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['CustomKeyStoreId'],
+        message: 'a cluster does not name its key store since schema version 2: the key store names its cluster (customKeyStores[].CloudHsmClusterId)',
+      });
+    }
+  });
+
+/**
+ * A custom key store, as far as this build knows one: its id and the cluster it uses, the
+ * association from which a cluster's `CustomKeyStoreId` is derived. The key-store issue adds the
+ * rest of its fields; until then whatever else such a record holds is kept as it is.
+ */
+export const CustomKeyStoreRecord = z.looseObject({
+  CustomKeyStoreId: printableName('CustomKeyStoreId', z.string().min(1, 'CustomKeyStoreId is required').max(64, 'CustomKeyStoreId is at most 64 characters')),
+  CloudHsmClusterId: ClusterId,
+});
+
+/**
+ * A loose object's type without its `[field: string]: unknown`: code then sees only the fields this
+ * build knows, and reading one that is gone (schema 1's CustomKeyStoreId) is a compile error rather
+ * than an `unknown` that is always undefined. Unknown fields are still kept: they are in the value.
+ */
+export type Known<T> = { [K in keyof T as string extends K ? never : K]: T[K] };
+
+export type HsmMemberRecord = Known<z.infer<typeof HsmMemberRecord>>;
+export type ClusterRecord = Omit<Known<z.infer<typeof ClusterRecord>>, 'Hsms'> & { Hsms: HsmMemberRecord[] };
+export type CustomKeyStoreRecord = Known<z.infer<typeof CustomKeyStoreRecord>>;
+
+/** The key store that uses a cluster. At most one: the state schema refuses two key stores on one cluster. */
+export function keyStoreOfCluster(keyStores: readonly CustomKeyStoreRecord[], clusterId: string): CustomKeyStoreRecord | undefined {
+  return keyStores.find((k) => k.CloudHsmClusterId === clusterId);
+}

@@ -1,0 +1,67 @@
+import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ClusterInfo } from '../../shared/contract/clusters';
+import { STATE_SCHEMA_VERSION } from '../../main/state/state-schema';
+import { STATE_FILE } from '../../main/state/state-store';
+import { createTestWorkbench, type TestWorkbench } from '../fixtures/workbench';
+
+const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/state/${name}`, import.meta.url));
+const V1_FILE = fixture('v1-two-clusters.json');
+/** What the schema-1 build answered to DescribeClusters on that file. */
+const V1_CLUSTERS = (JSON.parse(await readFile(fixture('v1-two-clusters.describe-clusters.json'), 'utf8')) as { Clusters: ClusterInfo[] }).Clusters;
+const [PROD, LAB] = V1_CLUSTERS as [ClusterInfo, ClusterInfo];
+
+let dir: string;
+let wb: TestWorkbench;
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'hsmwb-migration-'));
+  await copyFile(V1_FILE, join(dir, STATE_FILE));
+  // A state with clusters is only trusted beside the audit log that recorded them.
+  await mkdir(join(dir, 'audit'), { mode: 0o700 });
+  await copyFile(fixture('v1-two-clusters.audit-log.jsonl'), join(dir, 'audit', 'audit-log.jsonl'));
+  wb = await createTestWorkbench({ stateDir: dir });
+});
+afterEach(async () => {
+  await wb.dispose();
+  await rm(dir, { recursive: true, force: true });
+});
+
+function ok<T>(result: { ok: true; value: T } | { ok: false; error: { name: string; message: string } }): T {
+  if (!result.ok) throw new Error(`${result.error.name}: ${result.error.message}`);
+  return result.value;
+}
+
+describe('a schema-1 state file written by the previous build', () => {
+  it('answers DescribeClusters exactly as that build did, and reads leave the file as it was', async () => {
+    const before = await wb.stateText();
+    expect(ok(await wb.call('DescribeClusters', {})).Clusters).toEqual(V1_CLUSTERS);
+    expect(ok(await wb.call('DescribeClusters', { ClusterIds: [PROD.ClusterId] })).Clusters).toEqual([PROD]);
+    expect(await wb.stateText()).toBe(before);
+  });
+
+  it('keeps a cluster its back-pointer said was in use from being deleted, and writes nothing', async () => {
+    const before = await wb.stateText();
+    const refused = await wb.call('DeleteCluster', { ClusterId: PROD.ClusterId });
+    expect(refused.ok ? 'ok' : refused.error.name).toBe('CloudHsmClusterInUseException');
+    expect(refused.ok ? '' : refused.error.message).toContain('cks-0123456789abcdef0');
+    expect(await wb.stateText()).toBe(before);
+  });
+
+  it('is rewritten as this schema by the next change, keeping every field it does not know', async () => {
+    const v1 = JSON.parse(await readFile(V1_FILE, 'utf8')) as Record<string, unknown> & { clusters: Record<string, unknown>[] };
+    expect(ok(await wb.call('DeleteCluster', { ClusterId: LAB.ClusterId })).Cluster).toEqual(LAB);
+
+    const written = JSON.parse((await wb.stateText()) ?? '') as Record<string, unknown> & { clusters: Record<string, unknown>[] };
+    expect(written.schemaVersion).toBe(STATE_SCHEMA_VERSION);
+    const { CustomKeyStoreId: _moved, ...prodRecord } = v1.clusters[0] ?? {};
+    expect(written.clusters).toEqual([prodRecord]); // Owner kept, the back-pointer gone
+    expect(written.customKeyStores).toEqual([{ CustomKeyStoreId: 'cks-0123456789abcdef0', CloudHsmClusterId: PROD.ClusterId }]);
+    expect(written.settings).toEqual(v1.settings);
+    expect(written.keys).toEqual(v1.keys);
+    // The API's view did not move.
+    expect(ok(await wb.call('DescribeClusters', {})).Clusters).toEqual([PROD]);
+  });
+});
