@@ -3,13 +3,13 @@ import { chmod, chown, lstat, mkdir, mkdtemp, readdir, readFile, readlink, rm, s
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { WorkbenchError } from '../../shared/errors';
 import { defaultState } from '../../main/state/state-schema';
 import { openStateStore, STATE_FILE, STATE_LOCK_FILE, STATE_MARKER_FILE } from '../../main/state/state-store';
+import { CLI_BIN as BIN } from '../fixtures/cli';
+import { rejection } from '../fixtures/outcomes';
 import { clusterRecord } from '../fixtures/records';
 import { runWriter, startLockHolder, waitForExit } from './state-writer-process';
 
-import { CLI_BIN as BIN } from '../fixtures/cli';
 /** An id no cluster has: DeleteCluster takes the state lock, then finds nothing (no HSM needed). */
 const ABSENT_ID = 'cluster-aaaaaaaaaaa';
 
@@ -21,15 +21,6 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function caught(promise: Promise<unknown>): Promise<WorkbenchError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof WorkbenchError) return error;
-    throw error;
-  }
-  throw new Error('expected a WorkbenchError, but the call succeeded');
-}
 
 async function snapshot(root = dir): Promise<Record<string, string>> {
   const files: Record<string, string> = {};
@@ -77,7 +68,7 @@ describe('symbolic links are refused, never replaced or followed (defect 2)', ()
     const before = await snapshot();
     const store = await openStateStore({ stateDir: dir, program: 'test' });
     for (const attempt of [store.read(), store.transact((s) => void s.clusters.push(clusterRecord('never')))]) {
-      const error = await caught(attempt);
+      const error = await rejection(attempt);
       expect(error.name).toBe('FileSystemException');
       expect(error.message).toContain(`The state file ${join(dir, STATE_FILE)} is a symbolic link (to ${target})`);
       expect(error.message).toContain('Nothing was changed');
@@ -89,7 +80,7 @@ describe('symbolic links are refused, never replaced or followed (defect 2)', ()
     await symlink(join(dir, 'nowhere'), join(dir, STATE_LOCK_FILE));
     const store = await openStateStore({ stateDir: dir, program: 'test', lockWaitMs: 60_000 });
     const started = Date.now();
-    const error = await caught(store.transact((s) => void s.clusters.push(clusterRecord('never'))));
+    const error = await rejection(store.transact((s) => void s.clusters.push(clusterRecord('never'))));
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(error.name).toBe('FileSystemException');
     expect(error.message).toContain(`The lock file ${join(dir, STATE_LOCK_FILE)} is a symbolic link`);
@@ -103,7 +94,7 @@ describe('symbolic links are refused, never replaced or followed (defect 2)', ()
     await writeFile(join(dir, 'marker-elsewhere'), 'x');
     await symlink(join(dir, 'marker-elsewhere'), join(dir, STATE_MARKER_FILE));
     const before = await snapshot();
-    const error = await caught(store.transact((s) => void s.clusters.push(clusterRecord('never'))));
+    const error = await rejection(store.transact((s) => void s.clusters.push(clusterRecord('never'))));
     expect(error.message).toContain(`The state marker ${join(dir, STATE_MARKER_FILE)} is a symbolic link`);
     expect(await snapshot()).toEqual(before);
   });
@@ -113,7 +104,7 @@ describe('filesystem errors say what failed, where, the errno and what to do (de
   it('state.lock being a directory', async () => {
     await mkdir(join(dir, STATE_LOCK_FILE));
     const store = await openStateStore({ stateDir: dir, program: 'test', lockWaitMs: 60_000 });
-    const error = await caught(store.transact((s) => void s.clusters.push(clusterRecord('never'))));
+    const error = await rejection(store.transact((s) => void s.clusters.push(clusterRecord('never'))));
     expect(error.name).toBe('FileSystemException');
     expect(error.code).toBe('EISDIR');
     expect(error.message).toContain(`The lock file ${join(dir, STATE_LOCK_FILE)} is a directory, not a regular file`);
@@ -122,10 +113,10 @@ describe('filesystem errors say what failed, where, the errno and what to do (de
   it('state.json being a directory or a FIFO (read without blocking)', async () => {
     await mkdir(join(dir, STATE_FILE));
     const store = await openStateStore({ stateDir: dir, program: 'test' });
-    expect((await caught(store.read())).message).toContain(`The state file ${join(dir, STATE_FILE)} is a directory`);
+    expect((await rejection(store.read())).message).toContain(`The state file ${join(dir, STATE_FILE)} is a directory`);
     await rm(join(dir, STATE_FILE), { recursive: true });
     spawnSync('mkfifo', [join(dir, STATE_FILE)]);
-    expect((await caught(store.read())).message).toContain(`The state file ${join(dir, STATE_FILE)} is a FIFO`);
+    expect((await rejection(store.read())).message).toContain(`The state file ${join(dir, STATE_FILE)} is a FIFO`);
   });
 
   it('the CLI on a state file it cannot read: a named error with the errno, no stack, exit 1', async () => {
@@ -169,7 +160,7 @@ describe('the chmod 400 of an admin is honoured', () => {
     await store.transact((s) => void s.clusters.push(clusterRecord('frozen')));
     await chmod(store.path, 0o400);
     const before = await snapshot();
-    const error = await caught(store.transact((s) => void s.clusters.push(clusterRecord('never'))));
+    const error = await rejection(store.transact((s) => void s.clusters.push(clusterRecord('never'))));
     expect(error.name).toBe('FileSystemException');
     expect(error.message).toContain(`The state file ${store.path} is read-only (mode 0400)`);
     expect(error.message).toContain(`chmod u+w "${store.path}"`);
@@ -197,7 +188,7 @@ describe('the state directory', () => {
 
   it('refuses a world-writable state directory, saying chmod 700', async () => {
     await chmod(dir, 0o777);
-    const error = await caught(openStateStore({ stateDir: dir, program: 'test' }));
+    const error = await rejection(openStateStore({ stateDir: dir, program: 'test' }));
     expect(error.name).toBe('StateDirectoryException');
     expect(error.message).toContain(`is writable by every user (mode 0777)`);
     expect(error.message).toContain(`chmod 700 "${dir}"`);
@@ -208,7 +199,7 @@ describe('the state directory', () => {
 
   it.runIf(process.getuid?.() === 0)('refuses a state directory owned by another user, saying chown', async () => {
     await chown(dir, 65534, 65534);
-    const error = await caught(openStateStore({ stateDir: dir, program: 'test' }));
+    const error = await rejection(openStateStore({ stateDir: dir, program: 'test' }));
     expect(error.name).toBe('StateDirectoryException');
     expect(error.message).toContain('belongs to uid 65534, not to you (uid 0)');
     expect(error.message).toContain(`chown -R 0 "${dir}"`);
@@ -243,13 +234,13 @@ describe('records on disk meet the request rules (defect 9)', () => {
       await writeFile(join(dir, STATE_FILE), JSON.stringify({ ...defaultState(), clusters: [good, damage(bad)] }));
       const before = await snapshot();
       const store = await openStateStore({ stateDir: dir, program: 'test' });
-      const error = await caught(store.read());
+      const error = await rejection(store.read());
       expect(error.name).toBe('StateFileCorruptException');
       expect(error.message).toContain(`The state file ${join(dir, STATE_FILE)}`);
       expect(error.message).toContain(`clusters.1 (ClusterId "${bad.ClusterId}")`);
       expect(error.message).toMatch(pattern);
       expect(error.details?.records).toEqual(['clusters.1']);
-      await caught(store.transact(() => undefined));
+      await rejection(store.transact(() => undefined));
       expect(await snapshot()).toEqual(before);
     });
   }
@@ -257,7 +248,7 @@ describe('records on disk meet the request rules (defect 9)', () => {
   it('two records with one ClusterId', async () => {
     const one = clusterRecord('one');
     await writeFile(join(dir, STATE_FILE), JSON.stringify({ ...defaultState(), clusters: [one, { ...clusterRecord('two'), ClusterId: one.ClusterId }] }));
-    const error = await caught((await openStateStore({ stateDir: dir, program: 'test' })).read());
+    const error = await rejection((await openStateStore({ stateDir: dir, program: 'test' })).read());
     expect(error.name).toBe('StateFileCorruptException');
     expect(error.message).toContain(`clusters.1 (ClusterId "${one.ClusterId}") ClusterId: the same ClusterId as clusters.0`);
   });
