@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { WorkbenchError } from '../../shared/errors';
 import { softHsmConfPath } from '../softhsm/softhsm-config';
 import { readTextIfExists, writeFileDurably } from '../state/durable-json-file';
+import { notAFileError, refuseSymlink } from '../state/safe-files';
 import { isProcessAlive } from '../state/lock-file';
 
 /**
@@ -46,12 +47,29 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
+/** A journal write that was cut short leaves only its temp file (writeFileDurably's naming). */
+const JOURNAL_TEMP_FILE = new RegExp(`^\\.${DEMO_JOURNAL_FILE.replace('.', '\\.')}\\.\\d+\\.[0-9a-f]+\\.tmp$`);
+
 export async function inspectDemoDir(dir: string): Promise<DemoDirState> {
+  // A start-over removes what the directory holds: a link would aim that at wherever it points.
+  const info = await refuseSymlink(dir, { what: 'The demo directory' });
+  if (info === undefined) return { kind: 'absent' };
+  if (!info.isDirectory()) throw notAFileError(dir, info, { what: 'The demo directory' });
   const path = join(dir, DEMO_JOURNAL_FILE);
   const text = await readTextIfExists(path, 'The demo journal');
   if (text === null) {
-    if (!(await exists(dir))) return { kind: 'absent' };
-    return (await exists(softHsmConfPath(dir))) ? { kind: 'complete' } : { kind: 'leftover' };
+    if (await exists(softHsmConfPath(dir))) return { kind: 'complete' };
+    // No journal, so nothing proves the workbench made what is there: only a directory holding at most a
+    // journal's temp file (a run killed between mkdir and its journal) is a leftover it may remove.
+    const strays = (await readdir(dir)).filter((name) => !JOURNAL_TEMP_FILE.test(name));
+    if (strays.length > 0) {
+      throw new WorkbenchError(
+        'FileSystemException',
+        `${dir} has no demo journal but holds files the workbench did not make there (${strays.slice(0, 5).join(', ')}${strays.length > 5 ? ', …' : ''}). Nothing was removed. Move it aside, then run demo init again.`,
+        { details: { path: dir } },
+      );
+    }
+    return { kind: 'leftover' };
   }
   let parsed: unknown;
   try {

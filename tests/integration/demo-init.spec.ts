@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -121,6 +121,28 @@ describe('demo init after an interrupted one', () => {
     await mkdir(demoDirOf(stateDir));
     const out = await expectWorkingDemo(stateDir, await demoInit());
     expect(out.Recovery).toBe(`A previous demo init was interrupted before it touched any token; its empty directory ${demoDirOf(stateDir)} was removed and the demo made afresh.`);
+  });
+
+  it('refuses a demo directory that is a symbolic link, or that holds files it did not make, and removes nothing', async () => {
+    const elsewhere = await mkdtemp(join(tmpdir(), 'hsm-workbench-precious-'));
+    try {
+      await writeFile(join(elsewhere, 'precious.txt'), 'keep me\n');
+      await symlink(elsewhere, demoDirOf(stateDir));
+      const linked = await refusedDemoInit();
+      expect(linked.code).toBe(1);
+      expect(linked.stderr).toMatch(/The demo directory .*demo-softhsm is a symbolic link/);
+      expect(await readdir(elsewhere)).toEqual(['precious.txt']);
+
+      await rm(demoDirOf(stateDir));
+      await mkdir(demoDirOf(stateDir));
+      await writeFile(join(demoDirOf(stateDir), 'notes.txt'), 'mine\n');
+      const strays = await refusedDemoInit();
+      expect(strays.code).toBe(1);
+      expect(strays.stderr).toMatch(/has no demo journal but holds files the workbench did not make there \(notes\.txt\)\. Nothing was removed/);
+      expect(await readFile(join(demoDirOf(stateDir), 'notes.txt'), 'utf8')).toBe('mine\n');
+    } finally {
+      await rm(elsewhere, { recursive: true, force: true });
+    }
   });
 
   it('leaves alone a demo another live process is making', async () => {
