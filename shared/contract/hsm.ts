@@ -32,6 +32,18 @@ function hostRuntimeVariable(name: string): string | undefined {
   return `${name} configures ${owner} in the HSM host process, not the PKCS#11 module, so a module environment may not set it. If the vendor's library needs it, set it in the environment the workbench is started in`;
 }
 
+/**
+ * A module environment is stored in the state file and shown by `cluster describe` and the GUI, and came in
+ * on a command line: no place for a PIN or password (AWS CloudHSM's tools read HSM_PASSWORD, so admins will
+ * try). Matched on whole name parts (PIN, not SHIPPING), plus PASSWORD/PASSPHRASE/SECRET anywhere.
+ */
+const SECRET_VARIABLE = /(^|_)(PIN|PASS|PASSWD|PWD|CREDENTIALS?)(_|$)|PASSWORD|PASSPHRASE|SECRET/i;
+
+function secretVariable(name: string): string | undefined {
+  if (!SECRET_VARIABLE.test(name)) return undefined;
+  return `${name} looks like it holds a PIN or password, and a module environment is stored in the state file and shown in clear. Set it in the environment the workbench is started in (the HSM host inherits it); the kmsuser password is only ever read from stdin or a hidden prompt`;
+}
+
 /** Environment the module reads once at C_Initialize (e.g. SOFTHSM2_CONF, P11_KIT_SERVER_ADDRESS). */
 export const ModuleEnvironment = z
   .record(
@@ -42,8 +54,8 @@ export const ModuleEnvironment = z
   .refine((env) => Object.keys(env).length <= 32, 'at most 32 environment variables')
   .superRefine((env, ctx) => {
     for (const [name, value] of Object.entries(env)) {
-      const hostVariable = hostRuntimeVariable(name);
-      if (hostVariable !== undefined) ctx.addIssue({ code: 'custom', path: [name], message: hostVariable });
+      const refusal = hostRuntimeVariable(name) ?? secretVariable(name);
+      if (refusal !== undefined) ctx.addIssue({ code: 'custom', path: [name], message: refusal });
       // p11-kit's client runs an address that starts with | as a shell command (seen with p11-kit 0.24):
       // a module environment must not be a way to run commands in the host.
       if (name.toUpperCase() === 'P11_KIT_SERVER_ADDRESS' && value.trimStart().startsWith('|')) {

@@ -117,6 +117,17 @@ describe('the contract', () => {
       expect(env(kept)).toMatchObject({ success: true, data: { ModuleEnvironment: kept } });
     });
 
+    it.each(['HSM_PASSWORD', 'SO_PIN', 'pin', 'VENDOR_PASSPHRASE', 'CLIENT_SECRET', 'HSM_PASS'])('refuses %s: a secret would be stored and shown in clear', (name) => {
+      const issues = env({ [name]: 'x' }).error?.issues ?? [];
+      expect(issues.map((i) => i.path)).toEqual([['ModuleEnvironment', name]]);
+      expect(issues[0]?.message).toMatch(/looks like it holds a PIN or password, .*stored in the state file and shown in clear/);
+    });
+
+    it('keeps names that merely contain the letters of a secret word', () => {
+      const kept = { SHIPPING_MODE: '1', SPINNER: 'x', PINNED_SLOT: '0', COMPASS_DIR: '/x' };
+      expect(env(kept)).toMatchObject({ success: true });
+    });
+
     it('refuses a NUL in a value (the OS would cut it, and the host could not start)', () => {
       const issues = env({ SOFTHSM2_CONF: '/tmp/s.conf\u0000x' }).error?.issues ?? [];
       expect(issues.map((i) => [i.path, i.message])).toEqual([[['ModuleEnvironment', 'SOFTHSM2_CONF'], 'environment values cannot hold a NUL character']]);
