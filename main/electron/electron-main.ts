@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, dialog, session, type BrowserWindow } from 'electron';
 import { toErrorInfo, WorkbenchError } from '../../shared/errors';
-import { createLogger } from '../core/logger';
+import { createLogger, workbenchLogPath } from '../core/logger';
 import { createWorkbenchCore, type WorkbenchCore } from '../core/workbench-core';
 import { resolveStateDir } from '../state/state-dir';
 import { handleAppProtocol, registerAppSchemePrivileges } from './app-protocol';
@@ -14,7 +14,8 @@ import { createMainWindow, guardAllWebContents, hardenSession } from './window';
  * The Electron entry (bundled to dist/main/electron-main.js): lifecycle, one window, one core.
  * Paths are relative to this bundle: dist/main → dist/preload, dist/renderer.
  */
-const logger = createLogger();
+/** Until the state directory is known only stderr; from then on also <state dir>/logs/workbench.log, which error messages name. */
+let logger = createLogger();
 const preloadPath = fileURLToPath(new URL('../preload/preload.cjs', import.meta.url));
 const rendererRoot = fileURLToPath(new URL('../renderer/', import.meta.url));
 const hostChildEntry = fileURLToPath(new URL('./hsm-host-child.js', import.meta.url));
@@ -75,53 +76,64 @@ function failToStart(error: unknown): void {
   dialog.showErrorBox('HSM Workbench could not start', `${info.name}: ${info.message}`);
 }
 
-function resolveStateDirOrExit(): string {
+function resolveStateDirOrExit(): string | undefined {
   try {
     // Same resolution as the CLI, so GUI and CLI share one state directory (and its lock).
     return resolveStateDir({ env: process.env });
   } catch (error) {
     // A StateDirectoryException already says what is wrong with the directory and how to fix it.
-    failToStart(error instanceof WorkbenchError ? error : new WorkbenchError('KMSInternalException', `The state directory could not be created: ${error instanceof Error ? error.message : String(error)}. Set HSM_WORKBENCH_HOME to a writable directory.`));
-    // Nothing has started yet (no window, no core, no children): exiting here leaves nothing behind.
-    process.exit(1);
+    const refusal = error instanceof WorkbenchError ? error : new WorkbenchError('KMSInternalException', `The state directory could not be created: ${error instanceof Error ? error.message : String(error)}. Set HSM_WORKBENCH_HOME to a writable directory.`);
+    // On Linux an error box shown before 'ready' reaches only stderr, so a desktop launch would just not open.
+    // Nothing else has started (no window, no core, no children): exiting leaves nothing behind.
+    void app.whenReady().then(() => {
+      failToStart(refusal);
+      app.exit(1);
+    });
+    return undefined;
   }
 }
 
 const stateDir = resolveStateDirOrExit();
-// Chromium's profile (and the single-instance lock, which is keyed on it) lives in a subdirectory of the
-// state directory: otherwise it would be written straight into it (on Linux both are ~/.config/hsm-workbench),
-// and a workbench run with its own HSM_WORKBENCH_HOME would share the user's profile.
-app.setPath('userData', join(stateDir, 'electron'));
+if (stateDir !== undefined) runApp(stateDir);
 
-// Before ready: the sandbox for every renderer, and the privileged scheme the renderer is served from.
-app.enableSandbox();
-registerAppSchemePrivileges();
-guardAllWebContents(app, logger);
+/** Everything the app does once it knows its state directory. */
+function runApp(stateDir: string): void {
+  logger = createLogger({ file: workbenchLogPath(stateDir) });
+  // Chromium's profile (and the single-instance lock, which is keyed on it) lives in a subdirectory of the
+  // state directory: otherwise it would be written straight into it (on Linux both are ~/.config/hsm-workbench),
+  // and a workbench run with its own HSM_WORKBENCH_HOME would share the user's profile.
+  app.setPath('userData', join(stateDir, 'electron'));
 
-if (!app.requestSingleInstanceLock()) {
-  // Another workbench window is open on this state directory; it focuses itself on 'second-instance'.
-  app.quit();
-} else {
-  app.on('second-instance', () => focusMainWindow());
-  app.on('window-all-closed', () => app.quit());
-  app.on('activate', () => {
-    // macOS: clicking the dock icon with no window open reopens it.
-    if (core && !mainWindow) openMainWindow();
-  });
-  app.on('will-quit', (event) => {
-    if (disposed) return;
-    event.preventDefault();
-    void shutdown().finally(() => {
-      disposed = true;
-      app.quit();
+  // Before ready: the sandbox for every renderer, and the privileged scheme the renderer is served from.
+  app.enableSandbox();
+  registerAppSchemePrivileges();
+  guardAllWebContents(app, logger);
+
+  if (!app.requestSingleInstanceLock()) {
+    // Another workbench window is open on this state directory; it focuses itself on 'second-instance'.
+    app.quit();
+  } else {
+    app.on('second-instance', () => focusMainWindow());
+    app.on('window-all-closed', () => app.quit());
+    app.on('activate', () => {
+      // macOS: clicking the dock icon with no window open reopens it.
+      if (core && !mainWindow) openMainWindow();
     });
-  });
-  void app
-    .whenReady()
-    .then(() => start(stateDir))
-    .catch(async (error: unknown) => {
-      failToStart(error);
-      await shutdown();
-      app.exit(1);
+    app.on('will-quit', (event) => {
+      if (disposed) return;
+      event.preventDefault();
+      void shutdown().finally(() => {
+        disposed = true;
+        app.quit();
+      });
     });
+    void app
+      .whenReady()
+      .then(() => start(stateDir))
+      .catch(async (error: unknown) => {
+        failToStart(error);
+        await shutdown();
+        app.exit(1);
+      });
+  }
 }
