@@ -45,6 +45,6 @@ function escapeValue(value: unknown): unknown {
  * and U+2028/U+2029 raw; those can stand only inside JSON strings, where `\uHHHH` means the same
  * character, so the parsed value is unchanged.
  */
-export function terminalSafeJson(value: unknown): string {
-  return JSON.stringify(value, null, 2).replace(UNSAFE_IN_JSON, (c) => `\\u${hex(c, 4)}`);
+export function terminalSafeJson(value: unknown, indent = 2): string {
+  return JSON.stringify(value, null, indent).replace(UNSAFE_IN_JSON, (c) => `\\u${hex(c, 4)}`);
 }

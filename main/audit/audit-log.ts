@@ -163,7 +163,8 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
         const record: AuditRecord = { ...plain, hash: computeRecordHash(plain) };
         const separator = tail.torn ? '\n' : '';
         const line = `${separator}${JSON.stringify(record)}\n`;
-        await handle.write(line);
+        // writeFile loops until every byte is down: a short write (a nearly full disk) must fail, not pass as a record.
+        await handle.writeFile(line);
         await handle.sync();
         if (created) await syncDirectory(dir); // make the new file's directory entry durable
         // O_APPEND under the lock: the line starts where the file ended.

@@ -33,6 +33,14 @@ describe('the workbench log', () => {
     expect(stderr[1]).toContain('"stack"');
   });
 
+  it('writes one terminal-safe JSON line to stderr: no raw C1, bidi or line separators from a message', () => {
+    createLogger({ level: 'warn' }).warn('module \u009b31m\u202e\u2028says', { modulePath: '/x\u009b.so' });
+    expect(stderr).toHaveLength(1);
+    expect(stderr[0]).not.toMatch(/[\u0080-\u009f\u202a-\u202e\u2028\u2029]/);
+    expect(stderr[0]?.trimEnd().split('\n')).toHaveLength(1);
+    expect(JSON.parse(stderr[0] ?? '')).toMatchObject({ message: 'module \u009b31m\u202e\u2028says', modulePath: '/x\u009b.so' });
+  });
+
   it('is private to its owner, keeps info records that stderr leaves out, and redacts secrets', async () => {
     const file = workbenchLogPath(dir);
     createLogger({ level: 'warn', file }).info('started', { KmsuserPassword: 'hunter2-secret' });

@@ -1,6 +1,7 @@
 import { closeSync, constants, mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { redactSecrets } from '../audit/redact';
+import { terminalSafeJson } from '../../shared/terminal-text';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -49,7 +50,8 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     const record = { time: new Date().toISOString(), level: at, message, ...(fields ? (redactSecrets(fields) as Record<string, unknown>) : {}) };
     if (appendToFile && ORDER[at] >= fileThreshold) appendToFile(`${JSON.stringify(record)}\n`);
     if (ORDER[at] < ORDER[level]) return;
-    process.stderr.write(`${JSON.stringify(level === 'debug' ? record : withoutStack(record))}\n`);
+    // Messages carry paths and module text: escaped for the terminal like every other line the CLI prints.
+    process.stderr.write(`${terminalSafeJson(level === 'debug' ? record : withoutStack(record), 0)}\n`);
   };
   return {
     debug: (m, f) => write('debug', m, f),
