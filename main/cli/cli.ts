@@ -81,14 +81,21 @@ class CliSession {
 
   /** Runs one operation through the contract-typed API (the renderer's, over an in-process transport); a refusal is reported and exits. */
   async call<N extends OperationName>(operation: N, request: RequestOf<N>, onProgress?: (progress: ProgressOf<N>) => void): Promise<ResponseOf<N>> {
-    this.core ??= await createWorkbenchCore({
-      stateDir: resolveStateDir({ flag: this.globals.stateDir, create: !READS_STATE_ONLY.includes(operation) }),
-      program: 'cli',
-      hsmTimeoutMs: this.globals.timeout,
-      lockWaitMs: this.globals.lockWait,
-      // The holder is read from a file: escaped like every other text this CLI prints.
-      onStateLockWait: (holder) => process.stderr.write(`${escapeTerminalText(`Waiting for the state lock, held by ${describeHolder(holder)}…`)}\n`),
-    });
+    try {
+      this.core ??= await createWorkbenchCore({
+        stateDir: resolveStateDir({ flag: this.globals.stateDir, create: !READS_STATE_ONLY.includes(operation) }),
+        program: 'cli',
+        hsmTimeoutMs: this.globals.timeout,
+        lockWaitMs: this.globals.lockWait,
+        // The holder is read from a file: escaped like every other text this CLI prints.
+        onStateLockWait: (holder) => process.stderr.write(`${escapeTerminalText(`Waiting for the state lock, held by ${describeHolder(holder)}…`)}\n`),
+      });
+    } catch (error) {
+      // A refused state directory or file, in the output format the caller asked for.
+      const translated = translateFileError(error);
+      if (translated instanceof WorkbenchError) this.fail(translated.toInfo());
+      throw error;
+    }
     this.api ??= createInProcessApi(this.core);
     const result = await apiFunction(this.api, operation)(request, { callId: `cli-${process.pid}`, onProgress });
     if (!result.ok) this.fail(result.error);
@@ -266,6 +273,11 @@ export function buildProgram(): Command {
 }
 
 /** Runs the CLI and returns its exit code (the bin script calls process.exit with it). */
+/** A file error no layer translated still says what failed, where and with which errno. */
+function translateFileError(error: unknown): unknown {
+  return fileSystemError(error, 'use', String((error as NodeJS.ErrnoException | undefined)?.path ?? 'a workbench file'));
+}
+
 export async function runCli(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
   try {
@@ -274,8 +286,7 @@ export async function runCli(argv: readonly string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CliExit) return error.exitCode;
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
-    // A file error no layer translated still says what failed, where and with which errno.
-    const translated = fileSystemError(error, 'use', String((error as NodeJS.ErrnoException | undefined)?.path ?? 'a workbench file'));
+    const translated = translateFileError(error);
     if (translated instanceof WorkbenchError) {
       process.stderr.write(`${formatError(translated.toInfo(), 'table')}\n`);
       return exitCodeFor(translated.toInfo());

@@ -150,6 +150,10 @@ describe('filesystem errors say what failed, where, the errno and what to do (de
     const below = await cli(['--state-dir', join(file, 'sub'), 'cluster', 'delete', '--yes', ABSENT_ID]);
     expect(below.code).toBe(2);
     expect(below.stderr).toContain('(ENOTDIR)');
+    // A script that asked for JSON gets the refusal as JSON too.
+    const json = await cli(['--output', 'json', '--state-dir', file, 'cluster', 'list']);
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.stderr)).toMatchObject({ Error: { Name: 'StateDirectoryException' } });
     expect(await readdir(dir)).toEqual(['passwd']);
   });
 });
