@@ -112,7 +112,7 @@ export async function runChecks(checks: readonly CheckDefinition[], cluster: Clu
 
   // The host retires a child after CKR_DEVICE_ERROR by itself, but a module that answers with no slots
   // (p11-kit's client loaded while its server was down) or timed out must also be re-initialised next run.
-  if (slots === undefined) await host.dispose();
+  if (slots === undefined) host.retire();
 
   await runScope(clusterChecks, null, () => ({ ...base, passwordRefusedBy, activeHsmCount }));
 

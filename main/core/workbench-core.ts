@@ -81,7 +81,7 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
       const [Module, Slots] = await Promise.all([host.getModuleInfo(), host.listSlots()]);
       // No slots at all: nothing behind the module (p11-kit's client whose server was down at C_Initialize), and a
       // module never finds slots it did not see there. The next call starts afresh, as the cluster checks do.
-      if (Slots.length === 0) await host.dispose();
+      if (Slots.length === 0) host.retire();
       return { Module, Slots };
     },
     CreateCluster: async (request) => {

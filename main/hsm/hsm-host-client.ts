@@ -72,6 +72,7 @@ export function createHsmHost(module: ModuleRef, options: { childEntry: string; 
     ...verbs,
     module: moduleRef,
     onExit: (listener) => child.onExit(listener),
+    retire: () => child.retire(),
     dispose: () => child.stop(),
   };
 }

@@ -13,6 +13,12 @@ export type HsmHost = RemoteVerbs<HostVerbs> & {
   readonly module: ModuleRef;
   /** Called whenever a child of this host exits, for whatever reason; returns the unsubscribe function. */
   onExit(listener: (exit: HostExit) => void): () => void;
+  /**
+   * Sends the next call to a fresh child (a new C_Initialize), letting the current one finish the calls it
+   * has: for a module that sees no HSM (p11-kit's client loaded while its server was down), without cutting
+   * off other callers' calls or sessions the way dispose() would.
+   */
+  retire(): void;
   /** Stops the child process. */
   dispose(): Promise<void>;
 };
