@@ -110,7 +110,7 @@ export const operations = {
     method: 'createCluster',
     request: CreateDemoClusterRequest,
     response: CreateDemoClusterResponse,
-    errors: ['ClusterNameInUseException', ...HSM_ERRORS, ...STATE_ERRORS],
+    errors: ['ClusterNameInUseException', 'TokenNotFoundException', 'TokenInUseException', ...HSM_ERRORS, ...STATE_ERRORS],
     readOnly: false,
     secretFields: ['KmsuserPassword', 'SoPin'],
   }),
