@@ -43,8 +43,7 @@ function parseEnv(value: string, previous: Record<string, string> = {}): Record<
 
 const MAX_TIMEOUT_SECONDS = 3600;
 
-/** --timeout in seconds (fractions allowed) to the core's milliseconds. */
-/** Seconds, greater than 0 and at most an hour, as milliseconds. */
+/** A --timeout or --lock-wait in seconds (fractions allowed, greater than 0, at most an hour) as the core's milliseconds. */
 const seconds =
   (flag: string) =>
   (value: string): number => {

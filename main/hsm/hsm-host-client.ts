@@ -10,7 +10,6 @@ export interface HsmHostPoolOptions {
   defaultTimeoutMs?: number;
 }
 
-
 /** One host per (module path, environment): the environment is part of a module's identity (it is read at C_Initialize). */
 export function hostKey(module: ModuleRef): string {
   const env = Object.entries(module.ModuleEnvironment ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
