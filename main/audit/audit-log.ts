@@ -73,6 +73,7 @@ function localIdentity(): AuditUserIdentity {
 /** Appends never follow a link: it would send the records (or the lock) to wherever it points. */
 const LOG_FILE: SymlinkRefusal = { what: 'The audit log', errorName: 'AuditLogException' };
 const LOCK_FILE: SymlinkRefusal = { what: "The audit log's lock", errorName: 'AuditLogException' };
+const AUDIT_DIRECTORY: SymlinkRefusal = { what: 'The audit directory', errorName: 'AuditLogException' };
 
 /** The log opened for appending; null when it does not exist and `create` is false. */
 async function openLog(path: string, create: true): Promise<FileHandle>;
@@ -102,6 +103,8 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
     const responseElements = event.errorCode === undefined && event.responseElements !== undefined ? redactSecrets(event.responseElements, secretFields) : null;
     const additional = event.additionalEventData === undefined ? undefined : (redactSecrets(event.additionalEventData, secretFields) as Record<string, unknown>);
 
+    // O_NOFOLLOW guards the file names only: a linked audit/ directory would take the records elsewhere.
+    await refuseSymlink(dir, AUDIT_DIRECTORY);
     // The lock is created with O_EXCL, which never follows a link: this turns a planted one into a clear refusal rather than a wait.
     await refuseSymlink(lockPath, LOCK_FILE);
     return withLock({ path: lockPath, program, waitMs: options.lockWaitMs ?? AUDIT_LOCK_WAIT_MS, errorName: 'AuditLogException', resource: `The audit log ${path}` }, async () => {

@@ -1,4 +1,4 @@
-import { closeSync, constants, mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
+import { closeSync, constants, lstatSync, mkdirSync, openSync, renameSync, statSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { redactSecrets } from '../audit/redact';
 import { terminalSafeJson } from '../../shared/terminal-text';
@@ -77,6 +77,8 @@ function fileAppender(path: string): (line: string) => void {
   return (line) => {
     try {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      // The workbench's own files are never written through a link: a linked logs/ directory gets no log.
+      if (lstatSync(dirname(path)).isSymbolicLink()) return;
       if (!rotated) {
         rotated = true;
         if ((statSync(path, { throwIfNoEntry: false })?.size ?? 0) > LOG_ROTATE_BYTES) renameSync(path, `${path}.1`);

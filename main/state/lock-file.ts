@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, readdir, readFile, unlink, writeFile } from 'node:fs/promises';
+import { open, readdir, unlink, writeFile } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -189,7 +189,8 @@ export async function acquireLock(options: LockOptions): Promise<HeldLock> {
       if (isStale(state, self.hostname) && (await removeStale(path, state.identity, self))) continue;
       if (Date.now() >= deadline) throw lockedError(path, state, errorName, resource);
       if (!announced) {
-        await writeFile(waitingPath, JSON.stringify({ pid: self.pid, hostname: self.hostname }), { mode: 0o600 });
+        // 'wx' with O_NOFOLLOW: a name planted in advance (a link) is refused, never written through.
+        await writeFile(waitingPath, JSON.stringify({ pid: self.pid, hostname: self.hostname }), { mode: 0o600, flag: constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | (constants.O_NOFOLLOW ?? 0) });
         announced = true;
       }
       if (!told && state.kind === 'held' && Date.now() - started >= WAIT_NOTICE_MS) {
@@ -223,11 +224,25 @@ async function yieldToWaiters(path: string, host: string): Promise<void> {
   for (const name of await readdir(dirname(path)).catch(() => [] as string[])) {
     if (!name.startsWith(prefix)) continue;
     const marker = join(dirname(path), name);
-    const owner = parseMarker(await readFile(marker, 'utf8').catch(() => ''));
+    // Read without following a link and without blocking on a FIFO someone left under a marker's name.
+    const owner = parseMarker(await readMarker(marker));
     if (owner && owner.hostname === host && !isProcessAlive(owner.pid)) await unlink(marker).catch(ignoreMissing);
     else if (owner?.pid !== process.pid) waiting = true;
   }
   if (waiting) await sleep(POLL_MAX_MS + POLL_MIN_MS);
+}
+
+async function readMarker(path: string): Promise<string> {
+  try {
+    const handle = await open(path, constants.O_RDONLY | (constants.O_NOFOLLOW ?? 0) | (constants.O_NONBLOCK ?? 0));
+    try {
+      return (await handle.stat()).isFile() ? await handle.readFile('utf8') : '';
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    return '';
+  }
 }
 
 function parseMarker(text: string): { pid: number; hostname: string } | undefined {

@@ -1,4 +1,4 @@
-import { copyFile, mkdtemp, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -112,6 +112,19 @@ describe('audit log integrity on real state', () => {
 
     await expectRefused(wb, clusterId, /audit log's lock .*audit-log\.lock is a symbolic link/);
     expect(await readFile(elsewhere, 'utf8')).toBe('not a lock\n');
+  });
+
+  it('refuses an audit directory that is a symbolic link: O_NOFOLLOW guards only the file name', async () => {
+    const stateDir = await tempDir('hsmwb-audit-dirlink-');
+    const wb = await workbench(stateDir);
+    const clusterId = await createCluster(wb, 'dir-linked', 0);
+    const elsewhere = await tempDir('hsmwb-audit-dir-target-');
+    await rename(join(stateDir, AUDIT_DIR), join(elsewhere, AUDIT_DIR));
+    await symlink(join(elsewhere, AUDIT_DIR), join(stateDir, AUDIT_DIR));
+    const before = await readFile(join(elsewhere, AUDIT_DIR, AUDIT_FILE), 'utf8');
+
+    await expectRefused(wb, clusterId, /audit directory .*audit is a symbolic link/);
+    expect(await readFile(join(elsewhere, AUDIT_DIR, AUDIT_FILE), 'utf8')).toBe(before);
   });
 
   it('refuses a deleted audit log while the state file anchors records, in this process and the next', async () => {
