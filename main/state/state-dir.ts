@@ -84,7 +84,15 @@ function refuseUnsafe(dir: string, info: Stats): void {
       { details: { path: dir, ownerUid: info.uid, uid } },
     );
   }
-  // World-writable only: group-writable is the norm under user-private groups (umask 002), where the group is the user.
+  // Group-writable is the norm under user-private groups (umask 002), where the group is the user's own; any other
+  // group, or a directory someone else (root) owns, lets other people replace the files.
+  if ((info.mode & 0o020) !== 0 && (info.uid !== uid || info.gid !== process.getgid?.())) {
+    throw new WorkbenchError(
+      'StateDirectoryException',
+      `The state directory ${dir} is writable by group ${info.gid} (mode ${mode}), which is not your own group: its members could replace the state file or the audit log. Make it private: chmod 700 "${dir}".`,
+      { details: { path: dir, mode, gid: info.gid } },
+    );
+  }
   if ((info.mode & 0o002) !== 0) {
     throw new WorkbenchError(
       'StateDirectoryException',

@@ -201,6 +201,20 @@ describe('the state directory', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
+  it('accepts a group-writable state directory whose group is the user\'s own (user-private groups, umask 002)', async () => {
+    await chmod(dir, 0o770);
+    await expect(openStateStore({ stateDir: dir, program: 'test' })).resolves.toBeDefined();
+  });
+
+  it.runIf(process.getuid?.() === 0)('refuses a state directory writable by a group that is not the user\'s own, saying chmod', async () => {
+    await chown(dir, 0, 65534);
+    await chmod(dir, 0o770);
+    const error = await rejection(openStateStore({ stateDir: dir, program: 'test' }));
+    expect(error.name).toBe('StateDirectoryException');
+    expect(error.message).toContain('is writable by group 65534 (mode 0770), which is not your own group');
+    expect(error.message).toContain(`chmod 700 "${dir}"`);
+  });
+
   it.runIf(process.getuid?.() === 0)('refuses a state directory owned by another user, saying chown', async () => {
     await chown(dir, 65534, 65534);
     const error = await rejection(openStateStore({ stateDir: dir, program: 'test' }));
