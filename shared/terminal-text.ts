@@ -12,6 +12,8 @@
 const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 const ANY_UNSAFE = new RegExp(UNSAFE.source);
+/** One unsafe code point (not global: for `test` and `exec`). Names in requests refuse what output escapes. */
+export const TERMINAL_UNSAFE_CHARACTER = ANY_UNSAFE;
 // What JSON.stringify leaves raw; C0 it already escapes (the only raw C0 in its output is its own layout).
 const UNSAFE_IN_JSON = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 

@@ -1,13 +1,13 @@
 import type { z } from 'zod';
+import { TERMINAL_UNSAFE_CHARACTER } from '../terminal-text';
 
 /**
- * Characters no name may hold, because a terminal or a table would act on them instead of showing
- * them: C0 controls (ESC starts terminal escapes), DEL, C1 controls (U+009B is a one-byte CSI),
- * the bidi embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069 reorder what follows)
- * and the line and paragraph separators U+2028/U+2029.
+ * Characters no name may hold: exactly those the CLI escapes on output (shared/terminal-text.ts), because a
+ * terminal or a table would act on them instead of showing them: C0 controls (ESC starts terminal escapes),
+ * DEL, C1 controls (U+009B is a one-byte CSI), the bidi embeddings, overrides, isolates and marks, and the
+ * line and paragraph separators U+2028/U+2029.
  */
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const UNSAFE_IN_NAME = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/u;
+const UNSAFE_IN_NAME = TERMINAL_UNSAFE_CHARACTER;
 
 function codePoint(char: string): string {
   return `U+${(char.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
