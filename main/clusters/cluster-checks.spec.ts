@@ -133,7 +133,7 @@ describe('the cluster check runner', () => {
 
   it('asks no later HSM anything once the module stops answering, and restarts the module', async () => {
     const host = unusedHost();
-    const dispose = vi.spyOn(host, 'dispose');
+    const retire = vi.spyOn(host, 'retire');
     const silent = onMember('hsm.silent', ({ member }) => (member.HsmId === first ? { status: 'fail', evidence: ['timeout'], unreachable: true, skipRest: 'Skipped: silent.' } : pass()));
     const { report } = await run([listsSlots, silent, onMember('hsm.after', pass), onCluster('cluster.one', pass)], { host });
     expect(rows(report)).toEqual([
@@ -148,24 +148,24 @@ describe('the cluster check runner', () => {
     ]);
     expect(report.Checks[3]?.Evidence).toEqual(['Skipped: the module checks (module.*) failed, or the module stopped answering.']);
     expect(report.ActiveHsmCount).toBe(0);
-    expect(dispose).toHaveBeenCalledOnce();
+    expect(retire).toHaveBeenCalledOnce();
   });
 
   it('skips every member when the module checks list no slots, and restarts the module', async () => {
     const host = unusedHost();
-    const dispose = vi.spyOn(host, 'dispose');
+    const retire = vi.spyOn(host, 'retire');
     const loads = onModule('module.loads', () => ({ status: 'fail', evidence: [], skipRest: 'The module did not load.' }));
     const { report } = await run([loads, listsSlots, onMember('hsm.one', pass), onCluster('cluster.one', pass)], { host });
     expect(rows(report)).toEqual(['module.loads - fail', 'module.fake - skipped', `hsm.one ${first} skipped`, `hsm.one ${second} skipped`, `hsm.one ${third} skipped`, 'cluster.one - pass']);
     expect(report.Checks[1]?.Evidence).toEqual(['The module did not load.']);
-    expect(dispose).toHaveBeenCalledOnce();
+    expect(retire).toHaveBeenCalledOnce();
   });
 
   it('leaves a module that answered running', async () => {
     const host = unusedHost();
-    const dispose = vi.spyOn(host, 'dispose');
+    const retire = vi.spyOn(host, 'retire');
     await run([listsSlots, onMember('hsm.one', pass)], { host });
-    expect(dispose).not.toHaveBeenCalled();
+    expect(retire).not.toHaveBeenCalled();
   });
 
   it('tells the later HSMs and the cluster checks which HSM refused the password', async () => {
