@@ -41,7 +41,8 @@ const CRASH_REMEDY =
 /** The error as evidence: its name, CKR code and message (messages never carry secrets). */
 export function errorEvidence(error: unknown): string {
   if (error instanceof WorkbenchError) return `${error.name}${error.code ? ` (${error.code})` : ''}: ${error.message}`;
-  return 'An unexpected internal error occurred; the workbench log has the details.';
+  // Named by its type only (its message could quote anything); nothing logs it here, so say what to do instead.
+  return `An unexpected internal error occurred (${error instanceof Error ? error.name : typeof error}): a workbench defect; please report it with the check that showed it.`;
 }
 
 /**

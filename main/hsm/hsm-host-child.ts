@@ -8,7 +8,7 @@
  * This process writes nothing to stdout/stderr: requests carry PINs, and nothing here may echo them.
  */
 import { Worker } from 'node:worker_threads';
-import { toErrorInfo, WorkbenchError } from '../../shared/errors';
+import { WorkbenchError, type ErrorInfo } from '../../shared/errors';
 import { HOST_VERBS, isHostVerb, MODULE_PATH_ARG_INDEX, type HostReply, type HostRequest, type HostVerb, type VerbTraits } from './host-protocol';
 import type { ObjectInfo } from './hsm-host';
 import { Pkcs11Module } from './pkcs11-module';
@@ -100,6 +100,14 @@ function shutdown(): null {
   return null;
 }
 
+function unexpected(request: Exclude<HostRequest, { kind: 'cancel' }>, error: unknown): ErrorInfo {
+  const what = request.kind === 'call' ? String(request.verb) : request.kind;
+  const type = error instanceof Error ? error.name : typeof error;
+  return new WorkbenchError('KMSInternalException', `The HSM host failed in ${what} with an unexpected ${type}, not a PKCS#11 error. This is a workbench defect: please report it with the operation you ran.`, {
+    details: { verb: what, errorType: type },
+  }).toInfo();
+}
+
 async function serve(request: Exclude<HostRequest, { kind: 'cancel' }>): Promise<void> {
   let reply: HostReply;
   try {
@@ -107,8 +115,9 @@ async function serve(request: Exclude<HostRequest, { kind: 'cancel' }>): Promise
     else if (!isHostVerb(request.verb) || !Array.isArray(request.args)) throw new WorkbenchError('UnknownOperationException', `The HSM host has no operation ${String(request.verb)}.`);
     else reply = { id: request.id, kind: 'result', value: await run(request.id, request.verb, request.args) };
   } catch (error) {
-    // Only WorkbenchErrors (built from CKR codes, never from argument values) cross; anything else is generic.
-    reply = { id: request.id, kind: 'error', error: toErrorInfo(error) };
+    // Only WorkbenchErrors (built from CKR codes, never from argument values) cross. Anything else is named by its
+    // type only: its message may quote an argument (a PIN), and this process logs nowhere that could keep it.
+    reply = { id: request.id, kind: 'error', error: error instanceof WorkbenchError ? error.toInfo() : unexpected(request, error) };
   } finally {
     cancelled.delete(request.id);
   }

@@ -330,7 +330,7 @@ function pkcs11Code(error: unknown): string | undefined {
 
 /** A failure that is not a PKCS#11 return value (pkcs11js rejected an argument, say): not dressed up as a CKR_ code. */
 function internalError(functionName: string): WorkbenchError {
-  return new WorkbenchError('KMSInternalException', `The HSM host failed to call ${functionName} (no PKCS#11 return value). This is a workbench defect; the workbench log has the details.`, {
+  return new WorkbenchError('KMSInternalException', `The HSM host failed to call ${functionName} (no PKCS#11 return value: pkcs11js refused the call). This is a workbench defect: please report it with the operation you ran.`, {
     details: { function: functionName },
   });
 }

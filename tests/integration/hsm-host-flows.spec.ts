@@ -4,6 +4,7 @@ import type { HostExit, HsmHost, HsmHostPool } from '../../main/hsm/hsm-host';
 import { buildBrokenModules, type BrokenModules } from '../fixtures/broken-modules';
 import { rejection } from '../fixtures/outcomes';
 import { createSoftHsmCluster, type SoftHsmCluster } from '../fixtures/softhsm';
+import { createSecretKeys, openDirectSession } from '../fixtures/token-objects';
 import { HOST_CHILD_ENTRY } from '../fixtures/workbench';
 
 const USER_PIN = 'kmsuser-pin-42';
@@ -101,6 +102,29 @@ describe('cancel', () => {
     const controller = new AbortController();
     controller.abort();
     expect((await rejection(host.listSlots({ signal: controller.signal }))).name).toBe('OperationCancelledException');
+  });
+});
+
+describe('an unexpected error in the child', () => {
+  it('is a named KMSInternalException saying what failed, not a pointer to a log nothing wrote', async () => {
+    const direct = openDirectSession(cluster.modulePath, cluster.env, slot(cluster), USER_PIN);
+    try {
+      createSecretKeys(direct, 1, { labelPrefix: 'unexpected', private: false });
+    } finally {
+      direct.close();
+    }
+    const session = await host.openSession(slot(cluster));
+    try {
+      // An attribute name the converter does not know: a TypeError inside the child, not a PKCS#11 return value.
+      const error = await rejection(host.findObjects(session, { template: {}, attributes: ['no-such-attribute' as never] }));
+      expect(error).toMatchObject({ name: 'KMSInternalException', details: { verb: 'findObjects', errorType: 'TypeError' } });
+      expect(error.message).toMatch(/^The HSM host failed in findObjects with an unexpected TypeError, not a PKCS#11 error\./);
+      expect(error.message).not.toMatch(/workbench log/);
+      // The child is still there and serves the next call.
+      expect((await host.getSessionInfo(session)).State).toBe('CKS_RO_PUBLIC_SESSION');
+    } finally {
+      await host.closeSession(session);
+    }
   });
 });
 
