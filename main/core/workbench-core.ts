@@ -35,6 +35,11 @@ export interface WorkbenchCoreOptions {
   hsmTimeoutMs?: number;
   /** How long a writer waits for another process's state lock. */
   lockWaitMs?: number;
+  /**
+   * Say StateChanged also when another process changes the state file (a CLI run beside the GUI), so an
+   * open window follows. For the long-lived GUI; a CLI run ends before it could matter.
+   */
+  watchState?: boolean;
   /** Told once when a writer has waited a while for another process's state lock. */
   onStateLockWait?: StateStoreOptions['onLockWait'];
   logger?: Logger;
@@ -72,6 +77,8 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
   const events = createEventHub(logger);
   // Said once the state file holds the change, so a window that reloads on it reads the new records.
   const clustersChanged = (clusterId: string): void => events.emit('StateChanged', { Resource: 'clusters', Ids: [clusterId] });
+  // Another process's change could be to any record: no Ids.
+  const stopWatching = options.watchState ? state.onExternalChange(() => events.emit('StateChanged', { Resource: 'clusters' })) : undefined;
 
   const handlers: OperationHandlers = {
     DescribeWorkbench: async () => ({ Version: WORKBENCH_VERSION, StateDirectory: options.stateDir, SuggestedModules: suggestedModules() }),
@@ -126,6 +133,9 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
     dispatch: (operation, request, context) => dispatcher.dispatch(operation, request, context),
     recordRefusal: (operation, error) => dispatcher.recordRefusal(operation, error),
     onEvent: (listener) => events.subscribe(listener),
-    dispose: () => hosts.disposeAll(),
+    dispose: async () => {
+      stopWatching?.();
+      await hosts.disposeAll();
+    },
   };
 }

@@ -43,7 +43,7 @@ function openMainWindow(): void {
 async function start(stateDir: string): Promise<void> {
   hardenSession(session.defaultSession);
   handleAppProtocol(rendererRoot);
-  const started = await createWorkbenchCore({ stateDir, program: 'gui', hostChildEntry, logger });
+  const started = await createWorkbenchCore({ stateDir, program: 'gui', hostChildEntry, logger, watchState: true });
   core = started;
   unregisterIpc = registerIpcHandlers({
     core: started,

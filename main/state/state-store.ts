@@ -1,3 +1,5 @@
+import { watch } from 'node:fs';
+import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Low } from 'lowdb';
 import { WorkbenchError } from '../../shared/errors';
@@ -29,8 +31,22 @@ export interface StateStore {
    * If `mutate` throws, nothing is written. Keep `mutate` short (no HSM calls): others wait on it.
    */
   transact<T>(mutate: (state: WorkbenchState) => T | Promise<T>): Promise<T>;
+  /**
+   * Calls `listener` when another process (a CLI run beside the GUI) or another store replaced the state
+   * file; this store's own writes are not reported. Returns the function that stops watching.
+   */
+  onExternalChange(listener: () => void): () => void;
   readonly path: string;
 }
+
+/** A write replaces the file by rename: a new inode, so inode, size and mtime tell one version from the next. */
+async function fileVersion(path: string): Promise<string | undefined> {
+  const info = await lstat(path).catch(() => undefined);
+  return info && `${info.ino}:${info.size}:${info.mtimeMs}`;
+}
+
+/** Writes come in bursts (temp file, rename, marker): one look after they settle. */
+const WATCH_SETTLE_MS = 100;
 
 export const STATE_FILE = 'state.json';
 export const STATE_LOCK_FILE = 'state.lock';
@@ -74,6 +90,9 @@ export async function openStateStore(options: StateStoreOptions): Promise<StateS
     write: (data: WorkbenchState): Promise<void> => file.write(data),
   };
 
+  /** The version of the file this store last wrote: a watcher does not report it as someone else's change. */
+  let ownVersion: string | undefined;
+
   /** A fresh database per call: lowdb's Low keeps its old data when the adapter returns null. */
   async function load(): Promise<Low<WorkbenchState>> {
     const db = new Low<WorkbenchState>(adapter, defaultState());
@@ -101,10 +120,34 @@ export async function openStateStore(options: StateStoreOptions): Promise<StateS
           throw new WorkbenchError('KMSInternalException', `The change would have made the state file invalid, so it was not written (${checked.error.issues[0]?.message ?? 'schema'}).`);
         }
         await db.write();
+        ownVersion = await fileVersion(path);
         // After the state file, never before: a marker without a file would refuse a fresh directory.
         if (!hasMarker) await writeFileDurably(markerPath, `${new Date().toISOString()}\n`, { what: 'The state marker' });
         return result;
       });
+    },
+    onExternalChange(listener) {
+      let seen: string | undefined;
+      let timer: NodeJS.Timeout | undefined;
+      const look = async (): Promise<void> => {
+        const version = await fileVersion(path);
+        if (version === seen || version === ownVersion) return;
+        seen = version;
+        listener();
+      };
+      // The directory, not the file: a rename puts a new file under the name, which a watch on the old one would miss.
+      const watcher = watch(stateDir, { persistent: false }, (_event, name) => {
+        if (name !== STATE_FILE) return;
+        clearTimeout(timer);
+        timer = setTimeout(() => void look(), WATCH_SETTLE_MS);
+      });
+      // A watcher that fails (the directory went away) leaves the window as it was; the next visit reloads anyway.
+      watcher.on('error', () => watcher.close());
+      void fileVersion(path).then((version) => (seen ??= version));
+      return () => {
+        clearTimeout(timer);
+        watcher.close();
+      };
     },
   };
 }
