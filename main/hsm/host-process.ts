@@ -59,6 +59,11 @@ export class HostProcess {
 
   constructor(private readonly options: HostProcessOptions) {}
 
+  /** True while a call is pending on the current child. */
+  get busy(): boolean {
+    return [...this.pending.values()].some((p) => p.child === this.child);
+  }
+
   /** Tells `listener` whenever a child exits, so the owner of its sessions (a connected key store) can follow. */
   onExit(listener: (exit: HostExit) => void): () => void {
     this.exitListeners.add(listener);

@@ -8,7 +8,18 @@ export interface HsmHostPoolOptions {
   childEntry: string;
   /** Per-call timeout unless a call gives its own; for findObjects it applies between pages. */
   defaultTimeoutMs?: number;
+  /**
+   * How many hosts (child processes) the pool keeps; past it, the least recently used idle one (no call
+   * running, no session open) is stopped. Every distinct module environment is a host of its own, so
+   * without a bound a caller varying environments would pile up processes. Default 16.
+   */
+  maxHosts?: number;
 }
+
+const DEFAULT_MAX_HOSTS = 16;
+
+/** A host as the pool sees it: whether stopping it now would cut anything off. */
+type PooledHost = HsmHost & { readonly idle: boolean };
 
 /** One host per (module path, environment): the environment is part of a module's identity (it is read at C_Initialize). */
 export function hostKey(module: ModuleRef): string {
@@ -18,16 +29,29 @@ export function hostKey(module: ModuleRef): string {
 
 /** The supervisor side of the HSM hosts: each module runs in its own child process, created on first use. */
 export function createHsmHostPool(options: HsmHostPoolOptions): HsmHostPool {
-  const hosts = new Map<string, HsmHost>();
+  // In least-recently-used order: a get() moves its host to the end.
+  const hosts = new Map<string, PooledHost>();
   const defaultTimeoutMs = options.defaultTimeoutMs ?? DEFAULT_HSM_TIMEOUT_MS;
+  const maxHosts = options.maxHosts ?? DEFAULT_MAX_HOSTS;
+
+  function evictIdle(keep: string): void {
+    for (const [key, host] of hosts) {
+      if (hosts.size <= maxHosts) return;
+      if (key === keep || !host.idle) continue;
+      hosts.delete(key);
+      // Nothing is running on it; a caller still holding it gets a fresh child on its next call.
+      void host.dispose().catch(() => undefined);
+    }
+  }
+
   return {
     get(module: ModuleRef): HsmHost {
       const key = hostKey(module);
       let host = hosts.get(key);
-      if (!host) {
-        host = createHsmHost(module, { childEntry: options.childEntry, defaultTimeoutMs });
-        hosts.set(key, host);
-      }
+      if (host) hosts.delete(key);
+      host ??= createHsmHost(module, { childEntry: options.childEntry, defaultTimeoutMs });
+      hosts.set(key, host);
+      evictIdle(key);
       return host;
     },
     async disposeAll(): Promise<void> {
@@ -43,9 +67,13 @@ export function createHsmHostPool(options: HsmHostPoolOptions): HsmHostPool {
  * Its methods are derived from the verb table: arguments go to the child as they are, the options that
  * follow them steer the call (timeout, cancel, pages).
  */
-export function createHsmHost(module: ModuleRef, options: { childEntry: string; defaultTimeoutMs: number }): HsmHost {
+export function createHsmHost(module: ModuleRef, options: { childEntry: string; defaultTimeoutMs: number }): PooledHost {
   const moduleRef: ModuleRef = { ModulePath: module.ModulePath, ModuleEnvironment: { ...(module.ModuleEnvironment ?? {}) } };
   const child = new HostProcess({ childEntry: options.childEntry, modulePath: moduleRef.ModulePath, moduleEnvironment: moduleRef.ModuleEnvironment });
+
+  // Open sessions, so the pool never stops a host a flow is still using between its calls. A child's exit ends them all.
+  let openSessions = 0;
+  child.onExit(() => (openSessions = 0));
 
   const remote = (verb: HostVerb) =>
     async (...all: unknown[]): Promise<unknown> => {
@@ -53,7 +81,12 @@ export function createHsmHost(module: ModuleRef, options: { childEntry: string; 
       const args = all.slice(0, traits.arity);
       const callOptions = (all[traits.arity] ?? {}) as CallOptions<ObjectInfo[]>;
       const timeoutMs = callOptions.timeoutMs ?? options.defaultTimeoutMs;
-      if (!traits.paged) return child.call(verb, args, { timeoutMs, signal: callOptions.signal });
+      if (!traits.paged) {
+        const value = await child.call(verb, args, { timeoutMs, signal: callOptions.signal });
+        if (verb === 'openSession') openSessions += 1;
+        if (verb === 'closeSession') openSessions = Math.max(0, openSessions - 1);
+        return value;
+      }
       const objects: ObjectInfo[] = [];
       await child.call(verb, args, {
         timeoutMs,
@@ -69,6 +102,9 @@ export function createHsmHost(module: ModuleRef, options: { childEntry: string; 
 
   return {
     ...verbs,
+    get idle(): boolean {
+      return openSessions === 0 && !child.busy;
+    },
     module: moduleRef,
     onExit: (listener) => child.onExit(listener),
     retire: () => child.retire(),

@@ -120,8 +120,9 @@ function refusals(f: Fixture): { [N in MutatingOperationName]: readonly Refusal[
 }
 
 /**
- * The module references an accepted request may carry. The host pool keeps one child per distinct reference
- * for the core's lifetime, and mutations would make hundreds; the HSM host specs cover modules in depth.
+ * The module references an accepted request may carry. Each distinct reference is a host child of its own,
+ * and mutations would start hundreds (each a process start, however the pool bounds them); the HSM host specs
+ * cover modules in depth.
  */
 function moduleBudget(f: Fixture): ModuleRef[] {
   const { modulePath, env } = f.hsm;

@@ -142,3 +142,29 @@ describe('the host tells its owner when a child exits', () => {
     unsubscribe();
   });
 });
+
+describe('the host pool', () => {
+  it('keeps at most maxHosts children, stopping the least recently used idle one, never one with a session open', async () => {
+    const small = createHsmHostPool({ childEntry: HOST_CHILD_ENTRY, defaultTimeoutMs: 10_000, maxHosts: 2 });
+    try {
+      // Each environment is a host of its own (a module reads its environment at C_Initialize).
+      const hostWith = (n: number): HsmHost => small.get({ ModulePath: cluster.modulePath, ModuleEnvironment: { ...cluster.env, POOL_TEST: String(n) } });
+      const exits: string[] = [];
+      const first = hostWith(1);
+      first.onExit((exit) => exits.push(`first ${exit.reason}`));
+      const session = await first.openSession(slot(cluster));
+      const second = hostWith(2);
+      second.onExit((exit) => exits.push(`second ${exit.reason}`));
+      await second.listSlots();
+
+      // A third host: the first is older, but a session is open on it, so the idle second one goes.
+      await hostWith(3).listSlots();
+      for (let waited = 0; exits.length === 0 && waited < 5_000; waited += 25) await new Promise((r) => setTimeout(r, 25));
+      expect(exits).toEqual(['second stopped']);
+      expect((await first.getSessionInfo(session)).State).toBe('CKS_RO_PUBLIC_SESSION');
+      await first.closeSession(session);
+    } finally {
+      await small.disposeAll();
+    }
+  });
+});
