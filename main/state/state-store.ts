@@ -7,7 +7,7 @@ import { DurableJsonFile, removeStaleTempFiles, writeFileDurably } from './durab
 import { withLock, type LockHolder } from './lock-file';
 import { refuseSymlink } from './safe-files';
 import { prepareStateDir } from './state-dir';
-import { defaultState, parseState, WorkbenchStateSchema, type AuditAnchor, type WorkbenchState } from './state-schema';
+import { defaultState, parseState, STATE_SCHEMA_VERSION, WorkbenchStateSchema, type AuditAnchor, type WorkbenchState } from './state-schema';
 
 export type { WorkbenchState } from './state-schema';
 
@@ -45,6 +45,20 @@ async function fileVersion(path: string): Promise<string | undefined> {
   return info && `${info.ino}:${info.size}:${info.mtimeMs}`;
 }
 
+/**
+ * Before the first write in this build's schema, the file as an older build wrote it goes to
+ * `state.v<N>.json` (once; a later rewrite never touches it): that build refuses the migrated file, and the
+ * admin who goes back to it needs this copy.
+ */
+async function keepOlderSchema(stateDir: string, text: string | undefined): Promise<void> {
+  if (text === undefined) return;
+  const version = (JSON.parse(text) as { schemaVersion?: unknown }).schemaVersion;
+  if (typeof version !== 'number' || version >= STATE_SCHEMA_VERSION) return;
+  const backup = join(stateDir, `state.v${version}.json`);
+  if ((await refuseSymlink(backup, { what: 'The state file backup' })) !== undefined) return;
+  await writeFileDurably(backup, text, { what: 'The state file backup' });
+}
+
 /** Writes come in bursts (temp file, rename, marker): one look after they settle. */
 const WATCH_SETTLE_MS = 100;
 
@@ -72,7 +86,16 @@ export async function openStateStore(options: StateStoreOptions): Promise<StateS
   await removeStaleTempFiles(path);
   const markerPath = join(stateDir, STATE_MARKER_FILE);
   const lockPath = join(stateDir, STATE_LOCK_FILE);
-  const file = new DurableJsonFile<WorkbenchState>(path, (text) => parseState(text, path), 'The state file');
+  // The text behind the last load: a file of an older schema is kept as it was before this build first rewrites it.
+  let loadedText: string | undefined;
+  const file = new DurableJsonFile<WorkbenchState>(
+    path,
+    (text) => {
+      loadedText = text;
+      return parseState(text, path);
+    },
+    'The state file',
+  );
 
   const adapter = {
     async read(): Promise<WorkbenchState | null> {
@@ -95,6 +118,7 @@ export async function openStateStore(options: StateStoreOptions): Promise<StateS
 
   /** A fresh database per call: lowdb's Low keeps its old data when the adapter returns null. */
   async function load(): Promise<Low<WorkbenchState>> {
+    loadedText = undefined;
     const db = new Low<WorkbenchState>(adapter, defaultState());
     await db.read();
     return db;
@@ -108,6 +132,7 @@ export async function openStateStore(options: StateStoreOptions): Promise<StateS
     async transact(mutate) {
       return withLock({ path: lockPath, program, waitMs: lockWaitMs, onWait: onLockWait, resource: `The state file ${path}` }, async () => {
         const db = await load();
+        const loadedFrom = loadedText;
         // Looked at before anything is written: a marker that must be refused (a symlink) refuses the whole write.
         const hasMarker = await markerExists(markerPath);
         const result = await mutate(db.data);
@@ -119,6 +144,7 @@ export async function openStateStore(options: StateStoreOptions): Promise<StateS
         if (!checked.success) {
           throw new WorkbenchError('KMSInternalException', `The change would have made the state file invalid, so it was not written (${checked.error.issues[0]?.message ?? 'schema'}).`);
         }
+        await keepOlderSchema(stateDir, loadedFrom);
         await db.write();
         ownVersion = await fileVersion(path);
         // After the state file, never before: a marker without a file would refuse a fresh directory.

@@ -63,5 +63,10 @@ describe('a schema-1 state file written by the previous build', () => {
     expect(written.keys).toEqual(v1.keys);
     // The API's view did not move.
     expect(ok(await wb.call('DescribeClusters', {})).Clusters).toEqual([PROD]);
+    // The file as the schema-1 build wrote it is kept for that build, once: a later write leaves the copy alone.
+    const backup = join(wb.stateDir, 'state.v1.json');
+    expect(await readFile(backup, 'utf8')).toBe(await readFile(V1_FILE, 'utf8'));
+    await wb.editState(() => undefined);
+    expect(await readFile(backup, 'utf8')).toBe(await readFile(V1_FILE, 'utf8'));
   });
 });
