@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { WorkbenchError } from '../../shared/errors';
 import { softHsmConfPath } from '../softhsm/softhsm-config';
-import { readTextIfExists, writeFileDurably } from '../state/durable-json-file';
+import { readTextIfExists, tempFileWriter, writeFileDurably } from '../state/durable-json-file';
 import { notAFileError, refuseSymlink } from '../state/safe-files';
 import { isProcessAlive } from '../state/lock-file';
 
@@ -47,9 +47,6 @@ async function exists(path: string): Promise<boolean> {
   );
 }
 
-/** A journal write that was cut short leaves only its temp file (writeFileDurably's naming). */
-const JOURNAL_TEMP_FILE = new RegExp(`^\\.${DEMO_JOURNAL_FILE.replace('.', '\\.')}\\.\\d+\\.[0-9a-f]+\\.tmp$`);
-
 export async function inspectDemoDir(dir: string): Promise<DemoDirState> {
   // A start-over removes what the directory holds: a link would aim that at wherever it points.
   const info = await refuseSymlink(dir, { what: 'The demo directory' });
@@ -61,7 +58,7 @@ export async function inspectDemoDir(dir: string): Promise<DemoDirState> {
     if (await exists(softHsmConfPath(dir))) return { kind: 'complete' };
     // No journal, so nothing proves the workbench made what is there: only a directory holding at most a
     // journal's temp file (a run killed between mkdir and its journal) is a leftover it may remove.
-    const strays = (await readdir(dir)).filter((name) => !JOURNAL_TEMP_FILE.test(name));
+    const strays = (await readdir(dir)).filter((name) => tempFileWriter(path, name) === undefined);
     if (strays.length > 0) {
       throw new WorkbenchError(
         'FileSystemException',

@@ -1,6 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, readdir, rename, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { Adapter } from 'lowdb';
 import { WorkbenchError } from '../../shared/errors';
@@ -53,12 +54,28 @@ export async function readTextIfExists(path: string, what: string): Promise<stri
  * unfinished copy: the rename that would have made them the state file never happened.
  */
 export async function removeStaleTempFiles(path: string): Promise<void> {
-  const pattern = new RegExp(`^\\.${basename(path).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\.(\\d+)\\.[0-9a-f]+\\.tmp$`);
   for (const name of await readdir(dirname(path)).catch(() => [] as string[])) {
-    const pid = Number(pattern.exec(name)?.[1] ?? Number.NaN);
-    if (Number.isInteger(pid) && !isProcessAlive(pid)) await unlink(join(dirname(path), name)).catch(() => undefined);
+    const writer = tempFileWriter(path, name);
+    // A writer on another host (a shared network directory) is never presumed dead, as for lock files.
+    if (writer && writer.host === HOST_TAG && !isProcessAlive(writer.pid)) await unlink(join(dirname(path), name)).catch(() => undefined);
   }
 }
+
+/** Which host and process wrote temp file `name` of `path`, or undefined when `name` is no temp file of it. */
+export function tempFileWriter(path: string, name: string): { host: string; pid: number } | undefined {
+  const prefix = `.${basename(path)}.`;
+  if (!name.startsWith(prefix)) return undefined;
+  const match = /^([0-9a-f]{8})\.(\d+)\.[0-9a-f]+\.tmp$/.exec(name.slice(prefix.length));
+  return match?.[1] && match[2] ? { host: match[1], pid: Number(match[2]) } : undefined;
+}
+
+/** Where a write of `path` by process `pid` of host `host` (a HOST_TAG) puts its unfinished copy. */
+export function tempFilePath(path: string, pid = process.pid, host = HOST_TAG): string {
+  return join(dirname(path), `.${basename(path)}.${host}.${pid}.${randomBytes(6).toString('hex')}.tmp`);
+}
+
+/** Names this host in temp file names: a pid is only unique on one host. */
+const HOST_TAG = createHash('sha256').update(hostname()).digest('hex').slice(0, 8);
 
 /**
  * Refuses to replace what the admin did not leave to the workbench: a symbolic link (the rename
@@ -92,7 +109,7 @@ export async function writeFileDurably(path: string, content: string, options: D
   const { mode = 0o600, what = 'The file' } = options;
   await refuseUnreplaceable(path, what);
   const dir = dirname(path);
-  const temp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  const temp = tempFilePath(path);
   try {
     const handle = await open(temp, 'wx', mode);
     try {

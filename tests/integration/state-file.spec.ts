@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, unlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { WorkbenchError } from '../../shared/errors';
 import { clusterRecord } from '../fixtures/records';
@@ -10,6 +10,7 @@ import { acquireLock } from '../../main/state/lock-file';
 import { STATE_SCHEMA_VERSION } from '../../main/state/state-schema';
 import { openStateStore, STATE_FILE, STATE_LOCK_FILE, STATE_MARKER_FILE } from '../../main/state/state-store';
 import { runWriter, startLockHolder, waitForExit } from './state-writer-process';
+import { tempFilePath } from '../../main/state/durable-json-file';
 
 let dir: string;
 beforeEach(async () => {
@@ -205,12 +206,16 @@ describe('state file', () => {
 
   describe('durable writes', () => {
     it('removes temp files of writers killed mid-write, and only theirs', async () => {
-      const dead = join(dir, `.${STATE_FILE}.${deadPid()}.0a1b2c3d4e5f.tmp`);
-      const live = join(dir, `.${STATE_FILE}.${process.pid}.0a1b2c3d4e5f.tmp`);
+      const path = join(dir, STATE_FILE);
+      const dead = tempFilePath(path, deadPid());
+      const live = tempFilePath(path, process.pid);
+      // The same dead pid on another host sharing the directory: never presumed dead, as for lock files.
+      const elsewhere = tempFilePath(path, deadPid(), '0badc0de');
       await writeFile(dead, '{"half":');
       await writeFile(live, '{"being written":');
+      await writeFile(elsewhere, '{"on another host":');
       await openStateStore({ stateDir: dir, program: 'test' });
-      expect((await readdir(dir)).sort()).toEqual([`.${STATE_FILE}.${process.pid}.0a1b2c3d4e5f.tmp`]);
+      expect((await readdir(dir)).sort()).toEqual([basename(live), basename(elsewhere)].sort());
     });
 
     it('leaves the previous file intact and no temp file behind when mutate throws', async () => {
