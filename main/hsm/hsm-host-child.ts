@@ -69,12 +69,14 @@ function throwIfCancelled(id: number, verb: HostVerb): void {
  * name; a paged verb's pages are streamed. Secret: the args of PIN verbs go straight into the PKCS#11 call.
  */
 async function run(id: number, verb: HostVerb, args: unknown[]): Promise<unknown> {
-  throwIfCancelled(id, verb);
   const traits: VerbTraits = HOST_VERBS[verb];
   const checkpoint = async (): Promise<void> => {
     await new Promise((resolve) => setImmediate(resolve));
     throwIfCancelled(id, verb);
   };
+  // A call that waited behind a blocking one starts only after the loop has read what arrived meanwhile: a
+  // cancel for it may be in the pipe, read in the same poll as the call itself or just after.
+  await checkpoint();
   const target = (traits.flow ? new TokenFlows(module(), checkpoint) : module()) as unknown as Record<HostVerb, (...a: unknown[]) => unknown>;
   const value = await target[verb](...args);
   if (!traits.paged) return value ?? null;

@@ -90,6 +90,7 @@ describe('cancel', () => {
     // The child is blocked in the first listSlots while the second one and its cancel arrive.
     const first = slow.listSlots();
     const second = slow.listSlots({ signal: controller.signal });
+    await new Promise((r) => setTimeout(r, 300));
     controller.abort();
     expect(await first).toEqual([]);
     // listSlots has no step to stop at: a cancellation can only have come before it started.
