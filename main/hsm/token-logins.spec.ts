@@ -1,23 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { WorkbenchError } from '../../shared/errors';
+import { thrown } from '../../tests/fixtures/outcomes';
 import { TokenLogins } from './token-logins';
-
-function refusal(fn: () => void): WorkbenchError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof WorkbenchError) return error;
-    throw error;
-  }
-  throw new Error('expected a refusal');
-}
 
 describe('TokenLogins: one login owner per token', () => {
   it('lets the first session log in, and refuses a second kmsuser login on the same token', () => {
     const logins = new TokenLogins();
     logins.assertCanLogin('1', 'a', 'USER');
     logins.loggedIn('1', 'a', 'USER');
-    expect(refusal(() => logins.assertCanLogin('1', 'b', 'USER'))).toMatchObject({ name: 'Pkcs11Exception', code: 'CKR_USER_ALREADY_LOGGED_IN' });
+    expect(thrown(() => logins.assertCanLogin('1', 'b', 'USER'))).toMatchObject({ name: 'Pkcs11Exception', code: 'CKR_USER_ALREADY_LOGGED_IN' });
     // Another token is another login.
     expect(() => logins.assertCanLogin('2', 'b', 'USER')).not.toThrow();
   });
@@ -25,7 +15,7 @@ describe('TokenLogins: one login owner per token', () => {
   it('refuses SO work while kmsuser is logged in, saying who holds the token', () => {
     const logins = new TokenLogins();
     logins.loggedIn('1', 'a', 'USER');
-    const error = refusal(() => logins.assertCanLogin('1', 'b', 'SO'));
+    const error = thrown(() => logins.assertCanLogin('1', 'b', 'SO'));
     expect(error.code).toBe('CKR_USER_ANOTHER_ALREADY_LOGGED_IN');
     expect(error.message).toMatch(/kmsuser/);
   });
@@ -33,7 +23,7 @@ describe('TokenLogins: one login owner per token', () => {
   it('lets only the owner log out, and frees the token after', () => {
     const logins = new TokenLogins();
     logins.loggedIn('1', 'a', 'USER');
-    expect(refusal(() => logins.assertCanLogout('1', 'b')).code).toBe('LOGIN_HELD_BY_ANOTHER_SESSION');
+    expect(thrown(() => logins.assertCanLogout('1', 'b')).code).toBe('LOGIN_HELD_BY_ANOTHER_SESSION');
     expect(() => logins.assertCanLogout('1', 'a')).not.toThrow();
     expect(logins.holds('1', 'a')).toBe(true);
     logins.loggedOut('1');

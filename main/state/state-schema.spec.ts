@@ -1,20 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { WorkbenchError } from '../../shared/errors';
 import { clusterRecord } from '../../tests/fixtures/records';
+import { thrown } from '../../tests/fixtures/outcomes';
 import { defaultState, parseState, STATE_SCHEMA_VERSION } from './state-schema';
 
 const V1_FILE = readFileSync(new URL('../../tests/fixtures/state/v1-two-clusters.json', import.meta.url), 'utf8');
-
-function caught(fn: () => unknown): WorkbenchError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof WorkbenchError) return error;
-    throw error;
-  }
-  throw new Error('expected a WorkbenchError');
-}
 
 function nameOf(fn: () => unknown): string {
   try {
@@ -56,13 +46,13 @@ describe('parseState on older files', () => {
   it('names the file, its version and the step when a file cannot be migrated', () => {
     const v1 = JSON.parse(V1_FILE) as { clusters: Record<string, unknown>[] };
     for (const c of v1.clusters) c.CustomKeyStoreId = 'cks-0123456789abcdef0';
-    const error = caught(() => parseState(JSON.stringify(v1), '/home/a/state.json'));
+    const error = thrown(() => parseState(JSON.stringify(v1), '/home/a/state.json'));
     expect(error.name).toBe('StateFileCorruptException');
     expect(error.message).toMatch(/^The state file \/home\/a\/state\.json has schema version 1 and cannot be migrated to version 2 \(.*CloudHsmClusterId.*\): clusters\.1 .* a key store uses one cluster\. It was left untouched/);
   });
 
   it('says which version a damaged older file claims, and that it was read as this one', () => {
-    const error = caught(() => parseState(JSON.stringify({ schemaVersion: 1, clusters: [{ ClusterId: 'nope', CustomKeyStoreId: null }], customKeyStores: [], keys: [], aliases: [] }), 'state.json'));
+    const error = thrown(() => parseState(JSON.stringify({ schemaVersion: 1, clusters: [{ ClusterId: 'nope', CustomKeyStoreId: null }], customKeyStores: [], keys: [], aliases: [] }), 'state.json'));
     expect(error.message).toContain(`does not match schema version 1 (read as version ${STATE_SCHEMA_VERSION}) (clusters.0 (ClusterId "nope") ClusterId:`);
   });
 });
@@ -72,17 +62,17 @@ describe('records of this schema', () => {
 
   it("refuse a cluster's CustomKeyStoreId: the key store names its cluster since schema 2", () => {
     const cluster = { ...clusterRecord('old-vocabulary'), CustomKeyStoreId: 'cks-0123456789abcdef0' };
-    const error = caught(() => parseState(withKeyStores([], [cluster]), 'state.json'));
+    const error = thrown(() => parseState(withKeyStores([], [cluster]), 'state.json'));
     expect(error.name).toBe('StateFileCorruptException');
     expect(error.message).toContain(`clusters.0 (ClusterId "${cluster.ClusterId}") CustomKeyStoreId: a cluster does not name its key store since schema version 2`);
   });
 
   it('refuse two key stores with one id, or on one cluster, naming the key store', () => {
     const [a, b] = [clusterRecord('a'), clusterRecord('b')];
-    const sameId = caught(() => parseState(withKeyStores([{ CustomKeyStoreId: 'cks-1', CloudHsmClusterId: a.ClusterId }, { CustomKeyStoreId: 'cks-1', CloudHsmClusterId: b.ClusterId }], [a, b]), 'state.json'));
+    const sameId = thrown(() => parseState(withKeyStores([{ CustomKeyStoreId: 'cks-1', CloudHsmClusterId: a.ClusterId }, { CustomKeyStoreId: 'cks-1', CloudHsmClusterId: b.ClusterId }], [a, b]), 'state.json'));
     expect(sameId.message).toContain('customKeyStores.1 (CustomKeyStoreId "cks-1") CustomKeyStoreId: the same CustomKeyStoreId as customKeyStores.0');
     expect(sameId.details?.records).toEqual(['customKeyStores.1']);
-    const sameCluster = caught(() => parseState(withKeyStores([{ CustomKeyStoreId: 'cks-1', CloudHsmClusterId: a.ClusterId }, { CustomKeyStoreId: 'cks-2', CloudHsmClusterId: a.ClusterId }], [a]), 'state.json'));
+    const sameCluster = thrown(() => parseState(withKeyStores([{ CustomKeyStoreId: 'cks-1', CloudHsmClusterId: a.ClusterId }, { CustomKeyStoreId: 'cks-2', CloudHsmClusterId: a.ClusterId }], [a]), 'state.json'));
     expect(sameCluster.message).toContain('customKeyStores.1 (CustomKeyStoreId "cks-2") CloudHsmClusterId: the same CloudHsmClusterId as customKeyStores.0');
   });
 

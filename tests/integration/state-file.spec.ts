@@ -3,14 +3,13 @@ import { mkdir, mkdtemp, readdir, readFile, rm, stat, unlink, utimes, writeFile 
 import { hostname, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { WorkbenchError } from '../../shared/errors';
+import { rejection } from '../fixtures/outcomes';
 import { clusterRecord } from '../fixtures/records';
-import { DurableJsonFile } from '../../main/state/durable-json-file';
+import { DurableJsonFile, tempFilePath } from '../../main/state/durable-json-file';
 import { acquireLock } from '../../main/state/lock-file';
 import { STATE_SCHEMA_VERSION } from '../../main/state/state-schema';
 import { openStateStore, STATE_FILE, STATE_LOCK_FILE, STATE_MARKER_FILE } from '../../main/state/state-store';
 import { runWriter, startLockHolder, waitForExit } from './state-writer-process';
-import { tempFilePath } from '../../main/state/durable-json-file';
 
 let dir: string;
 beforeEach(async () => {
@@ -19,17 +18,6 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-
-async function caught(promise: Promise<unknown>): Promise<WorkbenchError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof WorkbenchError) return error;
-    throw error;
-  }
-  throw new Error('expected a WorkbenchError, but the call succeeded');
-}
 
 /** A pid that certainly belonged to a process that is gone. */
 function deadPid(): number {
@@ -88,7 +76,7 @@ describe('state file', () => {
     try {
       const store = await openStateStore({ stateDir: dir, program: 'gui', lockWaitMs: 300 });
       const started = Date.now();
-      const error = await caught(store.transact((s) => void s.clusters.push(clusterRecord('never'))));
+      const error = await rejection(store.transact((s) => void s.clusters.push(clusterRecord('never'))));
       expect(Date.now() - started).toBeGreaterThanOrEqual(290);
       expect(error.name).toBe('StateLockedException');
       expect(error.message).toContain(`locked by hsm-workbench cli, pid ${holder.pid} on host ${hostname()} since`);
@@ -150,7 +138,7 @@ describe('state file', () => {
     const lockPath = join(dir, STATE_LOCK_FILE);
     await writeFile(lockPath, JSON.stringify({ pid: deadPid(), hostname: 'elsewhere.example', program: 'gui', startedAt: '2025-01-01T00:00:00.000Z', nonce: 'n' }));
     const store = await openStateStore({ stateDir: dir, program: 'cli', lockWaitMs: 100 });
-    const error = await caught(store.transact(() => undefined));
+    const error = await rejection(store.transact(() => undefined));
     expect(error.name).toBe('StateLockedException');
     expect(error.message).toContain('hsm-workbench gui');
     expect(error.message).toContain(`delete ${lockPath}`);
@@ -163,7 +151,7 @@ describe('state file', () => {
       const before = await snapshot();
       const store = await openStateStore({ stateDir: dir, program: 'test' });
       for (const attempt of [store.read(), store.transact((s) => void s.clusters.push(clusterRecord('never')))]) {
-        const error = await caught(attempt);
+        const error = await rejection(attempt);
         expect(error.name).toBe(name);
         expect(error.message).toMatch(pattern);
         expect(error.message).toContain(path);
@@ -196,7 +184,7 @@ describe('state file', () => {
       await store.transact((s) => void s.clusters.push(clusterRecord('lost')));
       await unlink(store.path);
       for (const attempt of [store.read(), store.transact((s) => void s.clusters.push(clusterRecord('never')))]) {
-        const error = await caught(attempt);
+        const error = await rejection(attempt);
         expect(error.name).toBe('StateFileMissingException');
         expect(error.message).toContain(STATE_MARKER_FILE);
       }
@@ -249,7 +237,7 @@ describe('state file', () => {
       const store = await openStateStore({ stateDir: dir, program: 'test' });
       await store.transact((s) => void s.clusters.push(clusterRecord('kept')));
       const before = await snapshot();
-      const error = await caught(store.transact((s) => void s.clusters.push({ ...clusterRecord('bad'), ClusterId: 'not-an-id' })));
+      const error = await rejection(store.transact((s) => void s.clusters.push({ ...clusterRecord('bad'), ClusterId: 'not-an-id' })));
       expect(error.message).toContain('not written');
       expect(await snapshot()).toEqual(before);
     });
