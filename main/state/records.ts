@@ -15,10 +15,37 @@ import { printableName } from '../../shared/contract/names';
  * kept on the next write instead of silently dropped.
  */
 
+/**
+ * What the workbench itself saw of one member's kmsuser (CKU_USER): the ledger `kmsuser status` shows. Only
+ * the workbench's own logins count; the token's PIN flags, read live, tell the rest. Absent: nothing seen yet.
+ */
+export const KmsuserLedgerRecord = z.looseObject({
+  /** ISO time of the last kmsuser login the workbench made that the token accepted. */
+  LastSuccessfulLogin: z.string().optional(),
+  /** ISO time the kmsuser password last changed on this HSM (kmsuser create / change-password / a connect's rotation). */
+  LastRotation: z.string().optional(),
+  /** Logins the workbench tried that the token refused since the last accepted one (a real HSM locks kmsuser after 5). */
+  FailedLoginsCaused: z.number().int().min(0).optional(),
+  LastFailedLogin: z.string().optional(),
+});
+
 export const HsmMemberRecord = z.looseObject({
   HsmId: z.string(),
   TokenSerial: z.string().nullable(),
   TokenLabel: z.string().nullable(),
+  Kmsuser: KmsuserLedgerRecord.optional(),
+});
+
+/** UNINITIALIZED → INITIALIZED (signing key pair made, CSR written) → ACTIVE (certificates installed, trust complete). Absent: UNINITIALIZED. */
+export const ClusterStateRecord = z.enum(['UNINITIALIZED', 'INITIALIZED', 'ACTIVE']);
+
+/** The cluster's PKI, PEM text. Absent: not initialized. */
+export const ClusterCertificatesRecord = z.looseObject({
+  ClusterCsr: z.string().optional(),
+  ClusterCertificate: z.string().optional(),
+  TrustAnchorCertificate: z.string().optional(),
+  /** The trust anchor is the workbench's throwaway demo CA ("demo CA — not for production" wherever it shows). */
+  DemoCa: z.boolean().optional(),
 });
 
 export const ClusterRecord = z
@@ -30,6 +57,8 @@ export const ClusterRecord = z
     LoginFormat,
     Hsms: z.array(HsmMemberRecord),
     CreateTimestamp: z.string(),
+    State: ClusterStateRecord.optional(),
+    Certificates: ClusterCertificatesRecord.optional(),
   })
   .superRefine((cluster, ctx) => {
     // Schema 1 stored the key store here, a back-pointer that could disagree with the key store itself.
@@ -61,8 +90,10 @@ export const CustomKeyStoreRecord = z.looseObject({
  */
 export type Known<T> = { [K in keyof T as string extends K ? never : K]: T[K] };
 
-export type HsmMemberRecord = Known<z.infer<typeof HsmMemberRecord>>;
-export type ClusterRecord = Omit<Known<z.infer<typeof ClusterRecord>>, 'Hsms'> & { Hsms: HsmMemberRecord[] };
+export type KmsuserLedgerRecord = Known<z.infer<typeof KmsuserLedgerRecord>>;
+export type HsmMemberRecord = Omit<Known<z.infer<typeof HsmMemberRecord>>, 'Kmsuser'> & { Kmsuser?: KmsuserLedgerRecord };
+export type ClusterCertificatesRecord = Known<z.infer<typeof ClusterCertificatesRecord>>;
+export type ClusterRecord = Omit<Known<z.infer<typeof ClusterRecord>>, 'Hsms' | 'Certificates'> & { Hsms: HsmMemberRecord[]; Certificates?: ClusterCertificatesRecord };
 export type CustomKeyStoreRecord = Known<z.infer<typeof CustomKeyStoreRecord>>;
 
 /** The key store that uses a cluster. At most one: the state schema refuses two key stores on one cluster. */
