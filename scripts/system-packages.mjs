@@ -58,6 +58,11 @@ export function requirements(arch = process.arch) {
       packages: { apt: 'p11-kit-modules', dnf: 'p11-kit-server', brew: 'p11-kit' },
     },
     { name: 'Chromium', why: 'the browser the E2E tests run in', files: { apt: [CHROMIUM], dnf: [CHROMIUM], brew: [CHROMIUM] }, packages: { apt: 'chromium', dnf: 'chromium', brew: null }, unavailable: LINUX_ONLY },
+    // The secret-store tests' real OS keyring (tests/fixtures/secret-service.ts). macOS has its Keychain and no Secret Service.
+    { name: 'gnome-keyring-daemon', why: 'a real Secret Service (the OS keyring) for the secret-store tests', command: 'gnome-keyring-daemon', packages: { apt: 'gnome-keyring', dnf: 'gnome-keyring' } },
+    { name: 'dbus-daemon', why: 'the private session bus the keyring tests run gnome-keyring on', command: 'dbus-daemon', packages: { apt: 'dbus', dnf: 'dbus-daemon' } },
+    { name: 'dbus-send', why: 'the keyring tests wait with it until gnome-keyring owns its bus name', command: 'dbus-send', packages: { apt: 'dbus', dnf: 'dbus-tools' } },
+    { name: 'secret-tool', why: "libsecret's client: the independent peer the keyring tests read the vault key back with", command: 'secret-tool', packages: { apt: 'libsecret-tools', dnf: 'libsecret' } },
     // macOS windows need no X server.
     { name: 'Xvfb', why: 'a display for the real-window Electron tests on a machine without one (`xvfb-run -a npm test`)', command: 'Xvfb', packages: { apt: 'xvfb', dnf: 'xorg-x11-server-Xvfb' } },
   ];

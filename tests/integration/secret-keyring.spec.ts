@@ -19,23 +19,6 @@ let keyring: SecretService;
 let stateDir: string;
 const savedBus = process.env.DBUS_SESSION_BUS_ADDRESS;
 
-beforeAll(async () => {
-  keyring = await startSecretService();
-  // @napi-rs/keyring reads the bus address from this process's environment at each call.
-  process.env.DBUS_SESSION_BUS_ADDRESS = keyring.env.DBUS_SESSION_BUS_ADDRESS;
-});
-afterAll(async () => {
-  if (savedBus === undefined) delete process.env.DBUS_SESSION_BUS_ADDRESS;
-  else process.env.DBUS_SESSION_BUS_ADDRESS = savedBus;
-  await keyring?.stop();
-});
-beforeEach(async () => {
-  stateDir = await mkdtemp(join(tmpdir(), 'hsmwb-keyring-vault-'));
-});
-afterEach(async () => {
-  await rm(stateDir, { recursive: true, force: true });
-});
-
 /** The vault key as an independent client (libsecret's secret-tool) reads it from the keyring; null when absent. */
 async function keyInKeyring(kid: string): Promise<Buffer | null> {
   try {
@@ -53,7 +36,25 @@ async function clearKeyInKeyring(kid: string): Promise<void> {
   await promisify(execFile)('secret-tool', ['clear', 'service', KEYRING_SERVICE, 'username', `vault-key/${kid}`], { env: { ...process.env, ...keyring.env } });
 }
 
-describe('the OS keyring protector (gnome-keyring over the Secret Service)', () => {
+// The Secret Service is Linux's keyring (scripts/system-packages.mjs installs it there); macOS and Windows have their own.
+describe.runIf(process.platform === 'linux')('the OS keyring protector (gnome-keyring over the Secret Service)', () => {
+  beforeAll(async () => {
+    keyring = await startSecretService();
+    // @napi-rs/keyring reads the bus address from this process's environment at each call.
+    process.env.DBUS_SESSION_BUS_ADDRESS = keyring.env.DBUS_SESSION_BUS_ADDRESS;
+  });
+  afterAll(async () => {
+    if (savedBus === undefined) delete process.env.DBUS_SESSION_BUS_ADDRESS;
+    else process.env.DBUS_SESSION_BUS_ADDRESS = savedBus;
+    await keyring?.stop();
+  });
+  beforeEach(async () => {
+    stateDir = await mkdtemp(join(tmpdir(), 'hsmwb-keyring-vault-'));
+  });
+  afterEach(async () => {
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
   it('holds the key of a new vault: protected, nothing of the key or the password in the state directory, and a second opener reads the same vault', async () => {
     const told: unknown[] = [];
     const vault = await openSecretVault({ stateDir, onUnprotected: (p) => told.push(p) });
