@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { KEYRING_SERVICE } from '../../main/secrets/os-keyring-protector';
-import { openSecretVault } from '../../main/secrets/secret-vault';
+import { keyFileProtector } from '../../main/secrets/key-file-protector';
+import { KEYRING_SERVICE, osKeyringProtector } from '../../main/secrets/os-keyring-protector';
+import { openSecretVault, type VaultKeyProtector } from '../../main/secrets/secret-vault';
 import { secretsDirOf } from '../../main/secrets/secrets-dir';
 import { rejection } from '../fixtures/outcomes';
 import { expectNoSecretOnDisk, expectNoSecretInText } from '../fixtures/secret-scan';
@@ -111,6 +112,27 @@ describe.runIf(process.platform === 'linux')('the OS keyring protector (gnome-ke
     } finally {
       await keyring.stopKeyring();
       await keyring.startKeyring({ unlock: true });
+    }
+  });
+
+  it('a keyring that holds its bus name but never answers is given up after the timeout, for a new vault and an existing one', async () => {
+    const existingDir = await mkdtemp(join(tmpdir(), 'hsmwb-keyring-hung-'));
+    try {
+      await openSecretVault({ stateDir: existingDir });
+      keyring.pauseKeyring();
+      // libdbus's default reply limit is 25 s; the keyring library and the protector's own limit both give up long before.
+      const chain = (dir: string): VaultKeyProtector[] => [osKeyringProtector({ timeoutMs: 500 }), keyFileProtector(secretsDirOf(dir))];
+      let started = Date.now();
+      expect((await openSecretVault({ stateDir, protectors: chain(stateDir) })).protection.kind).toBe('key-file');
+      expect(Date.now() - started).toBeLessThan(5000);
+      started = Date.now();
+      const hung = await rejection(openSecretVault({ stateDir: existingDir, protectors: chain(existingDir) }));
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(hung.code).toBe('KEYRING_UNAVAILABLE');
+      expect(hung.message).toMatch(/which did not answer \(/);
+    } finally {
+      keyring.resumeKeyring();
+      await rm(existingDir, { recursive: true, force: true });
     }
   });
 
