@@ -10,7 +10,7 @@ import { secretsDirOf } from '../secrets/secrets-dir';
 import { resolveStateDir } from '../state/state-dir';
 import { handleAppProtocol, registerAppSchemePrivileges } from './app-protocol';
 import { registerIpcHandlers } from './ipc-main';
-import { safeStorageProtector } from './safe-storage';
+import { safeStorageFallbackNote, safeStorageProtector } from './safe-storage';
 import { APP_ENTRY_URL } from './security-policy';
 import { createMainWindow, guardAllWebContents, hardenSession } from './window';
 
@@ -58,7 +58,11 @@ async function start(stateDir: string): Promise<void> {
     logger,
     watchState: true,
     // The OS keyring first: the CLI reads it too. A person is at the desktop to answer an unlock prompt, hence the longer wait.
-    secretProtectors: [osKeyringProtector({ timeoutMs: GUI_KEYRING_TIMEOUT_MS }), safeStorageProtector(safeStorage, secretsDir), keyFileProtector(secretsDir)],
+    secretProtectors: [
+      osKeyringProtector({ timeoutMs: GUI_KEYRING_TIMEOUT_MS }),
+      safeStorageProtector(safeStorage, secretsDir),
+      keyFileProtector(secretsDir, { note: safeStorageFallbackNote(safeStorage) }),
+    ],
     onSecretsUnprotected: (protection) => logger.warn('secrets at rest are not protected', { protector: protection.kind, description: protection.description }),
   });
   core = started;

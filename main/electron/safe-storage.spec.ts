@@ -8,7 +8,7 @@ import { keyFileProtector } from '../secrets/key-file-protector';
 import type { VaultKeyProtector } from '../secrets/protection';
 import { openSecretVault } from '../secrets/secret-vault';
 import { secretsDirOf } from '../secrets/secrets-dir';
-import { safeStorageProtection, safeStorageProtector, type SafeStorageLike } from './safe-storage';
+import { safeStorageFallbackNote, safeStorageProtection, safeStorageProtector, type SafeStorageLike } from './safe-storage';
 
 /** Electron's safeStorage as the shell sees it: a reversible transform standing in for the OS-held key. */
 function fakeSafeStorage(backend: string | undefined, options: { available?: boolean } = {}): SafeStorageLike & { broken: boolean } {
@@ -45,7 +45,12 @@ afterEach(async () => {
   await rm(stateDir, { recursive: true, force: true });
 });
 
-const guiChain = (safeStorage: SafeStorageLike): VaultKeyProtector[] => [silentKeyring, safeStorageProtector(safeStorage, secretsDirOf(stateDir)), keyFileProtector(secretsDirOf(stateDir))];
+/** As main/electron/electron-main.ts builds it. */
+const guiChain = (safeStorage: SafeStorageLike): VaultKeyProtector[] => [
+  silentKeyring,
+  safeStorageProtector(safeStorage, secretsDirOf(stateDir)),
+  keyFileProtector(secretsDirOf(stateDir), { note: safeStorageFallbackNote(safeStorage) }),
+];
 
 describe('safeStorageProtection (what the GUI shows)', () => {
   it("does not call Chromium's basic_text backend protected, and says why", () => {
@@ -70,9 +75,10 @@ describe('safeStorageProtection (what the GUI shows)', () => {
 });
 
 describe('safeStorage in the GUI protector chain', () => {
-  it('never holds a vault on basic_text: the key file does, and says it is not protected', async () => {
+  it('never holds a vault on basic_text: the key file does, and what the UI shows says it is not protected and names basic_text', async () => {
     const vault = await openSecretVault({ stateDir, protectors: guiChain(fakeSafeStorage('basic_text')) });
     expect(vault.protection).toMatchObject({ kind: 'key-file', protected: false });
+    expect(vault.protection.description).toMatch(/mode 0600.*Chromium's basic_text backend .* protects nothing\. So it is not used either\./);
   });
 
   it('holds a new vault where only Chromium reaches a keyring: the key is not on disk in clear, the GUI reopens it, the CLI is told why it cannot', async () => {

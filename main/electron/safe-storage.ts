@@ -37,6 +37,15 @@ export function safeStorageProtection(safeStorage: SafeStorageLike, available: b
 }
 
 /**
+ * Why safeStorage does not hold the key when it cannot, for the key-file fallback to add to what the UI shows
+ * (Chromium's basic_text backend must be named, not passed over in silence); undefined when it can.
+ */
+export function safeStorageFallbackNote(safeStorage: SafeStorageLike): string | undefined {
+  const info = safeStorageProtection(safeStorage, true);
+  return info.protected ? undefined : `${info.description} So it is not used either.`;
+}
+
+/**
  * The vault key encrypted by safeStorage in <stateDir>/secrets/<kid>.safe-storage. It holds a new vault only where
  * the OS keyring did not answer Node but safeStorage has a real backend (KWallet without a Secret Service): the CLI
  * cannot open such a vault, so it comes after the OS keyring in the GUI's chain. It never holds one on basic_text.
