@@ -95,6 +95,15 @@ describe('faults on chosen calls', () => {
     await userLogin(0);
   });
 
+  it('restarts the counters on every setFaults, even with the same rules', async () => {
+    const once = [{ function: 'C_Login', returns: 'CKR_PIN_LOCKED', count: 1 }] as const;
+    for (let round = 0; round < 2; round++) {
+      await setFaults(rulesFile, once);
+      expect(await rejection(userLogin(0))).toMatchObject({ code: 'CKR_PIN_LOCKED' });
+      await userLogin(0);
+    }
+  });
+
   it('takes a rule written after the module is loaded and a session is open', async () => {
     const session = await host.openSession(slotOf(0));
     try {
