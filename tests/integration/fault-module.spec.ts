@@ -1,12 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ModuleRef } from '../../shared/contract/hsm';
 import { createHsmHostPool } from '../../main/hsm/hsm-host-client';
 import type { HsmHost, HsmHostPool } from '../../main/hsm/hsm-host';
-import { buildFaultModule, faultModuleEnvironment, faultRuleLine, setFaults } from '../fixtures/fault-module';
+import { faultRuleLine, injectFaults, type FaultInjection } from '../fixtures/fault-module';
 import { rejection } from '../fixtures/outcomes';
 import { createSoftHsmCluster, type SoftHsmCluster } from '../fixtures/softhsm';
 import { HOST_CHILD_ENTRY } from '../fixtures/workbench';
@@ -17,30 +15,22 @@ const USER_PIN = 'fault-user-pin-1';
 const SO_PIN = 'fault-so-pin-2';
 
 let cluster: SoftHsmCluster;
-let faultModule: string;
-let rulesDir: string;
-let rulesFile: string;
+let faults: FaultInjection;
 let pool: HsmHostPool;
 let host: HsmHost;
-let environment: Record<string, string>;
 
 beforeAll(async () => {
-  [cluster, faultModule, rulesDir] = await Promise.all([
-    createSoftHsmCluster({ tokens: 2, userPin: USER_PIN, soPin: SO_PIN, labelPrefix: 'fault', inMemory: true }),
-    buildFaultModule(),
-    mkdtemp(join(tmpdir(), 'hsm-workbench-fault-rules-')),
-  ]);
-  rulesFile = join(rulesDir, 'rules');
-  environment = { ...cluster.env, ...faultModuleEnvironment(rulesFile) };
+  cluster = await createSoftHsmCluster({ tokens: 2, userPin: USER_PIN, soPin: SO_PIN, labelPrefix: 'fault', inMemory: true });
+  faults = await injectFaults(cluster);
   pool = createHsmHostPool({ childEntry: HOST_CHILD_ENTRY, defaultTimeoutMs: 10_000 });
-  host = pool.get({ ModulePath: faultModule, ModuleEnvironment: environment });
+  host = pool.get({ ModulePath: faults.modulePath, ModuleEnvironment: faults.env });
 });
 
-afterEach(() => setFaults(rulesFile, []));
+afterEach(() => faults.setFaults([]));
 
 afterAll(async () => {
   await pool?.disposeAll();
-  await Promise.all([cluster?.cleanup(), rulesDir && rm(rulesDir, { recursive: true, force: true })]);
+  await Promise.all([cluster?.cleanup(), faults?.cleanup()]);
 });
 
 function slotOf(index: number): string {
@@ -70,16 +60,21 @@ describe('the fault module passes through to SoftHSM2', () => {
     await userLogin(0);
   });
 
-  it('is a module pkcs11-tool (an independent peer) loads and uses alike', async () => {
+  it('is a module environment the workbench accepts (it goes into the state file with a cluster)', () => {
+    expect(ModuleRef.parse({ ModulePath: faults.modulePath, ModuleEnvironment: faults.env }).ModuleEnvironment).toEqual(faults.env);
+  });
+
+  it('is a module pkcs11-tool (an independent peer) loads and uses alike, with SoftHSM2 as the built-in default target', async () => {
     const run = promisify(execFile);
-    const env = { ...process.env, ...environment };
-    const { stdout } = await run('pkcs11-tool', ['--module', faultModule, '-L'], { env });
+    const defaultTarget = { ...process.env, ...cluster.env, FAULT_P11_RULES_FILE: faults.rulesFile };
+    const { stdout } = await run('pkcs11-tool', ['--module', faults.modulePath, '-L'], { env: defaultTarget });
     for (const token of cluster.tokens) expect(stdout).toContain(token.label);
-    const listed = await run('pkcs11-tool', ['--module', faultModule, '--slot', slotOf(0), '--login', '--pin', USER_PIN, '-O'], { env });
+    const env = { ...process.env, ...faults.env };
+    const listed = await run('pkcs11-tool', ['--module', faults.modulePath, '--slot', slotOf(0), '--login', '--pin', USER_PIN, '-O'], { env });
     expect(listed.stderr).not.toMatch(/error/i);
 
-    await setFaults(rulesFile, [{ function: 'C_Login', returns: 'CKR_PIN_LOCKED' }]);
-    const refused = await run('pkcs11-tool', ['--module', faultModule, '--slot', slotOf(0), '--login', '--pin', USER_PIN, '-O'], { env }).then(
+    await faults.setFaults([{ function: 'C_Login', returns: 'CKR_PIN_LOCKED' }]);
+    const refused = await run('pkcs11-tool', ['--module', faults.modulePath, '--slot', slotOf(0), '--login', '--pin', USER_PIN, '-O'], { env }).then(
       () => undefined,
       (error: { stderr?: string }) => error.stderr ?? '',
     );
@@ -89,7 +84,7 @@ describe('the fault module passes through to SoftHSM2', () => {
 
 describe('faults on chosen calls', () => {
   it('answers C_Login with CKR_PIN_LOCKED once, then logs in normally', async () => {
-    await setFaults(rulesFile, [{ function: 'C_Login', returns: 'CKR_PIN_LOCKED', count: 1 }]);
+    await faults.setFaults([{ function: 'C_Login', returns: 'CKR_PIN_LOCKED', count: 1 }]);
     const locked = await rejection(userLogin(0));
     expect(locked).toMatchObject({ name: 'Pkcs11Exception', code: 'CKR_PIN_LOCKED', details: { function: 'C_Login', userType: 'USER' } });
     await userLogin(0);
@@ -98,7 +93,7 @@ describe('faults on chosen calls', () => {
   it('restarts the counters on every setFaults, even with the same rules', async () => {
     const once = [{ function: 'C_Login', returns: 'CKR_PIN_LOCKED', count: 1 }] as const;
     for (let round = 0; round < 2; round++) {
-      await setFaults(rulesFile, once);
+      await faults.setFaults(once);
       expect(await rejection(userLogin(0))).toMatchObject({ code: 'CKR_PIN_LOCKED' });
       await userLogin(0);
     }
@@ -108,9 +103,9 @@ describe('faults on chosen calls', () => {
     const session = await host.openSession(slotOf(0));
     try {
       expect((await host.getSessionInfo(session)).SlotId).toBe(slotOf(0));
-      await setFaults(rulesFile, [{ function: 'C_GetSessionInfo', returns: 'CKR_FUNCTION_FAILED' }]);
+      await faults.setFaults([{ function: 'C_GetSessionInfo', returns: 'CKR_FUNCTION_FAILED' }]);
       expect(await rejection(host.getSessionInfo(session))).toMatchObject({ name: 'Pkcs11Exception', code: 'CKR_FUNCTION_FAILED' });
-      await setFaults(rulesFile, []);
+      await faults.setFaults([]);
       expect((await host.getSessionInfo(session)).SlotId).toBe(slotOf(0));
     } finally {
       await host.closeSession(session);
@@ -120,9 +115,9 @@ describe('faults on chosen calls', () => {
   it('fails a held session with CKR_DEVICE_ERROR mid-connection; a fresh host passes through again', async () => {
     const session = await host.openSession(slotOf(0));
     await host.login(session, 'USER', USER_PIN);
-    await setFaults(rulesFile, [{ function: 'C_GetSessionInfo', returns: 'CKR_DEVICE_ERROR' }]);
+    await faults.setFaults([{ function: 'C_GetSessionInfo', returns: 'CKR_DEVICE_ERROR' }]);
     expect(await rejection(host.getSessionInfo(session))).toMatchObject({ name: 'Pkcs11Exception', code: 'CKR_DEVICE_ERROR' });
-    await setFaults(rulesFile, []);
+    await faults.setFaults([]);
     // The host retires a child after CKR_DEVICE_ERROR: its sessions are gone, the next call gets a new C_Initialize.
     expect((await rejection(host.getSessionInfo(session))).message).toMatch(/earlier HSM host process/);
     await userLogin(0);
@@ -130,7 +125,7 @@ describe('faults on chosen calls', () => {
 
   it('alters the token flags of the one token named by serial', async () => {
     const locked = cluster.tokens[1];
-    await setFaults(rulesFile, [{ function: 'C_GetTokenInfo', addFlags: ['CKF_USER_PIN_LOCKED'], removeFlags: ['CKF_RNG'], slot: locked?.serial }]);
+    await faults.setFaults([{ function: 'C_GetTokenInfo', addFlags: ['CKF_USER_PIN_LOCKED'], removeFlags: ['CKF_RNG'], slot: locked?.serial }]);
     const slots = await host.listSlots();
     const flags = (index: number): string[] => slots.find((s) => s.SlotId === slotOf(index))?.Token?.Flags ?? [];
     expect(flags(1)).toEqual(expect.arrayContaining(['CKF_USER_PIN_LOCKED', 'CKF_USER_PIN_INITIALIZED']));
@@ -140,7 +135,7 @@ describe('faults on chosen calls', () => {
   });
 
   it('filters C_Login by user type: the user is refused, the SO is not', async () => {
-    await setFaults(rulesFile, [{ function: 'C_Login', returns: 'CKR_USER_ALREADY_LOGGED_IN', userType: 'CKU_USER' }]);
+    await faults.setFaults([{ function: 'C_Login', returns: 'CKR_USER_ALREADY_LOGGED_IN', userType: 'CKU_USER' }]);
     expect(await rejection(userLogin(0))).toMatchObject({ code: 'CKR_USER_ALREADY_LOGGED_IN' });
     const session = await host.openSession(slotOf(0), { readWrite: true });
     try {
@@ -152,7 +147,7 @@ describe('faults on chosen calls', () => {
   });
 
   it('lets `after` calls through before failing, and only on the slot named by id', async () => {
-    await setFaults(rulesFile, [{ function: 'C_OpenSession', returns: 'CKR_DEVICE_ERROR', after: 1, count: 1, slot: slotOf(1) }]);
+    await faults.setFaults([{ function: 'C_OpenSession', returns: 'CKR_DEVICE_ERROR', after: 1, count: 1, slot: slotOf(1) }]);
     await userLogin(0);
     await userLogin(1);
     await userLogin(0);
