@@ -1,10 +1,11 @@
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ModuleRef } from '../../shared/contract/hsm';
 import { createHsmHostPool } from '../../main/hsm/hsm-host-client';
 import type { HsmHost, HsmHostPool } from '../../main/hsm/hsm-host';
-import { faultRuleLine, injectFaults, type FaultInjection } from '../fixtures/fault-module';
+import { FAULT_FUNCTIONS, FAULT_MODULE_SOURCE, faultRuleLine, injectFaults, type FaultInjection } from '../fixtures/fault-module';
 import { rejection } from '../fixtures/outcomes';
 import { createSoftHsmCluster, type SoftHsmCluster } from '../fixtures/softhsm';
 import { HOST_CHILD_ENTRY } from '../fixtures/workbench';
@@ -157,6 +158,12 @@ describe('faults on chosen calls', () => {
 });
 
 describe('setFaults refuses a rule the module would ignore', () => {
+  it('knows exactly the functions the C source wraps', () => {
+    const wrapped = [...readFileSync(FAULT_MODULE_SOURCE, 'utf8').matchAll(/^WRAP\((C_\w+),/gm)].map((match) => match[1]);
+    expect([...FAULT_FUNCTIONS].sort()).toEqual(wrapped.sort());
+  });
+
+
   it.each([
     [{ function: 'C_Login', returns: 'CKR_NOT_A_CODE' }, /not a CKR_ name/],
     [{ function: 'C_Login', addFlags: ['CKF_USER_PIN_LOCKED'] }, /C_GetTokenInfo only/],
