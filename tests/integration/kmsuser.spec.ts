@@ -5,12 +5,17 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DescribeKmsuserResponse, KmsuserPasswordResponse } from '../../shared/contract/kmsuser';
+import { createHsmHostPool } from '../../main/hsm/hsm-host-client';
+import { createKmsuserService } from '../../main/kmsuser/kmsuser-service';
 import { openStateStore } from '../../main/state/state-store';
 import { cli, type CliRun } from '../fixtures/cli';
+import { rejection } from '../fixtures/outcomes';
+import { HOST_CHILD_ENTRY } from '../fixtures/workbench';
 import { createSoftHsmCluster, peerLogin, type SoftHsmCluster } from '../fixtures/softhsm';
 
 const FIRST_PASSWORD = 'kmsuser-first-pw';
 const NEW_PASSWORD = 'kmsuser-second-pw';
+const THIRD_PASSWORD = 'kmsuser-third-pw';
 const OTHER_SO_PIN = 'other-so-pin-42';
 
 interface CliError {
@@ -190,9 +195,57 @@ describe('kmsuser create, status and change-password', () => {
     after.Hsms.forEach((h, i) => expect(h.LastRotation! > before.Hsms[i]!.LastRotation!).toBe(true));
   });
 
+  it('a change that fails part-way says which HSMs have the new password and which the old', async () => {
+    const before = await status();
+    // The second member's SO PIN changes between the check of every member and that member's change: a real
+    // refusal part-way, made by the token, at the moment the journal says the workbench is about to touch it.
+    const hosts = createHsmHostPool({ childEntry: HOST_CHILD_ENTRY });
+    const service = createKmsuserService({ state: await openStateStore({ stateDir, program: 'test' }), hosts });
+    const journalled: string[] = [];
+    try {
+      const error = await rejection(
+        service.changePassword(
+          { ClusterId: clusterId, SoPin: hsm.soPin, NewKmsuserPassword: THIRD_PASSWORD },
+          {
+            signal: new AbortController().signal,
+            journal: async (step) => {
+              journalled.push(`${step.name} ${step.hsmId ?? ''}`);
+              if (step.name !== 'SetKmsuserPassword' || step.hsmId !== hsmIds[1]) return;
+              await changeSoPin(1, hsm.soPin, OTHER_SO_PIN);
+              // SoftHSM reads a token's SO PIN when the module loads: the next call goes to a fresh child that sees the change.
+              hosts.get({ ModulePath: hsm.modulePath, ModuleEnvironment: hsm.env }).retire();
+            },
+          },
+        ),
+      );
+      printed.push(error.message, JSON.stringify(error.details));
+      expect(error).toMatchObject({ name: 'Pkcs11Exception', code: 'CKR_PIN_INCORRECT' });
+      expect((error.details?.Hsms as Array<{ HsmId: string; Outcome: string }>).map((h) => [h.HsmId, h.Outcome])).toEqual([
+        [hsmIds[0], 'CHANGED'],
+        [hsmIds[1], 'NOT_CHANGED'],
+      ]);
+      expect(error.message).toContain(`HSMs with the new password: ${hsmIds[0] ?? ''}`);
+      expect(error.message).toContain(`HSMs that keep the previous password: ${hsmIds[1] ?? ''}`);
+      expect(error.message).toMatch(/cannot be put back/);
+      expect(journalled).toEqual([`SetKmsuserPassword ${hsmIds[0] ?? ''}`, `KmsuserPasswordSet ${hsmIds[0] ?? ''}`, `SetKmsuserPassword ${hsmIds[1] ?? ''}`]);
+    } finally {
+      await hosts.disposeAll();
+      await changeSoPin(1, OTHER_SO_PIN, hsm.soPin);
+    }
+    expect(await Promise.all([peerLogin(hsm.env, hsm.modulePath, hsm.tokens[0]?.label ?? '', THIRD_PASSWORD), peerLogin(hsm.env, hsm.modulePath, hsm.tokens[1]?.label ?? '', NEW_PASSWORD)])).toEqual([true, true]);
+    const after = await status();
+    expect(after.Hsms[0]?.LastRotation).not.toBe(before.Hsms[0]?.LastRotation);
+    expect(after.Hsms[1]?.LastRotation).toBe(before.Hsms[1]?.LastRotation);
+
+    // Run again once the cause is gone, as the message says: one password on every HSM.
+    const again = await json<KmsuserPasswordResponse>(['kmsuser', 'change-password', clusterId, '--stdin'], `${hsm.soPin}\n${THIRD_PASSWORD}\n`);
+    expect(again.run.code).toBe(0);
+    expect(await peerLogins(THIRD_PASSWORD)).toEqual([true, true]);
+  });
+
   it('no PIN or password reaches the state directory (state, audit log, logs) or anything printed', async () => {
     const haystacks = [...(await filesUnder(stateDir)), ...printed];
-    for (const secret of [hsm.soPin, OTHER_SO_PIN, FIRST_PASSWORD, NEW_PASSWORD]) {
+    for (const secret of [hsm.soPin, OTHER_SO_PIN, FIRST_PASSWORD, NEW_PASSWORD, THIRD_PASSWORD]) {
       for (const encoded of encodings(secret)) {
         expect(haystacks.filter((text) => text.includes(encoded)), `${secret} as ${encoded}`).toEqual([]);
       }
