@@ -21,6 +21,8 @@ const DEFAULT_PAGE_SIZE = 1024;
 const OUTPUT_ROOM = 2048;
 const WRAPPED_KEY_MAX = 16_384;
 const RANDOM_MAX = 4096;
+/** Classes whose CKA_VALUE is key material, whatever their other attributes say. */
+const KEY_MATERIAL_CLASSES: readonly string[] = ['CKO_SECRET_KEY', 'CKO_PRIVATE_KEY'];
 
 /**
  * One PKCS#11 module, loaded and initialised in this (child) process. Speaks the spec's nouns and
@@ -238,7 +240,11 @@ export class Pkcs11Module {
     }
   }
 
-  /** C_GetAttributeValue of one object; attributes the object lacks or keeps sensitive are left out. */
+  /**
+   * C_GetAttributeValue of one object. `value` (CKA_VALUE) is refused, never requested, for key material and
+   * for private or sensitive objects (see assertValueReadable); other attributes the object lacks or keeps
+   * sensitive are left out.
+   */
   getAttributes(ref: string, handle: string, attributes: readonly ObjectAttributeName[]): ObjectInfo {
     return this.readObject(this.session(ref).handle, this.object(handle), attributes, attributes.includes('handle'));
   }
@@ -357,6 +363,7 @@ export class Pkcs11Module {
     // pkcs11js writes the values into the template it is given, so each call gets a fresh one.
     const template = attributeQuery(attributes);
     if (template.length === 0) return info;
+    if (attributes.includes('value')) this.assertValueReadable(session, handle);
     try {
       return decodeAttributes(this.lib.C_GetAttributeValue(session, handle, template), info, this.handleWidth);
     } catch (error) {
@@ -375,6 +382,32 @@ export class Pkcs11Module {
       }
     }
     return info;
+  }
+
+  /**
+   * CKA_VALUE is asked for only after CKA_CLASS, CKA_PRIVATE and CKA_SENSITIVE say the object is public data:
+   * key material (a secret or private key, even one the token would hand out), a private object or a
+   * sensitive one is refused here, so its value is never requested and never crosses the IPC channel.
+   */
+  private assertValueReadable(session: Buffer, handle: Buffer): void {
+    const guard = this.readObject(session, handle, ['class', 'private', 'sensitive'], false);
+    const objectClass = guard.class;
+    const why =
+      objectClass === undefined
+        ? 'its class (CKA_CLASS) could not be read'
+        : KEY_MATERIAL_CLASSES.includes(objectClass)
+          ? `it is key material (${objectClass})`
+          : guard.private !== false
+            ? 'it is a private object (CKA_PRIVATE)'
+            : guard.sensitive === true
+              ? 'it is sensitive (CKA_SENSITIVE)'
+              : undefined;
+    if (why === undefined) return;
+    throw new WorkbenchError(
+      'Pkcs11Exception',
+      `The HSM host refused to read CKA_VALUE of object ${handleToString(handle)}: ${why}, and such values never leave the HSM. Ask for value only of public, non-sensitive objects (certificates, public keys, public data objects); identify keys by label, id and check value.`,
+      { code: 'SENSITIVE_ATTRIBUTE_REFUSED', details: { function: 'C_GetAttributeValue', attribute: 'CKA_VALUE', ...(objectClass ? { objectClass } : {}) } },
+    );
   }
 
   /** A template for a verb; a malformed one is refused before any PKCS#11 call. */

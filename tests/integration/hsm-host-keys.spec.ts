@@ -3,11 +3,13 @@ import { execFile } from 'node:child_process';
 import { createPublicKey, verify, webcrypto } from 'node:crypto';
 import { promisify } from 'node:util';
 import * as x509 from '@peculiar/x509';
+import pkcs11js from 'pkcs11js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHsmHostPool } from '../../main/hsm/hsm-host-client';
 import type { HsmHost, HsmHostPool, Mechanism, ObjectTemplate } from '../../main/hsm/hsm-host';
 import { createSoftHsmCluster, type SoftHsmCluster } from '../fixtures/softhsm';
 import { rejection } from '../fixtures/outcomes';
+import { openDirectSession } from '../fixtures/token-objects';
 import { HOST_CHILD_ENTRY } from '../fixtures/workbench';
 
 const USER_PIN = 'kmsuser-pin-31';
@@ -178,6 +180,55 @@ describe('HSM host key management on real SoftHSM2 tokens', () => {
       expect(mechanism).toMatchObject({ code: 'CKR_MECHANISM_INVALID' });
       expect(await rejection(host.sign(s, { mechanism: 'CKM_SHA256_RSA_PKCS' }, '1', ''))).toMatchObject({ code: 'CKR_ARGUMENTS_BAD' });
       expect(await rejection(host.destroyObject(s, 'x1'))).toMatchObject({ code: 'CKR_OBJECT_HANDLE_INVALID' });
+    });
+  });
+});
+
+describe('CKA_VALUE of key material, private or sensitive objects', () => {
+  const SECRET = 'c0ffee'.repeat(5) + '00';
+
+  it('is refused without being requested, even where the token would hand it out; public data still reads', async () => {
+    await asUser(slotB, 'USER', async (s) => {
+      await host.generateKeyPair(s, { mechanism: 'CKM_RSA_PKCS_KEY_PAIR_GEN' }, { token: true, label: 'v-rsa', modulusBits: 2048, publicExponent: '010001' }, { token: true, label: 'v-rsa', private: true, sensitive: true });
+      await host.generateKey(s, { mechanism: 'CKM_AES_KEY_GEN' }, { token: true, label: 'v-sensitive', valueLen: 32, sensitive: true });
+      await host.createObject(s, { class: 'CKO_DATA', token: true, private: true, label: 'v-private-data', value: SECRET });
+      // Non-sensitive, extractable, not even CKA_PRIVATE: the token gives its CKA_VALUE to anyone who asks (below).
+      await host.createObject(s, { class: 'CKO_SECRET_KEY', keyType: 'CKK_AES', token: true, private: false, sensitive: false, extractable: true, label: 'v-open-aes', value: SECRET + '00' });
+      await host.createObject(s, { class: 'CKO_DATA', token: true, private: false, label: 'v-public-data', value: 'cafe' });
+    });
+
+    // An independent reader proves the token would hand out the open key's value: only the host's refusal keeps it in.
+    const direct = openDirectSession(cluster.modulePath, cluster.env, slotB, USER_PIN);
+    try {
+      direct.lib.C_FindObjectsInit(direct.session, [{ type: pkcs11js.CKA_LABEL, value: 'v-open-aes' }]);
+      const [handle] = direct.lib.C_FindObjects(direct.session, 1);
+      direct.lib.C_FindObjectsFinal(direct.session);
+      expect(handle && direct.lib.C_GetAttributeValue(direct.session, handle, [{ type: pkcs11js.CKA_VALUE }])[0]?.value.toString('hex')).toBe(SECRET + '00');
+    } finally {
+      direct.close();
+    }
+
+    await asUser(slotB, 'USER', async (s) => {
+      const cases: Array<[label: string, why: RegExp]> = [
+        ['v-rsa', /key material \(CKO_PRIVATE_KEY\)/],
+        ['v-sensitive', /key material \(CKO_SECRET_KEY\)/],
+        ['v-private-data', /a private object \(CKA_PRIVATE\)/],
+        ['v-open-aes', /key material \(CKO_SECRET_KEY\)/],
+      ];
+      for (const [label, why] of cases) {
+        const found = await host.findObjects(s, { template: { label, class: label === 'v-rsa' ? 'CKO_PRIVATE_KEY' : undefined }, attributes: ['handle'] });
+        const handle = found[0]?.handle ?? '';
+        const error = await rejection(host.getAttributes(s, handle, ['label', 'value']));
+        expect(error, label).toMatchObject({ name: 'Pkcs11Exception', code: 'SENSITIVE_ATTRIBUTE_REFUSED', details: { attribute: 'CKA_VALUE' } });
+        expect(error.message, label).toMatch(why);
+        expect(JSON.stringify(error.toInfo())).not.toContain(SECRET);
+        // The same object's other attributes still read.
+        expect(await host.getAttributes(s, handle, ['label'])).toEqual({ label });
+      }
+      const search = await rejection(host.findObjects(s, { template: { label: 'v-private-data' }, attributes: ['label', 'value'] }));
+      expect(search).toMatchObject({ code: 'SENSITIVE_ATTRIBUTE_REFUSED' });
+
+      expect(await host.findObjects(s, { template: { label: 'v-public-data' }, attributes: ['class', 'private', 'value'] })).toEqual([{ class: 'CKO_DATA', private: false, value: 'cafe' }]);
     });
   });
 });
