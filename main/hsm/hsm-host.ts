@@ -14,6 +14,16 @@ export type HsmHost = RemoteVerbs<HostVerbs> & {
   /** Called whenever a child of this host exits, for whatever reason; returns the unsubscribe function. */
   onExit(listener: (exit: HostExit) => void): () => void;
   /**
+   * Called once for each open session this host has lost: a call naming it failed with CKR_DEVICE_ERROR,
+   * CKR_DEVICE_REMOVED, CKR_TOKEN_NOT_PRESENT, CKR_SESSION_HANDLE_INVALID or CKR_SESSION_CLOSED, or the child
+   * holding it exited unexpectedly (crash, timeout kill, retired after a device error). Not for a session the
+   * owner closed, nor on dispose(). The owner of a held session (a connected key store) follows reality this way;
+   * getSessionInfo is the cheap liveness probe that makes a loss show. Returns the unsubscribe function.
+   */
+  onSessionLost(listener: (event: SessionLostEvent) => void): () => void;
+  /** The current child's process id (undefined while none runs): for supervision and tests. */
+  readonly pid: number | undefined;
+  /**
    * Sends the next call to a fresh child (a new C_Initialize), letting the current one finish the calls it
    * has: for a module that sees no HSM (p11-kit's client loaded while its server was down), without cutting
    * off other callers' calls or sessions the way dispose() would.
@@ -53,6 +63,14 @@ export interface CallOptions<Page = never> extends CallTimeout {
    */
   signal?: AbortSignal;
   onPage?: (page: Page) => void;
+}
+
+export interface SessionLostEvent {
+  /** The session reference openSession returned. */
+  session: string;
+  reason: 'device-error' | 'session-invalid' | 'token-removed' | 'host-exit';
+  /** The CKR_ name of the failed call (absent for host-exit). */
+  code?: string;
 }
 
 /** Why a host's child process ended. `expected` is false for a crash, a timeout kill or a vanished device. */

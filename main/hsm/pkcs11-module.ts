@@ -85,16 +85,7 @@ export class Pkcs11Module {
     return slots.map((slot) => {
       const info = this.call('C_GetSlotInfo', () => this.lib.C_GetSlotInfo(slot));
       const flags = slotFlagNames(info.flags);
-      let token: TokenInfo | null = null;
-      if (flags.includes('CKF_TOKEN_PRESENT')) {
-        // A token can vanish between C_GetSlotInfo and C_GetTokenInfo (SoftHSM answers CKR_GENERAL_ERROR
-        // once its directory is gone; USB tokens answer CKR_DEVICE_REMOVED): report the slot as empty.
-        try {
-          token = tokenInfo(this.lib.C_GetTokenInfo(slot));
-        } catch {
-          token = null;
-        }
-      }
+      const token = this.presentToken(slot, flags);
       return {
         SlotId: handleToString(slot),
         SlotDescription: fixedString(info.slotDescription),
@@ -125,8 +116,21 @@ export class Pkcs11Module {
     return ref;
   }
 
+  /**
+   * C_GetSessionInfo, and the liveness probe of a held session: it also checks that the session's token is
+   * still there. PKCS#11 closes a removed token's sessions, but SoftHSM keeps serving a session (even
+   * C_GetSessionInfo) on a token whose directory is gone, and fails only later writes and logins with
+   * CKR_GENERAL_ERROR. So a missing token ends the session here, with CKR_TOKEN_NOT_PRESENT.
+   */
   getSessionInfo(ref: string): SessionInfoDto {
-    const info = this.call('C_GetSessionInfo', () => this.lib.C_GetSessionInfo(this.session(ref).handle));
+    const session = this.session(ref);
+    const info = this.call('C_GetSessionInfo', () => this.lib.C_GetSessionInfo(session.handle));
+    const slot = this.slot(session.slotId);
+    const slotInfo = this.call('C_GetSlotInfo', () => this.lib.C_GetSlotInfo(slot));
+    if (this.presentToken(slot, slotFlagNames(slotInfo.flags)) === null) {
+      this.abandon(ref);
+      throw new WorkbenchError('Pkcs11Exception', ckrMessage('C_GetSessionInfo', 'CKR_TOKEN_NOT_PRESENT'), { code: 'CKR_TOKEN_NOT_PRESENT', details: { function: 'C_GetSessionInfo', slotId: session.slotId } });
+    }
     return { SlotId: handleToString(info.slotID), State: sessionStateName(info.state), Flags: sessionFlagNames(info.flags) };
   }
 
@@ -445,6 +449,33 @@ export class Pkcs11Module {
     }
     if (bytes.length === 0) throw new WorkbenchError('Pkcs11Exception', `${capitalized(what)} is empty. Pass at least one byte.`, { code: 'CKR_ARGUMENTS_BAD' });
     return bytes;
+  }
+
+  /**
+   * The token in `slot`, or null for an empty slot. A token can vanish between C_GetSlotInfo and C_GetTokenInfo
+   * (SoftHSM answers CKR_GENERAL_ERROR once its directory is gone; USB tokens answer CKR_DEVICE_REMOVED): that
+   * slot is empty too.
+   */
+  private presentToken(slot: Buffer, slotFlags: readonly string[]): TokenInfo | null {
+    if (!slotFlags.includes('CKF_TOKEN_PRESENT')) return null;
+    try {
+      return tokenInfo(this.lib.C_GetTokenInfo(slot));
+    } catch {
+      return null;
+    }
+  }
+
+  /** Forgets a session whose token is gone: its login ends with it, and a refused C_CloseSession changes nothing. */
+  private abandon(ref: string): void {
+    const session = this.sessions.get(ref);
+    if (!session) return;
+    if (this.logins.holds(session.slotId, ref)) this.logins.loggedOut(session.slotId);
+    try {
+      this.lib.C_CloseSession(session.handle);
+    } catch {
+      // The token is gone, and the session with it.
+    }
+    this.sessions.delete(ref);
   }
 
   private slot(slotId: string): Buffer {
