@@ -99,7 +99,7 @@ export class HostProcess {
       });
       this.startHeadTimer(child);
       this.updateRef(child);
-      // Secret: for login, initToken, initPin, setPin and initUserPin the args carry PINs; they go only down the IPC channel, never to a log.
+      // Secret: PIN verbs' args carry PINs, key verbs' may carry key material or plaintext (host-protocol.ts); they go only down the IPC channel, never to a log.
       const request: HostRequest = { kind: 'call', id, verb: method, args };
       child.send(request, (error) => {
         if (error) this.settle(id, new WorkbenchError('HsmHostCrashedException', `The HSM host for ${this.options.modulePath} could not be reached (${error.message}). Try again.`));

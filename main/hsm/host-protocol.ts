@@ -67,8 +67,10 @@ export function isHostVerb(value: unknown): value is HostVerb {
 /**
  * The messages between the supervisor (parent) and one HSM host child, over Node's IPC channel.
  * Plain data only: no Buffers, no handles as identities (session references are opaque strings).
- * Secret: the args of login, initToken, initPin, setPin and initUserPin carry PINs; they travel only down this
- * channel, and nothing on either side logs a request.
+ * Secret: the args of login, initToken, initPin, setPin and initUserPin carry PINs, and those of createObject,
+ * unwrapKey, encrypt and decrypt (and decrypt's result) may carry key material or plaintext; they travel only
+ * down this channel, and nothing on either side logs a request or a result. CKA_VALUE of key material never
+ * travels at all: the child refuses to read it (SENSITIVE_ATTRIBUTE_REFUSED).
  */
 export type HostRequest =
   | { kind: 'call'; id: number; verb: HostVerb; args: unknown[] }

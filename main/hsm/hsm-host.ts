@@ -5,8 +5,10 @@ import type { HostVerbs } from './host-protocol';
  * The core's view of one PKCS#11 module loaded in its own supervised child process: every verb of
  * host-protocol.ts (documented where the child implements it, in pkcs11-module.ts and token-flows.ts), called
  * with the same arguments plus optional call options, answering with a promise.
- * Every verb may reject with a WorkbenchError: Pkcs11Exception (code = CKR_ name), Pkcs11ModuleLoadException,
+ * Every verb may reject with a WorkbenchError: Pkcs11Exception (code = CKR_ name, or SENSITIVE_ATTRIBUTE_REFUSED
+ * when CKA_VALUE of key material or of a private or sensitive object is asked for), Pkcs11ModuleLoadException,
  * HsmHostTimeoutException, HsmHostCrashedException, OperationCancelledException.
+ * Binary values cross as lowercase hex strings, handles (sessions: opaque references) as strings.
  * After a crash or timeout the child is gone; the next call starts a fresh one.
  */
 export type HsmHost = RemoteVerbs<HostVerbs> & {
@@ -176,6 +178,10 @@ export interface KeyPairHandles {
 
 export interface FindObjectsQuery {
   template: ObjectTemplate;
+  /**
+   * What to read of each match. With `value`, the search stops with SENSITIVE_ATTRIBUTE_REFUSED at the first
+   * match whose value may not be read: narrow the template to public objects (class CKO_CERTIFICATE, private false).
+   */
   attributes: readonly ObjectAttributeName[];
   /** Objects per page (one message each); 1–4096, default 1024. */
   pageSize?: number;
