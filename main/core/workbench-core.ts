@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import type { ErrorInfo, Result } from '../../shared/errors';
+import { WorkbenchError, type ErrorInfo, type Result } from '../../shared/errors';
 import { expectationFromState, openAuditLog } from '../audit/audit-log';
 import { runClusterChecks } from '../clusters/cluster-checks';
 import { createClusterService } from '../clusters/cluster-service';
@@ -43,6 +43,10 @@ export interface WorkbenchCoreOptions {
   /** Told once when a writer has waited a while for another process's state lock. */
   onStateLockWait?: StateStoreOptions['onLockWait'];
   logger?: Logger;
+}
+
+function notYet(operation: string): never {
+  throw new WorkbenchError('UnsupportedOperationException', `${operation} is not built yet.`);
 }
 
 /** AWS-looking defaults for the local ARN-like ids (later issues make them configurable). */
@@ -114,6 +118,11 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
       };
     },
     ConfirmDemoCredentials: async (request) => ({ Cluster: await confirmDemoCredentialsShown(demoDeps, request.ClusterId) }),
+    // Being built on this branch (trust): the contract lands first so the GUI can code against it.
+    InitializeCluster: async () => notYet('InitializeCluster'),
+    InstallClusterCertificate: async () => notYet('InstallClusterCertificate'),
+    AddHsm: async () => notYet('AddHsm'),
+    RemoveHsm: async () => notYet('RemoveHsm'),
     CheckCluster: async (request, context) => {
       const cluster = await clusters.get(request.ClusterId);
       const report = await runClusterChecks(cluster, hosts, {
