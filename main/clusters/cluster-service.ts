@@ -53,6 +53,43 @@ export function sameName(a: string, b: string): boolean {
   return a.localeCompare(b, undefined, { sensitivity: 'accent' }) === 0;
 }
 
+/** Resolves one selector to a new member's token, or names what is wrong: no such token, or two alike. */
+export function resolveMember(slots: readonly SlotInfo[], selector: { TokenSerial?: string; TokenLabel?: string }, modulePath: string): HsmMember {
+  const slot = findMemberSlot(slots, { TokenSerial: selector.TokenSerial ?? null, TokenLabel: selector.TokenLabel ?? null });
+  if (slot === 'ambiguous') {
+    throw new WorkbenchError(
+      'ValidationException',
+      selector.TokenSerial !== undefined
+        ? `More than one token has a serial number like "${selector.TokenSerial}", differing only in case. Type the serial exactly as the token reports it.`
+        : `More than one token is labelled "${selector.TokenLabel ?? ''}". Choose the HSM by its serial number instead.`,
+      { details: { ...selector } },
+    );
+  }
+  if (slot === undefined || slot.Token === null) {
+    // An uninitialised token has a blank label and serial: name it by its slot instead of "(serial )".
+    const available = slots.flatMap((s) =>
+      s.Token === null ? [] : [s.Token.Flags.includes('CKF_TOKEN_INITIALIZED') ? `${s.Token.Label} (serial ${s.Token.SerialNumber})` : `an uninitialised token (slot ${s.SlotId})`],
+    );
+    const wanted = selector.TokenSerial !== undefined ? `serial ${selector.TokenSerial}` : `label "${selector.TokenLabel ?? ''}"`;
+    throw new WorkbenchError('TokenNotFoundException', `No token with ${wanted} is present in ${modulePath}. Tokens present: ${available.join(', ') || 'none'}.`, {
+      details: { ...selector, TokensPresent: available },
+    });
+  }
+  return { HsmId: newHsmId(), TokenSerial: slot.Token.SerialNumber, TokenLabel: slot.Token.Label };
+}
+
+/** A token belongs to one cluster: two key stores rotating one kmsuser password would lock each other out. */
+export function refuseTokensInOtherClusters(clusters: readonly ClusterRecord[], members: readonly HsmMember[]): void {
+  const [first] = membersInOtherClusters(null, members, clusters);
+  if (first === undefined) return;
+  const others = first.others.map((c) => `"${c.ClusterName}" (${c.ClusterId})`).join(', ');
+  throw new WorkbenchError(
+    'TokenInUseException',
+    `Token ${first.member.TokenLabel ?? ''} (serial ${first.member.TokenSerial ?? ''}) is already an HSM of cluster ${others}. A token belongs to one cluster: two key stores rotating one kmsuser password would lock each other out. Choose another token, or delete that cluster first.`,
+    { details: { TokenSerial: first.member.TokenSerial, ClusterIds: first.others.map((c) => c.ClusterId) } },
+  );
+}
+
 export function createClusterService(deps: { state: StateStore; hosts: HsmHostPool }): ClusterService {
   const { state, hosts } = deps;
 
@@ -61,34 +98,14 @@ export function createClusterService(deps: { state: StateStore; hosts: HsmHostPo
     const slots: SlotInfo[] = await hosts.get({ ModulePath: request.ModulePath, ModuleEnvironment: request.ModuleEnvironment }).listSlots();
     const chosen = new Set<string>();
     return request.Hsms.map((selector) => {
-      const slot = findMemberSlot(slots, { TokenSerial: selector.TokenSerial ?? null, TokenLabel: selector.TokenLabel ?? null });
-      if (slot === 'ambiguous') {
-        throw new WorkbenchError(
-          'ValidationException',
-          selector.TokenSerial !== undefined
-            ? `More than one token has a serial number like "${selector.TokenSerial}", differing only in case. Type the serial exactly as the token reports it.`
-            : `More than one token is labelled "${selector.TokenLabel ?? ''}". Choose the HSM by its serial number instead.`,
-          { details: { ...selector } },
-        );
-      }
-      if (slot === undefined || slot.Token === null) {
-        // An uninitialised token has a blank label and serial: name it by its slot instead of "(serial )".
-        const available = slots.flatMap((s) =>
-          s.Token === null ? [] : [s.Token.Flags.includes('CKF_TOKEN_INITIALIZED') ? `${s.Token.Label} (serial ${s.Token.SerialNumber})` : `an uninitialised token (slot ${s.SlotId})`],
-        );
-        const wanted = selector.TokenSerial !== undefined ? `serial ${selector.TokenSerial}` : `label "${selector.TokenLabel ?? ''}"`;
-        throw new WorkbenchError('TokenNotFoundException', `No token with ${wanted} is present in ${request.ModulePath}. Tokens present: ${available.join(', ') || 'none'}.`, {
-          details: { ...selector, TokensPresent: available },
+      const member = resolveMember(slots, selector, request.ModulePath);
+      if (member.TokenSerial !== null && chosen.has(member.TokenSerial)) {
+        throw new WorkbenchError('ValidationException', `Token ${member.TokenLabel ?? ''} (serial ${member.TokenSerial}) is chosen twice. Each HSM joins a cluster once.`, {
+          details: { TokenSerial: member.TokenSerial },
         });
       }
-      const token = slot.Token;
-      if (chosen.has(token.SerialNumber)) {
-        throw new WorkbenchError('ValidationException', `Token ${token.Label} (serial ${token.SerialNumber}) is chosen twice. Each HSM joins a cluster once.`, {
-          details: { TokenSerial: token.SerialNumber },
-        });
-      }
-      chosen.add(token.SerialNumber);
-      return { HsmId: newHsmId(), TokenSerial: token.SerialNumber, TokenLabel: token.Label };
+      if (member.TokenSerial !== null) chosen.add(member.TokenSerial);
+      return member;
     });
   }
 
@@ -99,17 +116,6 @@ export function createClusterService(deps: { state: StateStore; hosts: HsmHostPo
         details: { ClusterId: existing.ClusterId },
       });
     }
-  }
-
-  function refuseTokensInOtherClusters(clusters: readonly ClusterRecord[], members: readonly HsmMember[]): void {
-    const [first] = membersInOtherClusters(null, members, clusters);
-    if (first === undefined) return;
-    const others = first.others.map((c) => `"${c.ClusterName}" (${c.ClusterId})`).join(', ');
-    throw new WorkbenchError(
-      'TokenInUseException',
-      `Token ${first.member.TokenLabel ?? ''} (serial ${first.member.TokenSerial ?? ''}) is already an HSM of cluster ${others}. A token belongs to one cluster: two key stores rotating one kmsuser password would lock each other out. Choose another token, or delete that cluster first.`,
-      { details: { TokenSerial: first.member.TokenSerial, ClusterIds: first.others.map((c) => c.ClusterId) } },
-    );
   }
 
   return {

@@ -143,7 +143,12 @@ export const AddHsmRequest = z.object({
 export const AddHsmResponse = z.object({ Cluster: ClusterInfo, Hsm: ClusterHsm });
 
 export const RemoveHsmRequest = z.object({ ClusterId, HsmId, SoPin });
-export const RemoveHsmResponse = z.object({ Cluster: ClusterInfo, HsmId });
+export const RemoveHsmResponse = z.object({
+  Cluster: ClusterInfo,
+  HsmId,
+  /** What stayed behind and why (an absent token, the member's private key the SO cannot see). */
+  Notes: z.array(z.string()),
+});
 
 export type ClusterInfo = z.infer<typeof ClusterInfo>;
 export type ClusterHsm = z.infer<typeof ClusterHsm>;
