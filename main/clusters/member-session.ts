@@ -2,9 +2,11 @@ import type { LoginFormat } from '../../shared/contract/clusters';
 import type { SlotInfo } from '../../shared/contract/hsm';
 import { WorkbenchError } from '../../shared/errors';
 import type { HsmHost } from '../hsm/hsm-host';
-import type { UserType } from '../hsm/token-logins';
 import type { HsmMemberRecord } from '../state/records';
 import { describeMember, findMemberSlot } from './member-tokens';
+
+/** C_Login's user types, as the host's login verb takes them. */
+type UserType = Parameters<HsmHost['login']>[1];
 
 /** A member's token, found among the module's slots now (slot ids change between module loads). */
 export interface MemberSlot {
