@@ -5,7 +5,7 @@ import { objectId } from '../../main/clusters/cluster-objects';
 import type { ClusterInfo } from '../../shared/contract/clusters';
 import { cli } from '../fixtures/cli';
 import { ok } from '../fixtures/outcomes';
-import { createSoftHsmCluster, type SoftHsmCluster } from '../fixtures/softhsm';
+import { createSoftHsmCluster, showSlots, type SoftHsmCluster } from '../fixtures/softhsm';
 import { openDirectSession, type DirectSession } from '../fixtures/token-objects';
 import { createTestWorkbench, type TestWorkbench } from '../fixtures/workbench';
 
@@ -57,9 +57,15 @@ describe('membership trust on real SoftHSM2 tokens', () => {
   let hsm: SoftHsmCluster;
   let wb: TestWorkbench;
   let cluster: ClusterInfo;
+  /** A token whose SO PIN differs from the others': the member that refuses the one SO PIN. */
+  let odd: string;
 
   beforeAll(async () => {
     hsm = await createSoftHsmCluster({ tokens: 3, userPin: KMSUSER, labelPrefix: 'tru' });
+    await new Promise<void>((resolve, reject) =>
+      execFile('softhsm2-util', ['--init-token', '--free', '--label', 'tru-odd', '--so-pin', 'another-so-pin', '--pin', KMSUSER], { env: { ...process.env, ...hsm.env } }, (e) => (e ? reject(e) : resolve())),
+    );
+    odd = (await showSlots(hsm.env)).find((slot) => slot.label === 'tru-odd')?.serial ?? '';
     wb = await createTestWorkbench();
     const created = ok(
       await wb.call('CreateCluster', { ClusterName: 'mesh', ModulePath: hsm.modulePath, ModuleEnvironment: hsm.env, Hsms: [0, 1].map((i) => ({ TokenSerial: hsm.tokens[i]?.serial ?? '' })) }),
@@ -151,7 +157,8 @@ describe('membership trust on real SoftHSM2 tokens', () => {
     expect(after?.State).toBe('ACTIVE');
     const steps = (await wb.auditRecords()).map((r) => JSON.stringify(r)).filter((r) => r.includes('RemoveTrustedMemberKey'));
     expect(steps.length).toBe(2);
-  });
+    // An RSA-3072 key pair on a shared, busy machine takes seconds.
+  }, 120_000);
 
   it('the member-trust check names a member whose trusted key is gone, with the command that repairs it, and initialize repairs it', async () => {
     withDirect(hsm, 0, (d) => {
@@ -166,5 +173,22 @@ describe('membership trust on real SoftHSM2 tokens', () => {
     ok(await wb.call('InitializeCluster', { ClusterId: cluster.ClusterId, SoPin: hsm.soPin, KmsuserPassword: KMSUSER }));
     const again = ok(await wb.call('CheckCluster', { ClusterId: cluster.ClusterId })).Report;
     expect(again.Checks.filter((c) => c.CheckId === 'hsm.member-trust').map((c) => c.Status)).toEqual(['pass', 'pass']);
+  });
+
+  it('reports per HSM what an add-hsm did before a member refused the SO PIN, and the cluster falls back to INITIALIZED until that member has its trust', async () => {
+    const refused = await wb.call('AddHsm', { ClusterId: cluster.ClusterId, Hsm: { TokenSerial: odd }, SoPin: hsm.soPin, KmsuserPassword: KMSUSER });
+    expect(refused.ok).toBe(false);
+    if (refused.ok) return;
+    expect(refused.error.code).toBe('CKR_PIN_INCORRECT');
+    expect(refused.error.message).toContain(`token serial ${odd}`);
+    expect(refused.error.message).toContain('refused the SO PIN');
+    expect(refused.error.message).toMatch(/Done before this failure: hsm-\S+ recorded as a member; member key pair on hsm-\S+\./);
+    const after = ok(await wb.call('DescribeClusters', { ClusterIds: [cluster.ClusterId] })).Clusters[0];
+    const newcomer = after?.Hsms.find((h) => h.TokenSerial === odd);
+    expect(after?.State).toBe('INITIALIZED');
+    expect(newcomer?.Trust).toMatchObject({ MemberKey: true, TrustedBy: [], Status: 'INCOMPLETE', Certificates: false });
+    const journal = (await wb.auditRecords()).filter((r) => JSON.stringify(r).includes('"AddHsm"')).map((r) => JSON.stringify(r));
+    expect(journal.some((r) => r.includes('ImportTrustedMemberKeys'))).toBe(true);
+    expect(journal.join('\n')).not.toContain(hsm.soPin);
   });
 });

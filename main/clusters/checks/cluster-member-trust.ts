@@ -9,7 +9,7 @@ import { memberToken, stoppedAnswering, type MemberCheck } from './check-definit
  */
 export const clusterMemberTrust: MemberCheck = {
   id: 'hsm.member-trust',
-  title: 'member trust and cluster certificates are on the HSM',
+  title: 'Member trust and cluster certificates are on the HSM',
   scope: 'member',
   async run(ctx) {
     const { slot } = memberToken(ctx);
