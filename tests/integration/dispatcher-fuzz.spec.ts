@@ -95,6 +95,10 @@ function validRequests(f: Fixture): { [N in OperationName]: RequestOf<N> } {
     CreateKmsuser: { ClusterId: f.alpha, SoPin: `${SECRET_MARK}-3`, KmsuserPassword: `${SECRET_MARK}-4` },
     DescribeKmsuser: { ClusterId: f.alpha },
     ChangeKmsuserPassword: { ClusterId: f.alpha, SoPin: `${SECRET_MARK}-5`, NewKmsuserPassword: `${SECRET_MARK}-6` },
+    InitializeCluster: { ClusterId: f.alpha, SoPin: `${SECRET_MARK}-7`, KmsuserPassword: `${SECRET_MARK}-8` },
+    InstallClusterCertificate: { ClusterId: f.alpha, ClusterCertificate: 'not a certificate', TrustAnchorCertificate: 'not a certificate', SoPin: `${SECRET_MARK}-9` },
+    AddHsm: { ClusterId: f.alpha, Hsm: { TokenLabel: 'fz-2' }, SoPin: `${SECRET_MARK}-10`, KmsuserPassword: `${SECRET_MARK}-11` },
+    RemoveHsm: { ClusterId: f.alpha, HsmId: 'hsm-fuzz', SoPin: `${SECRET_MARK}-12` },
   };
 }
 
@@ -113,6 +117,11 @@ function refusals(f: Fixture): { [N in MutatingOperationName]: readonly Refusal[
       { why: 'no such cluster', apply: (r) => ({ ...r, ClusterId: UNKNOWN_CLUSTER_ID }), expected: ['CloudHsmClusterNotFoundException'] },
       { why: 'a key store uses the cluster', apply: (r) => ({ ...r, ClusterId: f.inUse }), expected: ['CloudHsmClusterInUseException'] },
     ],
+    // Each would log in to the tokens with a fuzzed SO PIN: only a cluster that does not exist is asked for.
+    InitializeCluster: [{ why: 'no such cluster', apply: (r) => ({ ...r, ClusterId: UNKNOWN_CLUSTER_ID }), expected: ['CloudHsmClusterNotFoundException'] }],
+    InstallClusterCertificate: [{ why: 'no such cluster', apply: (r) => ({ ...r, ClusterId: UNKNOWN_CLUSTER_ID }), expected: ['CloudHsmClusterNotFoundException'] }],
+    AddHsm: [{ why: 'no such cluster', apply: (r) => ({ ...r, ClusterId: UNKNOWN_CLUSTER_ID }), expected: ['CloudHsmClusterNotFoundException'] }],
+    RemoveHsm: [{ why: 'no such cluster', apply: (r) => ({ ...r, ClusterId: UNKNOWN_CLUSTER_ID }), expected: ['CloudHsmClusterNotFoundException'] }],
     // Every valid request creates a demo cluster, by design: only requests the contract refuses are sent.
     CreateDemoCluster: [{ why: 'the password is too short', apply: (r) => ({ ...r, KmsuserPassword: 'short' }), expected: ['ValidationException'] }],
     ConfirmDemoCredentials: [
