@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ConnectionErrorCode } from '../../shared/contract/checks';
 import { ClusterId, ClusterName, LoginFormat } from '../../shared/contract/clusters';
 import { ModuleEnvironment, ModulePath } from '../../shared/contract/hsm';
 import { printableName } from '../../shared/contract/names';
@@ -103,7 +104,7 @@ export const RotationJournalRecord = z.looseObject({
 export const KeyStoreRecoveryRecord = z.looseObject({ RecoveredAt: z.string(), Step: z.string(), Message: z.string() });
 
 /** Why the last connect or probe failed a member, for the per-HSM view (plain text, never a secret). */
-export const MemberFailureRecord = z.looseObject({ ConnectionErrorCode: z.string(), Detail: z.string() });
+export const MemberFailureRecord = z.looseObject({ ConnectionErrorCode, Detail: z.string() });
 
 /**
  * A custom key store (AWS KMS semantics). It names its cluster; the cluster's CustomKeyStoreId is derived
@@ -117,8 +118,10 @@ export const CustomKeyStoreRecord = z.looseObject({
   TrustAnchorCertificate: z.string().min(1).optional(),
   ConnectionState: ConnectionStateRecord,
   /** Present only when FAILED. */
-  ConnectionErrorCode: z.string().optional(),
+  ConnectionErrorCode: ConnectionErrorCode.optional(),
   CreationDate: z.string(),
+  /** SHA-256 fingerprint of the cluster certificate at creation: a replacement cluster must have the same (AWS: a shared backup history). */
+  ClusterCertificateFingerprint: z.string().optional(),
   /** The kmsuser's current password, sealed with context `kmsuser-password:<CustomKeyStoreId>`. */
   KmsuserPassword: SealedSecretRecord.optional(),
   Owner: KeyStoreOwnerRecord.optional(),

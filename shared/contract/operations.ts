@@ -37,6 +37,8 @@ export interface OperationSpec<Req extends z.ZodType = z.ZodType, Res extends z.
   readonly auditAlways?: boolean;
   /** Request fields that hold secrets: never audited, logged or echoed. */
   readonly secretFields?: readonly string[];
+  /** Request fields that are no secret but stay out of audit records, as CloudTrail leaves them out (a certificate). */
+  readonly auditOmits?: readonly string[];
   /** An AWS API operation of that service: the `hsm-workbench kms …` commands are generated from these. */
   readonly awsService?: 'kms';
 }
@@ -154,6 +156,7 @@ export const operations = {
     ],
     readOnly: false,
     secretFields: ['KeyStorePassword'],
+    auditOmits: ['TrustAnchorCertificate'],
     awsService: 'kms',
   }),
   DescribeCustomKeyStores: op({
