@@ -93,12 +93,7 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
   // Said once the state file holds the change, so a window that reloads on it reads the new records.
   const clustersChanged = (clusterId: string): void => events.emit('StateChanged', { Resource: 'clusters', Ids: [clusterId] });
   // Another process's change could be to any record: no Ids.
-  const stopWatching = options.watchState
-    ? state.onExternalChange(() => {
-        events.emit('StateChanged', { Resource: 'clusters' });
-        events.emit('StateChanged', { Resource: 'customKeyStores' });
-      })
-    : undefined;
+  const stopWatching = options.watchState ? state.onExternalChange(() => events.emit('StateChanged', { Resource: 'clusters' })) : undefined;
 
   const keyStoresChanged = (id: string): void => events.emit('StateChanged', { Resource: 'customKeyStores', Ids: [id] });
   const connections = createConnectionManager({
@@ -197,7 +192,7 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
   if (options.healthProbeMs !== undefined) {
     // The GUI needs the HSMs of every CONNECTED store (connected by this or an earlier process): it logs in and keeps the sessions.
     for (const store of (await state.read()).customKeyStores) {
-      if (store.ConnectionState === 'CONNECTED') void connections.ensureSessions(store.CustomKeyStoreId);
+      if (store.ConnectionState === 'CONNECTED') connections.ensureSessions(store.CustomKeyStoreId).catch((error: unknown) => logger.error('could not log in for a connected key store', { customKeyStoreId: store.CustomKeyStoreId, error: String(error) }));
     }
   }
 

@@ -269,7 +269,16 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
     }
   }
 
-  async function ensureSessions(storeId: string): Promise<readonly MemberSession[]> {
+  const ensuring = new Set<Promise<unknown>>();
+  /** Tracked like a connect, so dispose() does not stop the hosts under a login in flight. */
+  function ensureSessions(storeId: string): Promise<readonly MemberSession[]> {
+    const run = ensureSessionsNow(storeId);
+    ensuring.add(run);
+    void run.finally(() => ensuring.delete(run)).catch(() => undefined);
+    return run;
+  }
+
+  async function ensureSessionsNow(storeId: string): Promise<readonly MemberSession[]> {
     await running.get(storeId);
     const existing = sessions.get(storeId);
     if (existing !== undefined) return existing;
@@ -341,6 +350,7 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
       disposed = true;
       if (timer !== undefined) clearInterval(timer);
       await Promise.all(running.values());
+      await Promise.allSettled(ensuring);
       await Promise.all([...sessions.keys()].map((id) => drop(id)));
     },
   };
