@@ -10,7 +10,13 @@ export const ERROR_NAMES = [
   'CloudHsmClusterNotFoundException',
   'CloudHsmClusterInUseException',
   'CloudHsmClusterInvalidConfigurationException',
+  'CloudHsmClusterNotActiveException',
+  'CloudHsmClusterNotRelatedException',
+  'CustomKeyStoreNotFoundException',
+  'CustomKeyStoreNameInUseException',
   'CustomKeyStoreInvalidStateException',
+  'CustomKeyStoreHasCMKsException',
+  'InvalidMarkerException',
   'KMSInternalException',
   /** The trust anchor did not issue the cluster certificate (or its signature or dates do not hold). */
   'IncorrectTrustAnchorException',

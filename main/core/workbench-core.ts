@@ -8,6 +8,8 @@ import { confirmDemoCredentialsShown, createDemoCluster } from '../demo/demo-clu
 import { DEFAULT_HSM_TIMEOUT_MS } from '../hsm/hsm-host';
 import { createHsmHostPool } from '../hsm/hsm-host-client';
 import { createKmsuserService, type KmsuserLogin } from '../kmsuser/kmsuser-service';
+import { createConnectionManager } from '../key-stores/connection-manager';
+import { createKeyStoreService } from '../key-stores/key-store-service';
 import { secretVaultSource, type SecretVaultOptions, type SecretVaultSource } from '../secrets/secret-vault';
 import { openStateStore, type StateStoreOptions } from '../state/state-store';
 import { createDispatcher, type CallContext, type OperationHandlers } from './dispatcher';
@@ -52,6 +54,11 @@ export interface WorkbenchCoreOptions {
   /** Told once when the secret store in force is not protected (the key-file fallback): the CLI says so on stderr. */
   onSecretsUnprotected?: SecretVaultOptions['onUnprotected'];
   logger?: Logger;
+  /**
+   * GUI only: how often (ms) held kmsuser sessions are probed, so a store whose HSM stops answering turns
+   * FAILED/NETWORK_ERRORS without any user action. Also makes the core log in for CONNECTED stores at start.
+   */
+  healthProbeMs?: number;
 }
 
 /** AWS-looking defaults for the local ARN-like ids (later issues make them configurable). */
@@ -91,6 +98,21 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
   const clustersChanged = (clusterId: string): void => events.emit('StateChanged', { Resource: 'clusters', Ids: [clusterId] });
   // Another process's change could be to any record: no Ids.
   const stopWatching = options.watchState ? state.onExternalChange(() => events.emit('StateChanged', { Resource: 'clusters' })) : undefined;
+
+  const keyStoresChanged = (id: string): void => events.emit('StateChanged', { Resource: 'customKeyStores', Ids: [id] });
+  const connections = createConnectionManager({
+    state,
+    hosts,
+    vault: secrets,
+    logger,
+    timeoutMs: options.hsmTimeoutMs ?? DEFAULT_HSM_TIMEOUT_MS,
+    healthProbeMs: options.healthProbeMs,
+    changed: (_resource, id) => keyStoresChanged(id),
+    recordServiceEvent: (event) => dispatcher.recordServiceEvent(event),
+  });
+  const keyStores = createKeyStoreService({ state, vault: secrets, connections });
+  /** CloudTrail's additionalEventData of a key store call: its name and cluster, never the password or certificate. */
+  const annotated = async (id: string, context: { annotate(data: Record<string, unknown>): void }): Promise<void> => context.annotate(await keyStores.auditFacts(id));
 
   const handlers: OperationHandlers = {
     DescribeWorkbench: async () => ({ Version: WORKBENCH_VERSION, StateDirectory: options.stateDir, SuggestedModules: suggestedModules() }),
@@ -185,8 +207,46 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
       clustersChanged(request.ClusterId);
       return result;
     },
+    CreateCustomKeyStore: async (request, context) => {
+      const id = await keyStores.create(request);
+      await annotated(id, context);
+      keyStoresChanged(id);
+      return { CustomKeyStoreId: id };
+    },
+    DescribeCustomKeyStores: async (request) => keyStores.describe(request),
+    ConnectCustomKeyStore: async (request, context) => {
+      await annotated(request.CustomKeyStoreId, context);
+      await keyStores.connect(request.CustomKeyStoreId, context.journal);
+      keyStoresChanged(request.CustomKeyStoreId);
+      return {};
+    },
+    DisconnectCustomKeyStore: async (request, context) => {
+      await annotated(request.CustomKeyStoreId, context);
+      await keyStores.disconnect(request.CustomKeyStoreId);
+      keyStoresChanged(request.CustomKeyStoreId);
+      return {};
+    },
+    UpdateCustomKeyStore: async (request, context) => {
+      await annotated(request.CustomKeyStoreId, context);
+      await keyStores.update(request);
+      keyStoresChanged(request.CustomKeyStoreId);
+      return {};
+    },
+    DeleteCustomKeyStore: async (request, context) => {
+      await annotated(request.CustomKeyStoreId, context);
+      await keyStores.delete(request.CustomKeyStoreId);
+      keyStoresChanged(request.CustomKeyStoreId);
+      return {};
+    },
+    DescribeKeyStoreConnection: async (request) => ({ Connection: await keyStores.describeConnection(request.CustomKeyStoreId) }),
   };
   const dispatcher = createDispatcher({ handlers, audit, logger });
+  if (options.healthProbeMs !== undefined) {
+    // The GUI needs the HSMs of every CONNECTED store (connected by this or an earlier process): it logs in and keeps the sessions.
+    for (const store of (await state.read()).customKeyStores) {
+      if (store.ConnectionState === 'CONNECTED') connections.ensureSessions(store.CustomKeyStoreId).catch((error: unknown) => logger.error('could not log in for a connected key store', { customKeyStoreId: store.CustomKeyStoreId, error: String(error) }));
+    }
+  }
 
   return {
     stateDir: options.stateDir,
@@ -196,6 +256,8 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
     secrets,
     dispose: async () => {
       stopWatching?.();
+      // Waits for a connect in flight, then logs out and closes every held session before the hosts stop.
+      await connections.dispose();
       await hosts.disposeAll();
     },
   };
