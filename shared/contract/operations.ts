@@ -25,8 +25,43 @@ export interface OperationSpec<Req extends z.ZodType = z.ZodType, Res extends z.
   /** Read-only operations are audited only when refused, unless auditAlways (e.g. a login attempt). */
   readonly readOnly: boolean;
   readonly auditAlways?: boolean;
-  /** Request fields that hold secrets: never audited, logged or echoed. */
+  /** Request fields that hold secrets: never audited, logged or echoed (the CLI reads them from stdin, never argv). */
   readonly secretFields?: readonly string[];
+  /**
+   * The AWS service whose API this operation is. `'kms'` generates `hsm-workbench kms <kebab-case name>`
+   * from the request schema, as the AWS CLI generates its commands from the service model
+   * (main/cli/kms-commands.ts): one flag per top-level member, help from `.describe()`, a member declared
+   * `z.base64()` is a blob (base64 on the wire, `fileb://` on the command line).
+   */
+  readonly awsService?: 'kms';
+  /** Declarative extras for the generated command. */
+  readonly cli?: OperationCliSpec;
+}
+
+/** Per-command extras of a generated CLI command: data only, so the contract stays free of CLI code. */
+export interface OperationCliSpec {
+  /** Adds `--wait` (the default) and `--no-wait`: after the call, poll until the state it started settles. */
+  readonly wait?: CliWaiter;
+}
+
+/**
+ * A waiter, after botocore's waiters-2.json: call a read-only `operation` every `delayMs` with the listed
+ * members of the original request, and read the value at `path` in its response (keys and list indexes).
+ * A `success` value ends the wait, a `failure` value ends it as a failure explained by the value at
+ * `reason`; any other value (or none) polls again, for at most `timeoutMs`. Implemented generically by
+ * main/cli/kms-commands.ts; e.g. ConnectCustomKeyStore polls DescribeCustomKeyStores until CONNECTED or FAILED.
+ */
+export interface CliWaiter {
+  readonly operation: string;
+  readonly requestMembers: readonly string[];
+  readonly path: readonly (string | number)[];
+  readonly success: readonly string[];
+  readonly failure: readonly string[];
+  readonly reason?: readonly (string | number)[];
+  /** What to do after a failure, said after it (a sentence). */
+  readonly failureRemedy?: string;
+  readonly delayMs: number;
+  readonly timeoutMs: number;
 }
 
 function op<const S extends OperationSpec>(spec: S): S {
