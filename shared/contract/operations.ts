@@ -4,6 +4,16 @@ import { CheckClusterProgress, CheckClusterRequest, CheckClusterResponse } from 
 import { ClusterIdRequest, ClusterResponse, CreateClusterRequest, DescribeClustersRequest, DescribeClustersResponse } from './clusters';
 import { CreateDemoClusterRequest, CreateDemoClusterResponse } from './demo';
 import { ModuleInfo, ModuleRef, SlotInfo } from './hsm';
+import {
+  CreateCustomKeyStoreRequest,
+  CreateCustomKeyStoreResponse,
+  CustomKeyStoreIdRequest,
+  DescribeCustomKeyStoresRequest,
+  DescribeCustomKeyStoresResponse,
+  DescribeKeyStoreConnectionResponse,
+  EmptyResponse,
+  UpdateCustomKeyStoreRequest,
+} from './key-stores';
 import { CancelOperationRequest, CancelOperationResponse, DescribeWorkbenchRequest, DescribeWorkbenchResponse } from './system';
 
 /**
@@ -70,6 +80,8 @@ function op<const S extends OperationSpec>(spec: S): S {
 
 const HSM_ERRORS = ['Pkcs11ModuleLoadException', 'Pkcs11Exception', 'HsmHostTimeoutException', 'HsmHostCrashedException'] as const;
 const STATE_ERRORS = ['StateLockedException', 'StateFileCorruptException', 'StateFileMissingException', 'StateFileVersionException'] as const;
+// A failed connection is not an error of the call: it is the store's FAILED state and ConnectionErrorCode.
+const KEY_STORE_STATE_ERRORS = ['CustomKeyStoreNotFoundException', 'CustomKeyStoreInvalidStateException', ...STATE_ERRORS] as const;
 
 export const operations = {
   DescribeWorkbench: op({
@@ -157,6 +169,94 @@ export const operations = {
     response: ClusterResponse,
     errors: ['CloudHsmClusterNotFoundException', ...STATE_ERRORS],
     readOnly: false,
+  }),
+  CreateCustomKeyStore: op({
+    name: 'CreateCustomKeyStore',
+    domain: 'keyStores',
+    method: 'create',
+    request: CreateCustomKeyStoreRequest,
+    response: CreateCustomKeyStoreResponse,
+    errors: [
+      'CloudHsmClusterInUseException',
+      'CustomKeyStoreNameInUseException',
+      'CloudHsmClusterNotFoundException',
+      'CloudHsmClusterNotActiveException',
+      'IncorrectTrustAnchorException',
+      'CloudHsmClusterInvalidConfigurationException',
+      ...STATE_ERRORS,
+    ],
+    readOnly: false,
+    secretFields: ['KeyStorePassword'],
+    awsService: 'kms',
+  }),
+  DescribeCustomKeyStores: op({
+    name: 'DescribeCustomKeyStores',
+    domain: 'keyStores',
+    method: 'describe',
+    request: DescribeCustomKeyStoresRequest,
+    response: DescribeCustomKeyStoresResponse,
+    errors: ['CustomKeyStoreNotFoundException', 'InvalidMarkerException', ...STATE_ERRORS],
+    readOnly: true,
+    awsService: 'kms',
+  }),
+  ConnectCustomKeyStore: op({
+    name: 'ConnectCustomKeyStore',
+    domain: 'keyStores',
+    method: 'connect',
+    request: CustomKeyStoreIdRequest,
+    response: EmptyResponse,
+    errors: ['CloudHsmClusterNotActiveException', 'CloudHsmClusterInvalidConfigurationException', ...KEY_STORE_STATE_ERRORS],
+    readOnly: false,
+    awsService: 'kms',
+  }),
+  DisconnectCustomKeyStore: op({
+    name: 'DisconnectCustomKeyStore',
+    domain: 'keyStores',
+    method: 'disconnect',
+    request: CustomKeyStoreIdRequest,
+    response: EmptyResponse,
+    errors: KEY_STORE_STATE_ERRORS,
+    readOnly: false,
+    awsService: 'kms',
+  }),
+  UpdateCustomKeyStore: op({
+    name: 'UpdateCustomKeyStore',
+    domain: 'keyStores',
+    method: 'update',
+    request: UpdateCustomKeyStoreRequest,
+    response: EmptyResponse,
+    errors: [
+      'CustomKeyStoreNameInUseException',
+      'CloudHsmClusterNotFoundException',
+      'CloudHsmClusterNotRelatedException',
+      'CloudHsmClusterNotActiveException',
+      'CloudHsmClusterInvalidConfigurationException',
+      'CloudHsmClusterInUseException',
+      ...KEY_STORE_STATE_ERRORS,
+    ],
+    readOnly: false,
+    secretFields: ['KeyStorePassword'],
+    awsService: 'kms',
+  }),
+  DeleteCustomKeyStore: op({
+    name: 'DeleteCustomKeyStore',
+    domain: 'keyStores',
+    method: 'delete',
+    request: CustomKeyStoreIdRequest,
+    response: EmptyResponse,
+    errors: ['CustomKeyStoreHasCMKsException', ...KEY_STORE_STATE_ERRORS],
+    readOnly: false,
+    awsService: 'kms',
+  }),
+  /** Local: each member's part in the connection and the last recovered rotation, for the GUI and `kms` (not an AWS operation). */
+  DescribeKeyStoreConnection: op({
+    name: 'DescribeKeyStoreConnection',
+    domain: 'keyStores',
+    method: 'describeConnection',
+    request: CustomKeyStoreIdRequest,
+    response: DescribeKeyStoreConnectionResponse,
+    errors: ['CustomKeyStoreNotFoundException', ...STATE_ERRORS],
+    readOnly: true,
   }),
 } as const;
 
