@@ -47,8 +47,7 @@ const TABLE: Record<string, OperationSpec> = {
         path: ['CustomKeyStores', 0, 'ConnectionState'],
         success: ['CONNECTED'],
         failure: ['FAILED'],
-        reason: ['CustomKeyStores', 0, 'ConnectionErrorCode'],
-        failureRemedy: 'Disconnect it before connecting again.',
+        reason: { path: ['CustomKeyStores', 0, 'ConnectionErrorCode'], explanations: { USER_NOT_FOUND: { explanation: 'An HSM has no kmsuser.', remedy: 'Create it.' } } },
         delayMs: 5,
         timeoutMs: 200,
       },
@@ -232,9 +231,10 @@ describe('kms commands generated from the contract', () => {
     const text = await run(['create-thing', '--custom-key-store-name', 'x', '--trust-anchor-certificate', `fileb://${join(dir, 'customerCA.crt')}`]);
     expect(text.stderr).toMatch(/fileb:\/\/ gives bytes, and TrustAnchorCertificate is text: use file:\/\//);
     const missing = await run(['create-thing', '--custom-key-store-name', 'x', '--trust-anchor-certificate', `file://${join(dir, 'nope.crt')}`]);
-    expect(missing.stderr).toContain(`Could not read ${join(dir, 'nope.crt')}`);
-    expect(missing.stderr).toContain('ENOENT');
-    expect([text.calls, missing.calls]).toEqual([[], []]);
+    expect(missing.stderr).toContain(`There is no file at ${join(dir, 'nope.crt')} (ENOENT)`);
+    const unreadable = await run(['create-thing', '--custom-key-store-name', `file://${dir}`]);
+    expect(unreadable.stderr).toContain(`Could not read ${dir}: it is a directory where a file belongs (EISDIR)`);
+    expect([text.calls, missing.calls, unreadable.calls]).toEqual([[], [], []]);
   });
 
   it('reads a secret from the first line of stdin with its -stdin flag, and not at all without it', async () => {
@@ -246,15 +246,19 @@ describe('kms commands generated from the contract', () => {
     expect(login.stderr).toMatch(/required option '--password-stdin' not specified/);
   });
 
-  it('refuses a secret on argv as a ValidationException naming the -stdin form, without echoing it or calling anything', async () => {
+  it('refuses a secret on argv as a usage error (exit 2) naming the -stdin form, before any other check, without echoing it or calling anything', async () => {
     for (const argv of [
       ['create-thing', '--custom-key-store-name', 'x', '--key-store-password', 'hunter22!'],
       ['create-thing', '--custom-key-store-name', 'x', '--key-store-password=hunter22!'],
       ['create-thing', '--custom-key-store-name', 'x', '--key-store-password'],
+      // Even with a required option missing, and where the -stdin form is required.
+      ['create-thing', '--key-store-password', 'hunter22!'],
+      ['login-thing', '--password', 'hunter22!'],
     ]) {
       const r = await run(argv, { stdin: 'hunter22!\n' });
-      expect(r.failure?.name, argv.join(' ')).toBe('ValidationException');
-      expect(r.failure?.message).toMatch(/--key-store-password is not accepted: .* Pass --key-store-password-stdin and write KeyStorePassword to stdin/);
+      expect(r.usage?.exitCode, argv.join(' ')).toBe(2);
+      expect(r.usage?.code).toBe('hsm-workbench.secretOnCommandLine');
+      expect(r.stderr).toMatch(/^error: --(key-store-)?password is not accepted: a value on the command line shows in ps and in shell history\. Pass --(key-store-)?password-stdin and write (KeyStorePassword|Password) to stdin/);
       expect(JSON.stringify(r)).not.toContain('hunter22');
       expect(r.calls).toEqual([]);
     }
@@ -295,8 +299,12 @@ describe('kms commands generated from the contract', () => {
       expect(r.failure).toEqual({
         name: 'WaiterFailedException',
         code: 'USER_NOT_FOUND',
-        message: 'ConnectionState is FAILED (ConnectionErrorCode USER_NOT_FOUND). `hsm-workbench kms describe-things --custom-key-store-id cks-1` shows it. Disconnect it before connecting again.',
+        message: 'ConnectionState is FAILED (ConnectionErrorCode USER_NOT_FOUND): An HSM has no kmsuser. Create it. `hsm-workbench kms describe-things --custom-key-store-id cks-1` shows it.',
       });
+      const unexplained = await run(['connect-thing', '--custom-key-store-id', 'cks-1'], { respond: states(['FAILED', 'NETWORK_ERRORS']) });
+      expect(unexplained.failure?.message).toBe('ConnectionState is FAILED (ConnectionErrorCode NETWORK_ERRORS). `hsm-workbench kms describe-things --custom-key-store-id cks-1` shows it.');
+      const noReason = await run(['connect-thing', '--custom-key-store-id', 'cks-1'], { respond: states(['FAILED']) });
+      expect(noReason.failure).toEqual({ name: 'WaiterFailedException', message: 'ConnectionState is FAILED. `hsm-workbench kms describe-things --custom-key-store-id cks-1` shows it.' });
     });
 
     it('gives up after its timeout, saying the operation goes on', async () => {

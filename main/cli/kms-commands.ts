@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { z } from 'zod';
@@ -101,6 +102,8 @@ function paramFileValue(text: string, member: RequestMember): string {
     const bytes = readFileSync(path);
     return binary ? bytes.toString('base64') : bytes.toString('utf8');
   } catch (error) {
+    // The path is the user's own: a missing file is the likeliest mistake, said plainly with where it was looked for.
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') throw new InvalidArgumentError(`There is no file at ${resolve(path)} (ENOENT): a relative path starts from the current directory.`);
     const translated = fileSystemError(error, 'read', path);
     throw new InvalidArgumentError(translated instanceof Error ? translated.message : `Could not read ${path}.`);
   }
@@ -136,7 +139,7 @@ function optionsFor(member: RequestMember): Option[] {
   const help = member.description ?? member.name;
   if (member.secret) {
     const fromStdin = new Option(`--${stdinFlag(member)}`, `read ${member.name} from stdin (its first line), or a hidden prompt on a terminal; never from the command line`);
-    // The value is dropped at once: it must not reach a message, even the refusal's.
+    // Only there to be refused (addCommand); the value is dropped at once: it must not reach a message, even the refusal's.
     const refused = new Option(`--${member.flag} [value]`).hideHelp().argParser(() => true);
     return [member.required ? fromStdin.makeOptionMandatory() : fromStdin, refused];
   }
@@ -197,12 +200,13 @@ async function waitFor(session: KmsSession, waiter: CliWaiter, request: Record<s
       return;
     }
     if (typeof value === 'string' && waiter.failure.includes(value)) {
-      const reason = waiter.reason === undefined ? undefined : valueAt(response, waiter.reason);
-      const because = typeof reason === 'string' ? ` (${String(waiter.reason?.at(-1))} ${reason})` : '';
+      const reason = waiter.reason === undefined ? undefined : valueAt(response, waiter.reason.path);
+      if (typeof reason !== 'string') session.fail({ name: 'WaiterFailedException', message: `${field} is ${value}. \`${show}\` shows it.` });
+      const told = waiter.reason?.explanations?.[reason];
       session.fail({
         name: 'WaiterFailedException',
-        ...(typeof reason === 'string' ? { code: reason } : {}),
-        message: `${field} is ${value}${because}. \`${show}\` shows it.${waiter.failureRemedy === undefined ? '' : ` ${waiter.failureRemedy}`}`,
+        code: reason,
+        message: `${field} is ${value} (${String(waiter.reason?.path.at(-1))} ${reason})${told === undefined ? '.' : `: ${told.explanation} ${told.remedy}`} \`${show}\` shows it.`,
       });
     }
     if (Date.now() + waiter.delayMs > deadline) {
@@ -230,17 +234,18 @@ function addCommand(kms: Command, spec: OperationSpec, context: KmsCliContext): 
   // The key commander files an option's value under (--custom-key-store-id → customKeyStoreId).
   const attribute = (flag: string): string => new Option(`--${flag}`).attributeName();
 
+  for (const member of members.filter((m) => m.secret)) {
+    // Said as the option is parsed, before commander's own checks (a missing required option) could speak first.
+    command.on(`option:${member.flag}`, () =>
+      command.error(
+        `error: --${member.flag} is not accepted: a value on the command line shows in ps and in shell history. Pass --${stdinFlag(member)} and write ${member.name} to stdin, or type it at the hidden prompt.`,
+        { exitCode: 2, code: 'hsm-workbench.secretOnCommandLine' },
+      ),
+    );
+  }
+
   command.action(
     context.action(async (session, opts) => {
-      // Every refusal comes before any secret is read or anything is called.
-      for (const member of members) {
-        if (member.secret && opts[attribute(member.flag)] !== undefined) {
-          session.fail({
-            name: 'ValidationException',
-            message: `--${member.flag} is not accepted: a value on the command line shows in ps and in shell history. Pass --${stdinFlag(member)} and write ${member.name} to stdin, or type it at the hidden prompt.`,
-          });
-        }
-      }
       const request: Record<string, unknown> = {};
       for (const member of members) {
         if (member.secret) {

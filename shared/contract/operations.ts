@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CONNECTION_ERROR_EXPLANATIONS } from '../connection-errors';
 import type { ErrorName } from '../errors';
 import { CheckClusterProgress, CheckClusterRequest, CheckClusterResponse } from './checks';
 import { ClusterIdRequest, ClusterResponse, CreateClusterRequest, DescribeClustersRequest, DescribeClustersResponse } from './clusters';
@@ -58,7 +59,7 @@ export interface OperationCliSpec {
  * A waiter, after botocore's waiters-2.json: call a read-only `operation` every `delayMs` with the listed
  * members of the original request, and read the value at `path` in its response (keys and list indexes).
  * A `success` value ends the wait, a `failure` value ends it as a failure explained by the value at
- * `reason`; any other value (or none) polls again, for at most `timeoutMs`. Implemented generically by
+ * `reason.path`; any other value (or none) polls again, for at most `timeoutMs`. Implemented generically by
  * main/cli/kms-commands.ts; e.g. ConnectCustomKeyStore polls DescribeCustomKeyStores until CONNECTED or FAILED.
  */
 export interface CliWaiter {
@@ -67,11 +68,15 @@ export interface CliWaiter {
   readonly path: readonly (string | number)[];
   readonly success: readonly string[];
   readonly failure: readonly string[];
-  readonly reason?: readonly (string | number)[];
-  /** What to do after a failure, said after it (a sentence). */
-  readonly failureRemedy?: string;
+  readonly reason?: WaiterReason;
   readonly delayMs: number;
   readonly timeoutMs: number;
+}
+
+/** Where a waiter's failure is explained in the polled response, and what each reason value means and what to do. */
+export interface WaiterReason {
+  readonly path: readonly (string | number)[];
+  readonly explanations?: Readonly<Record<string, { readonly explanation: string; readonly remedy: string }>>;
 }
 
 function op<const S extends OperationSpec>(spec: S): S {
@@ -208,6 +213,20 @@ export const operations = {
     errors: ['CloudHsmClusterNotActiveException', 'CloudHsmClusterInvalidConfigurationException', ...KEY_STORE_STATE_ERRORS],
     readOnly: false,
     awsService: 'kms',
+    // Connect returns at once, as AWS's does; the CLI waits for the outcome unless told --no-wait.
+    cli: {
+      wait: {
+        operation: 'DescribeCustomKeyStores',
+        requestMembers: ['CustomKeyStoreId'],
+        path: ['CustomKeyStores', 0, 'ConnectionState'],
+        success: ['CONNECTED'],
+        failure: ['FAILED'],
+        reason: { path: ['CustomKeyStores', 0, 'ConnectionErrorCode'], explanations: CONNECTION_ERROR_EXPLANATIONS },
+        delayMs: 250,
+        // A connect logs in to and rotates the password on every member, each call bounded by the HSM timeout.
+        timeoutMs: 600_000,
+      },
+    },
   }),
   DisconnectCustomKeyStore: op({
     name: 'DisconnectCustomKeyStore',
