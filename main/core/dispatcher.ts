@@ -34,6 +34,11 @@ export interface HandlerContext<P = unknown> {
    * written, and the step must then not be taken.
    */
   journal(step: AuditStep): Promise<void>;
+  /**
+   * Adds facts to the additionalEventData of this call's outcome record, as CloudTrail does for KMS
+   * (ConnectCustomKeyStore carries customKeyStoreName and clusterId). Plain facts only, never secrets.
+   */
+  annotate(data: Record<string, unknown>): void;
 }
 
 /** One step of a multi-HSM operation, as it appears in `additionalEventData.step` of its audit record. */
@@ -110,6 +115,7 @@ export function createDispatcher({ handlers, audit, logger }: DispatcherDependen
     const spec: OperationSpec = operations[operation];
     const secretFields = spec.secretFields ?? [];
     const auditBase = { eventName: spec.name, readOnly: spec.readOnly, requestID, secretFields };
+    // What CloudTrail leaves out though it is no secret (a certificate): kept out of every record of the call.
 
     const parsed = spec.request.safeParse(rawRequest ?? {});
     if (!parsed.success) {
@@ -124,10 +130,12 @@ export function createDispatcher({ handlers, audit, logger }: DispatcherDependen
       return { ok: false, error: error.toInfo() };
     }
 
+    // What CloudTrail leaves out though it is no secret (a certificate): kept out of every record of the call.
+    const requestParameters = omitFields(parsed.data, spec.auditOmits ?? []);
     if (running.has(context.callId)) {
       // Cancel handles are keyed by call id: a second call under a running id would steal the first one's.
       const error = new WorkbenchError('ValidationException', `A call with id ${JSON.stringify(context.callId.slice(0, 64))} is already running. Use a new call id.`);
-      await record({ ...auditBase, requestParameters: parsed.data, errorCode: error.name, errorMessage: error.message });
+      await record({ ...auditBase, requestParameters, errorCode: error.name, errorMessage: error.message });
       return { ok: false, error: error.toInfo() };
     }
 
@@ -138,7 +146,7 @@ export function createDispatcher({ handlers, audit, logger }: DispatcherDependen
     if (audited) {
       // Write-ahead: nothing is changed (or logged into) before the log says it was asked for. After a kill -9,
       // a Started record without an outcome record of the same requestID marks the interrupted operation.
-      const startError = await record({ ...auditBase, requestParameters: parsed.data, additionalEventData: { auditPhase: 'Started' } });
+      const startError = await record({ ...auditBase, requestParameters, additionalEventData: { auditPhase: 'Started' } });
       if (startError) {
         running.delete(context.callId);
         return { ok: false, error: new WorkbenchError('AuditLogException', `${spec.name} was not started because its audit record could not be written: ${startError.message}`).toInfo() };
@@ -146,7 +154,11 @@ export function createDispatcher({ handlers, audit, logger }: DispatcherDependen
     }
 
     const handler = handlers[operation] as OperationHandler<OperationName>;
+    let annotations: Record<string, unknown> = {};
     const handlerContext: HandlerContext = {
+      annotate: (data) => {
+        annotations = { ...annotations, ...data };
+      },
       callId: context.callId,
       signal: controller.signal,
       emitProgress: (progress) => context.emitProgress?.(progress),
@@ -159,7 +171,7 @@ export function createDispatcher({ handlers, audit, logger }: DispatcherDependen
       throwIfCancelled(controller.signal, spec.name);
       const response = spec.response.parse(await handler(parsed.data as never, handlerContext as never));
       if (audited) {
-        const auditError = await record({ ...auditBase, requestParameters: parsed.data, responseElements: response, additionalEventData: { auditPhase: 'Completed' } });
+        const auditError = await record({ ...auditBase, requestParameters, responseElements: response, additionalEventData: { ...annotations, auditPhase: 'Completed' } });
         if (auditError && !spec.readOnly) {
           // The change happened; say so rather than pretend it failed.
           return { ok: false, error: new WorkbenchError('AuditLogException', `${spec.name} completed, but its audit record could not be written: ${auditError.message}`).toInfo() };
@@ -175,10 +187,10 @@ export function createDispatcher({ handlers, audit, logger }: DispatcherDependen
       }
       await record({
         ...auditBase,
-        requestParameters: parsed.data,
+        requestParameters,
         errorCode: info.code ? `${info.name}:${info.code}` : info.name,
         errorMessage: info.message,
-        ...(audited ? { additionalEventData: { auditPhase: 'Failed' } } : {}),
+        ...(audited ? { additionalEventData: { ...annotations, auditPhase: 'Failed' } } : Object.keys(annotations).length > 0 ? { additionalEventData: annotations } : {}),
       });
       return { ok: false, error: info };
     } finally {
@@ -209,6 +221,11 @@ export function createDispatcher({ handlers, audit, logger }: DispatcherDependen
       return controller !== undefined;
     },
   };
+}
+
+function omitFields(data: unknown, fields: readonly string[]): unknown {
+  if (fields.length === 0 || data === null || typeof data !== 'object') return data;
+  return Object.fromEntries(Object.entries(data).filter(([key]) => !fields.includes(key)));
 }
 
 /** Throws OperationCancelledException when the caller cancelled; handlers call it between steps. */

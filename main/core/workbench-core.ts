@@ -6,6 +6,9 @@ import { createClusterService } from '../clusters/cluster-service';
 import { confirmDemoCredentialsShown, createDemoCluster } from '../demo/demo-cluster';
 import { DEFAULT_HSM_TIMEOUT_MS } from '../hsm/hsm-host';
 import { createHsmHostPool } from '../hsm/hsm-host-client';
+import { createConnectionManager } from '../key-stores/connection-manager';
+import { createKeyStoreService } from '../key-stores/key-store-service';
+import type { SecretVault } from '../key-stores/secret-vault';
 import { openStateStore, type StateStoreOptions } from '../state/state-store';
 import { createDispatcher, type CallContext, type OperationHandlers } from './dispatcher';
 import { createEventHub, type WorkbenchEventListener } from './event-hub';
@@ -43,6 +46,13 @@ export interface WorkbenchCoreOptions {
   /** Told once when a writer has waited a while for another process's state lock. */
   onStateLockWait?: StateStoreOptions['onLockWait'];
   logger?: Logger;
+  /** Where kmsuser passwords are sealed (main/secrets/); without one, key store operations that need a password refuse. */
+  secretVault?: SecretVault;
+  /**
+   * GUI only: how often (ms) held kmsuser sessions are probed, so a store whose HSM stops answering turns
+   * FAILED/NETWORK_ERRORS without any user action. Also makes the core log in for CONNECTED stores at start.
+   */
+  healthProbeMs?: number;
 }
 
 /** AWS-looking defaults for the local ARN-like ids (later issues make them configurable). */
@@ -80,10 +90,24 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
   // Another process's change could be to any record: no Ids.
   const stopWatching = options.watchState ? state.onExternalChange(() => events.emit('StateChanged', { Resource: 'clusters' })) : undefined;
 
-  // The contract lands first so the CLI and GUI can build on it; the service follows on this branch.
-  const keyStoresPending = async (): Promise<never> => {
-    throw new WorkbenchError('UnsupportedOperationException', 'Custom key stores are not built yet in this workbench.');
+  const keyStoresChanged = (id: string): void => events.emit('StateChanged', { Resource: 'customKeyStores', Ids: [id] });
+  const vault = (): SecretVault => {
+    if (options.secretVault === undefined) throw new WorkbenchError('UnsupportedOperationException', 'This workbench was started without a secret store, so it cannot hold a kmsuser password.');
+    return options.secretVault;
   };
+  const connections = createConnectionManager({
+    state,
+    hosts,
+    vault,
+    logger,
+    timeoutMs: options.hsmTimeoutMs ?? DEFAULT_HSM_TIMEOUT_MS,
+    healthProbeMs: options.healthProbeMs,
+    changed: (_resource, id) => keyStoresChanged(id),
+    recordServiceEvent: (event) => dispatcher.recordServiceEvent(event),
+  });
+  const keyStores = createKeyStoreService({ state, vault, connections });
+  /** CloudTrail's additionalEventData of a key store call: its name and cluster, never the password or certificate. */
+  const annotated = async (id: string, context: { annotate(data: Record<string, unknown>): void }): Promise<void> => context.annotate(await keyStores.auditFacts(id));
 
   const handlers: OperationHandlers = {
     DescribeWorkbench: async () => ({ Version: WORKBENCH_VERSION, StateDirectory: options.stateDir, SuggestedModules: suggestedModules() }),
@@ -130,15 +154,46 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
       });
       return { Report: report };
     },
-    CreateCustomKeyStore: keyStoresPending,
-    DescribeCustomKeyStores: keyStoresPending,
-    ConnectCustomKeyStore: keyStoresPending,
-    DisconnectCustomKeyStore: keyStoresPending,
-    UpdateCustomKeyStore: keyStoresPending,
-    DeleteCustomKeyStore: keyStoresPending,
-    DescribeKeyStoreConnection: keyStoresPending,
+    CreateCustomKeyStore: async (request, context) => {
+      const id = await keyStores.create(request);
+      await annotated(id, context);
+      keyStoresChanged(id);
+      return { CustomKeyStoreId: id };
+    },
+    DescribeCustomKeyStores: async (request) => keyStores.describe(request),
+    ConnectCustomKeyStore: async (request, context) => {
+      await annotated(request.CustomKeyStoreId, context);
+      await keyStores.connect(request.CustomKeyStoreId, context.journal);
+      keyStoresChanged(request.CustomKeyStoreId);
+      return {};
+    },
+    DisconnectCustomKeyStore: async (request, context) => {
+      await annotated(request.CustomKeyStoreId, context);
+      await keyStores.disconnect(request.CustomKeyStoreId);
+      keyStoresChanged(request.CustomKeyStoreId);
+      return {};
+    },
+    UpdateCustomKeyStore: async (request, context) => {
+      await annotated(request.CustomKeyStoreId, context);
+      await keyStores.update(request);
+      keyStoresChanged(request.CustomKeyStoreId);
+      return {};
+    },
+    DeleteCustomKeyStore: async (request, context) => {
+      await annotated(request.CustomKeyStoreId, context);
+      await keyStores.delete(request.CustomKeyStoreId);
+      keyStoresChanged(request.CustomKeyStoreId);
+      return {};
+    },
+    DescribeKeyStoreConnection: async (request) => ({ Connection: await keyStores.describeConnection(request.CustomKeyStoreId) }),
   };
   const dispatcher = createDispatcher({ handlers, audit, logger });
+  if (options.healthProbeMs !== undefined) {
+    // The GUI needs the HSMs of every CONNECTED store (connected by this or an earlier process): it logs in and keeps the sessions.
+    for (const store of (await state.read()).customKeyStores) {
+      if (store.ConnectionState === 'CONNECTED') void connections.ensureSessions(store.CustomKeyStoreId);
+    }
+  }
 
   return {
     stateDir: options.stateDir,
@@ -147,6 +202,8 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
     onEvent: (listener) => events.subscribe(listener),
     dispose: async () => {
       stopWatching?.();
+      // Waits for a connect in flight, then logs out and closes every held session before the hosts stop.
+      await connections.dispose();
       await hosts.disposeAll();
     },
   };

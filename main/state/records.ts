@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ConnectionErrorCode } from '../../shared/contract/checks';
 import { ClusterId, ClusterName, LoginFormat } from '../../shared/contract/clusters';
 import { ModuleEnvironment, ModulePath } from '../../shared/contract/hsm';
 import { printableName } from '../../shared/contract/names';
@@ -73,14 +74,60 @@ export const ClusterRecord = z
     }
   });
 
+/** A secret as the secret store sealed it (main/secrets/): versioned JSON with base64 fields, safe on disk, opened only with its context. */
+export const SealedSecretRecord = z.looseObject({});
+
+export const ConnectionStateRecord = z.enum(['CONNECTED', 'CONNECTING', 'FAILED', 'DISCONNECTED', 'DISCONNECTING']);
+
+/** The process that moved a store to CONNECTING or DISCONNECTING: once it is gone, nothing will finish the move (a kill -9). */
+export const KeyStoreOwnerRecord = z.looseObject({ Pid: z.number().int().min(1), Host: z.string(), Since: z.string() });
+
 /**
- * A custom key store, as far as this build knows one: its id and the cluster it uses, the
- * association from which a cluster's `CustomKeyStoreId` is derived. The key-store issue adds the
- * rest of its fields; until then whatever else such a record holds is kept as it is.
+ * Where a member's kmsuser password stands during a rotation. SETTING: C_SetPIN was sent and its answer not
+ * recorded, so the member has the current or the pending password; a recovery tries the pending one first.
+ */
+export const RotationMemberRecord = z.enum(['CURRENT', 'SETTING', 'PENDING']);
+
+/**
+ * A connect's password rotation, recorded before any HSM changes (the pending password sealed) and updated
+ * per member, so that after a kill -9 anywhere the workbench knows a password every member accepts.
+ */
+export const RotationJournalRecord = z.looseObject({
+  StartedAt: z.string(),
+  /** The journal step reached: PENDING_SAVED (no HSM changed yet), then ROTATING, then ROLLING_BACK if a member failed. */
+  Step: z.enum(['PENDING_SAVED', 'ROTATING', 'ROLLING_BACK']),
+  PendingPassword: SealedSecretRecord,
+  Hsms: z.record(z.string(), RotationMemberRecord),
+});
+
+/** An interrupted rotation the workbench found and finished; describeConnection and the log say it. */
+export const KeyStoreRecoveryRecord = z.looseObject({ RecoveredAt: z.string(), Step: z.string(), Message: z.string() });
+
+/** Why the last connect or probe failed a member, for the per-HSM view (plain text, never a secret). */
+export const MemberFailureRecord = z.looseObject({ ConnectionErrorCode, Detail: z.string() });
+
+/**
+ * A custom key store (AWS KMS semantics). It names its cluster; the cluster's CustomKeyStoreId is derived
+ * from that. TrustAnchorCertificate and KmsuserPassword are absent only in a record carried over from
+ * schema 2 (migration 002), which a connect refuses until the admin supplies them.
  */
 export const CustomKeyStoreRecord = z.looseObject({
   CustomKeyStoreId: printableName('CustomKeyStoreId', z.string().min(1, 'CustomKeyStoreId is required').max(64, 'CustomKeyStoreId is at most 64 characters')),
   CloudHsmClusterId: ClusterId,
+  CustomKeyStoreName: printableName('CustomKeyStoreName', z.string().min(1, 'CustomKeyStoreName is required').max(256, 'CustomKeyStoreName is at most 256 characters')),
+  TrustAnchorCertificate: z.string().min(1).optional(),
+  ConnectionState: ConnectionStateRecord,
+  /** Present only when FAILED. */
+  ConnectionErrorCode: ConnectionErrorCode.optional(),
+  CreationDate: z.string(),
+  /** SHA-256 fingerprint of the cluster certificate at creation: a replacement cluster must have the same (AWS: a shared backup history). */
+  ClusterCertificateFingerprint: z.string().optional(),
+  /** The kmsuser's current password, sealed with context `kmsuser-password:<CustomKeyStoreId>`. */
+  KmsuserPassword: SealedSecretRecord.optional(),
+  Owner: KeyStoreOwnerRecord.optional(),
+  Rotation: RotationJournalRecord.optional(),
+  LastRecovery: KeyStoreRecoveryRecord.optional(),
+  MemberFailures: z.record(z.string(), MemberFailureRecord).optional(),
 });
 
 /**
@@ -94,6 +141,9 @@ export type KmsuserLedgerRecord = Known<z.infer<typeof KmsuserLedgerRecord>>;
 export type HsmMemberRecord = Omit<Known<z.infer<typeof HsmMemberRecord>>, 'Kmsuser'> & { Kmsuser?: KmsuserLedgerRecord };
 export type ClusterCertificatesRecord = Known<z.infer<typeof ClusterCertificatesRecord>>;
 export type ClusterRecord = Omit<Known<z.infer<typeof ClusterRecord>>, 'Hsms' | 'Certificates'> & { Hsms: HsmMemberRecord[]; Certificates?: ClusterCertificatesRecord };
+export type SealedSecretRecord = z.infer<typeof SealedSecretRecord>;
+export type ConnectionStateRecord = z.infer<typeof ConnectionStateRecord>;
+export type RotationJournalRecord = Known<z.infer<typeof RotationJournalRecord>>;
 export type CustomKeyStoreRecord = Known<z.infer<typeof CustomKeyStoreRecord>>;
 
 /** The key store that uses a cluster. At most one: the state schema refuses two key stores on one cluster. */

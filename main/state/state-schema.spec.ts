@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { clusterRecord } from '../../tests/fixtures/records';
+import { clusterRecord, keyStoreRecord } from '../../tests/fixtures/records';
 import { thrown } from '../../tests/fixtures/outcomes';
 import { defaultState, parseState, STATE_SCHEMA_VERSION } from './state-schema';
 
@@ -39,7 +39,10 @@ describe('parseState on older files', () => {
     const state = parseState(V1_FILE, 'state.json');
     expect(state.schemaVersion).toBe(STATE_SCHEMA_VERSION);
     expect(state.clusters.map((c) => c.ClusterName)).toEqual(['prod', 'lab']);
-    expect(state.customKeyStores).toEqual([{ CustomKeyStoreId: 'cks-0123456789abcdef0', CloudHsmClusterId: 'cluster-nlJtSangJr6' }]);
+    expect(state.customKeyStores).toEqual([
+      // Completed by migration 002 (schema 3): certain facts only, no trust anchor or password invented.
+      { CustomKeyStoreId: 'cks-0123456789abcdef0', CloudHsmClusterId: 'cluster-nlJtSangJr6', CustomKeyStoreName: 'cks-0123456789abcdef0', ConnectionState: 'DISCONNECTED', CreationDate: '2026-12-02T02:51:12.589Z' },
+    ]);
     expect(state.clusters.some((c) => 'CustomKeyStoreId' in c)).toBe(false);
   });
 
@@ -69,16 +72,16 @@ describe('records of this schema', () => {
 
   it('refuse two key stores with one id, or on one cluster, naming the key store', () => {
     const [a, b] = [clusterRecord('a'), clusterRecord('b')];
-    const sameId = thrown(() => parseState(withKeyStores([{ CustomKeyStoreId: 'cks-1', CloudHsmClusterId: a.ClusterId }, { CustomKeyStoreId: 'cks-1', CloudHsmClusterId: b.ClusterId }], [a, b]), 'state.json'));
+    const sameId = thrown(() => parseState(withKeyStores([keyStoreRecord('cks-1', a.ClusterId), keyStoreRecord('cks-1', b.ClusterId)], [a, b]), 'state.json'));
     expect(sameId.message).toContain('customKeyStores.1 (CustomKeyStoreId "cks-1") CustomKeyStoreId: the same CustomKeyStoreId as customKeyStores.0');
     expect(sameId.details?.records).toEqual(['customKeyStores.1']);
-    const sameCluster = thrown(() => parseState(withKeyStores([{ CustomKeyStoreId: 'cks-1', CloudHsmClusterId: a.ClusterId }, { CustomKeyStoreId: 'cks-2', CloudHsmClusterId: a.ClusterId }], [a]), 'state.json'));
+    const sameCluster = thrown(() => parseState(withKeyStores([keyStoreRecord('cks-1', a.ClusterId), keyStoreRecord('cks-2', a.ClusterId)], [a]), 'state.json'));
     expect(sameCluster.message).toContain('customKeyStores.1 (CustomKeyStoreId "cks-2") CloudHsmClusterId: the same CloudHsmClusterId as customKeyStores.0');
   });
 
   it('keep fields of a key store record this build does not know', () => {
     const a = clusterRecord('a');
-    const record = { CustomKeyStoreId: 'cks-1', CloudHsmClusterId: a.ClusterId, ConnectionState: 'DISCONNECTED' };
+    const record = { ...keyStoreRecord('cks-1', a.ClusterId), Tags: ['later build'] };
     expect(parseState(withKeyStores([record], [a]), 'state.json').customKeyStores).toEqual([record]);
   });
 });

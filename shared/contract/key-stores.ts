@@ -49,7 +49,8 @@ export const CustomKeyStoreInfo = z.object({
   CustomKeyStoreId: z.string(),
   CustomKeyStoreName: z.string(),
   CloudHsmClusterId: z.string(),
-  TrustAnchorCertificate: z.string(),
+  /** Absent only for a store carried over from schema 2, which never had one (AWS's entry has no required member). */
+  TrustAnchorCertificate: z.string().optional(),
   ConnectionState,
   ConnectionErrorCode: ConnectionErrorCode.optional(),
   /** ISO 8601, as the AWS CLI v2 prints timestamps. */

@@ -38,6 +38,8 @@ export interface OperationSpec<Req extends z.ZodType = z.ZodType, Res extends z.
   readonly auditAlways?: boolean;
   /** Request fields that hold secrets: never audited, logged or echoed (the CLI reads them from stdin, never argv). */
   readonly secretFields?: readonly string[];
+  /** Request fields that are no secret but stay out of audit records, as CloudTrail leaves them out (a certificate). */
+  readonly auditOmits?: readonly string[];
   /**
    * The AWS service whose API this operation is. `'kms'` generates `hsm-workbench kms <kebab-case name>`
    * from the request schema, as the AWS CLI generates its commands from the service model
@@ -192,6 +194,7 @@ export const operations = {
     ],
     readOnly: false,
     secretFields: ['KeyStorePassword'],
+    auditOmits: ['TrustAnchorCertificate'],
     awsService: 'kms',
   }),
   DescribeCustomKeyStores: op({

@@ -58,7 +58,10 @@ describe('a schema-1 state file written by the previous build', () => {
     expect(written.schemaVersion).toBe(STATE_SCHEMA_VERSION);
     const { CustomKeyStoreId: _moved, ...prodRecord } = v1.clusters[0] ?? {};
     expect(written.clusters).toEqual([prodRecord]); // Owner kept, the back-pointer gone
-    expect(written.customKeyStores).toEqual([{ CustomKeyStoreId: 'cks-0123456789abcdef0', CloudHsmClusterId: PROD.ClusterId }]);
+    expect(written.customKeyStores).toEqual([
+      // Completed by migration 002: certain facts only (no trust anchor or password is invented).
+      { CustomKeyStoreId: 'cks-0123456789abcdef0', CloudHsmClusterId: PROD.ClusterId, CustomKeyStoreName: 'cks-0123456789abcdef0', ConnectionState: 'DISCONNECTED', CreationDate: PROD.CreateTimestamp },
+    ]);
     expect(written.settings).toEqual(v1.settings);
     expect(written.keys).toEqual(v1.keys);
     // The API's view did not move.

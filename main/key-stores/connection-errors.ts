@@ -1,0 +1,47 @@
+import type { ConnectionErrorCode } from '../../shared/contract/checks';
+import { WorkbenchError } from '../../shared/errors';
+import { isUnreachable } from '../clusters/check-result';
+
+/** Why one member failed a connect, a login or a probe: the code the store reports and what the member said. */
+export class MemberFailure extends Error {
+  constructor(
+    readonly hsmId: string,
+    readonly code: ConnectionErrorCode,
+    readonly detail: string,
+  ) {
+    super(detail);
+  }
+}
+
+const BY_CKR: Readonly<Record<string, ConnectionErrorCode>> = {
+  CKR_PIN_INCORRECT: 'INVALID_CREDENTIALS',
+  CKR_PIN_LEN_RANGE: 'INVALID_CREDENTIALS',
+  CKR_USER_PIN_NOT_INITIALIZED: 'USER_NOT_FOUND',
+  CKR_PIN_LOCKED: 'USER_LOCKED_OUT',
+  CKR_USER_ALREADY_LOGGED_IN: 'USER_LOGGED_IN',
+  CKR_USER_ANOTHER_ALREADY_LOGGED_IN: 'USER_LOGGED_IN',
+  CKR_TOKEN_NOT_PRESENT: 'INSUFFICIENT_CLOUDHSM_HSMS',
+  CKR_TOKEN_NOT_RECOGNIZED: 'INSUFFICIENT_CLOUDHSM_HSMS',
+  CKR_SLOT_ID_INVALID: 'INSUFFICIENT_CLOUDHSM_HSMS',
+};
+
+/** The ConnectionErrorCode of a failed host call: CKR codes in one table, a silent or crashed host is NETWORK_ERRORS. */
+export function connectionErrorOf(error: unknown): ConnectionErrorCode {
+  if (error instanceof MemberFailure) return error.code;
+  if (!(error instanceof WorkbenchError)) return 'INTERNAL_ERROR';
+  const byCode = error.code === undefined ? undefined : BY_CKR[error.code];
+  if (byCode !== undefined) return byCode;
+  if (isUnreachable(error) || error.name === 'HsmHostCrashedException' || error.name === 'HsmHostTimeoutException') return 'NETWORK_ERRORS';
+  return 'INTERNAL_ERROR';
+}
+
+/** What a member said, as plain text: the error's name, CKR code and message (messages never carry secrets). */
+export function failureDetail(error: unknown): string {
+  if (error instanceof MemberFailure) return error.detail;
+  if (error instanceof WorkbenchError) return `${error.name}${error.code ? ` (${error.code})` : ''}: ${error.message}`;
+  return `an unexpected ${error instanceof Error ? error.name : typeof error}`;
+}
+
+export function asMemberFailure(hsmId: string, error: unknown): MemberFailure {
+  return error instanceof MemberFailure ? error : new MemberFailure(hsmId, connectionErrorOf(error), failureDetail(error));
+}

@@ -1,0 +1,347 @@
+import type { StateResource } from '../../shared/contract/events';
+import type { z } from 'zod';
+import type { AuditStep, ServiceEvent } from '../core/dispatcher';
+import type { Logger } from '../core/logger';
+import type { HsmHostPool } from '../hsm/hsm-host';
+import { noteKmsuserLogin, noteKmsuserRotation } from '../kmsuser/ledger';
+import type { ClusterRecord, CustomKeyStoreRecord, RotationJournalRecord } from '../state/records';
+import type { StateStore, WorkbenchState } from '../state/state-store';
+import { asMemberFailure, MemberFailure } from './connection-errors';
+import { findKeyStore } from './key-store-records';
+import { kmsuserPin, loginMember, newKmsuserPassword, releaseSession, type MemberSession } from './member-sessions';
+import { kmsuserPasswordContext, type SecretVault } from './secret-vault';
+
+export interface ConnectionManagerDeps {
+  state: StateStore;
+  hosts: HsmHostPool;
+  vault: () => SecretVault;
+  logger: Logger;
+  timeoutMs: number;
+  /** GUI only: how often held sessions are asked whether their HSM still answers. */
+  healthProbeMs?: number;
+  changed(resource: z.infer<typeof StateResource>, id: string): void;
+  recordServiceEvent(event: ServiceEvent): Promise<void>;
+}
+
+/** Held kmsuser sessions of this process, per key store: one per active member, while the store is CONNECTED. */
+export interface ConnectionManager {
+  /** Runs a connect whose CONNECTING is recorded, to CONNECTED or FAILED; tracked, so dispose() waits for it. */
+  startConnect(storeId: string, journal: (step: AuditStep) => Promise<void>): void;
+  /** Logs out and closes this process's sessions of the store (waiting for a connect of it in flight first). */
+  release(storeId: string): Promise<void>;
+  /** For a CONNECTED store whose sessions this process does not hold (a later process): logs in with the current password. */
+  ensureSessions(storeId: string): Promise<readonly MemberSession[]>;
+  /** The members this process holds a session on. */
+  held(storeId: string): ReadonlySet<string>;
+  readonly inFlight: ReadonlySet<string>;
+  dispose(): Promise<void>;
+}
+
+type Passwords = { current: string; pending?: string };
+
+export function createConnectionManager(deps: ConnectionManagerDeps): ConnectionManager {
+  const { state, hosts, logger, timeoutMs } = deps;
+  const sessions = new Map<string, MemberSession[]>();
+  const running = new Map<string, Promise<void>>();
+  const inFlight = new Set<string>();
+  const exitListeners = new Map<string, () => void>();
+  let disposed = false;
+
+  const storeAndCluster = (s: WorkbenchState, storeId: string): { store: CustomKeyStoreRecord; cluster: ClusterRecord | undefined } => {
+    const store = findKeyStore(s, storeId);
+    return { store, cluster: s.clusters.find((c) => c.ClusterId === store.CloudHsmClusterId) };
+  };
+
+  async function passwords(store: CustomKeyStoreRecord): Promise<Passwords> {
+    const context = kmsuserPasswordContext(store.CustomKeyStoreId);
+    if (store.KmsuserPassword === undefined) throw new MemberFailure('-', 'INVALID_CREDENTIALS', 'the key store holds no kmsuser password');
+    const current = await deps.vault().open(store.KmsuserPassword, context);
+    return store.Rotation === undefined ? { current } : { current, pending: await deps.vault().open(store.Rotation.PendingPassword, context) };
+  }
+
+  /** Writes the outcome of a login per member into the kmsuser ledger, with `then` in the same transaction. */
+  async function record(storeId: string, logins: ReadonlyMap<string, boolean>, then: (store: CustomKeyStoreRecord, s: WorkbenchState) => void): Promise<void> {
+    await state.transact((s) => {
+      const { store, cluster } = storeAndCluster(s, storeId);
+      for (const member of cluster?.Hsms ?? []) {
+        const accepted = logins.get(member.HsmId);
+        if (accepted !== undefined) noteKmsuserLogin(member, accepted);
+      }
+      then(store, s);
+    });
+    deps.changed('customKeyStores', storeId);
+  }
+
+  async function fail(storeId: string, failure: MemberFailure, logins: ReadonlyMap<string, boolean>, keepJournal = true): Promise<void> {
+    await record(storeId, logins, (store) => {
+      store.ConnectionState = 'FAILED';
+      store.ConnectionErrorCode = failure.code;
+      store.MemberFailures = { ...(store.MemberFailures ?? {}), [failure.hsmId]: { ConnectionErrorCode: failure.code, Detail: failure.detail } };
+      delete store.Owner;
+      if (!keepJournal) delete store.Rotation;
+    });
+    logger.warn('custom key store connection failed', { customKeyStoreId: storeId, connectionErrorCode: failure.code, hsmId: failure.hsmId, detail: failure.detail });
+  }
+
+  /** Logs in to every member, each with the password it is known (or, mid-rotation, likely) to have; on a failure releases those held. */
+  async function loginAll(
+    cluster: ClusterRecord,
+    candidates: (hsmId: string) => readonly string[],
+    logins: Map<string, boolean>,
+  ): Promise<{ sessions: MemberSession[]; has: Map<string, string> }> {
+    const held: MemberSession[] = [];
+    const has = new Map<string, string>();
+    try {
+      if (cluster.Hsms.length === 0) throw new MemberFailure('-', 'INSUFFICIENT_CLOUDHSM_HSMS', 'the cluster has no HSMs');
+      for (const member of cluster.Hsms) {
+        const tries = candidates(member.HsmId);
+        for (const [i, password] of tries.entries()) {
+          try {
+            held.push(await loginMember(hosts, cluster, member, password, timeoutMs));
+            logins.set(member.HsmId, true);
+            has.set(member.HsmId, password);
+            break;
+          } catch (error) {
+            const failure = asMemberFailure(member.HsmId, error);
+            if (failure.code === 'INVALID_CREDENTIALS' || failure.code === 'USER_LOCKED_OUT') logins.set(member.HsmId, false);
+            // Mid-rotation a member may have either password: a refused one means the other.
+            if (failure.code !== 'INVALID_CREDENTIALS' || i === tries.length - 1) throw failure;
+          }
+        }
+      }
+      return { sessions: held, has };
+    } catch (error) {
+      await Promise.all(held.map((s) => releaseSession(s, timeoutMs)));
+      throw error;
+    }
+  }
+
+  function hold(storeId: string, held: MemberSession[]): void {
+    sessions.set(storeId, held);
+    // A host child that dies takes its sessions with it: the store's state follows reality.
+    const stops = [...new Set(held.map((s) => s.host))].map((host) =>
+      host.onExit((exit) => {
+        if (!exit.expected) void lost(storeId, new MemberFailure(held.find((s) => s.host === host)?.hsmId ?? '-', 'NETWORK_ERRORS', `the HSM host stopped (${exit.reason})`));
+      }),
+    );
+    exitListeners.set(storeId, () => stops.forEach((stop) => stop()));
+  }
+
+  async function drop(storeId: string): Promise<void> {
+    exitListeners.get(storeId)?.();
+    exitListeners.delete(storeId);
+    const held = sessions.get(storeId) ?? [];
+    sessions.delete(storeId);
+    await Promise.all(held.map((s) => releaseSession(s, timeoutMs)));
+  }
+
+  /** A held session stopped answering: FAILED/NETWORK_ERRORS without any user action; reconnecting is the admin's decision. */
+  async function lost(storeId: string, failure: MemberFailure): Promise<void> {
+    if (!sessions.has(storeId)) return;
+    await drop(storeId);
+    const s = await state.read();
+    const store = s.customKeyStores.find((k) => k.CustomKeyStoreId === storeId);
+    if (store?.ConnectionState !== 'CONNECTED') return;
+    await fail(storeId, failure, new Map());
+    await deps
+      .recordServiceEvent({
+        eventName: 'CustomKeyStoreConnectionLost',
+        additionalEventData: { customKeyStoreId: storeId, customKeyStoreName: store.CustomKeyStoreName, clusterId: store.CloudHsmClusterId, hsmId: failure.hsmId, connectionErrorCode: failure.code },
+        errorCode: failure.code,
+        errorMessage: failure.detail,
+      })
+      .catch((error: unknown) => logger.error('the connection loss could not be audited', { customKeyStoreId: storeId, error: String(error) }));
+  }
+
+  /**
+   * Rotates every member from its password to `next`, journalled so that after a kill -9 at any point the
+   * state names a password each member accepts: SETTING is recorded before each C_SetPIN, PENDING after it.
+   */
+  async function rotate(storeId: string, cluster: ClusterRecord, held: readonly MemberSession[], has: Map<string, string>, next: string, journal: (step: AuditStep) => Promise<void>): Promise<void> {
+    const setMember = async (hsmId: string, value: 'CURRENT' | 'SETTING' | 'PENDING', step: RotationJournalRecord['Step'], rotated = false): Promise<void> => {
+      await state.transact((s) => {
+        const { store, cluster: c } = storeAndCluster(s, storeId);
+        if (store.Rotation === undefined) return;
+        store.Rotation.Hsms[hsmId] = value;
+        store.Rotation.Step = step;
+        const member = c?.Hsms.find((m) => m.HsmId === hsmId);
+        if (rotated && member !== undefined) noteKmsuserRotation(member);
+      });
+    };
+    const done: MemberSession[] = [];
+    for (const session of held) {
+      const from = has.get(session.hsmId) ?? '';
+      if (from === next) continue;
+      await journal({ name: 'RotateKmsuserPassword', hsmId: session.hsmId });
+      await setMember(session.hsmId, 'SETTING', 'ROTATING');
+      try {
+        // Secret: both PINs go straight to the host; neither is kept beyond this call.
+        await session.host.setPin(session.ref, kmsuserPin(cluster, from), kmsuserPin(cluster, next), { timeoutMs });
+      } catch (error) {
+        const failure = asMemberFailure(session.hsmId, error);
+        // A member that answered with a refusal kept its password; one that went silent may have either (SETTING stays).
+        if (failure.code !== 'NETWORK_ERRORS') await setMember(session.hsmId, 'CURRENT', 'ROLLING_BACK');
+        await rollBack(storeId, cluster, done, has, next, journal);
+        throw failure;
+      }
+      await setMember(session.hsmId, 'PENDING', 'ROTATING', true);
+      done.push(session);
+    }
+  }
+
+  /** Puts the members already rotated back on their old password, so a failed connect leaves one password per member, recorded. */
+  async function rollBack(storeId: string, cluster: ClusterRecord, done: readonly MemberSession[], has: Map<string, string>, next: string, journal: (step: AuditStep) => Promise<void>): Promise<void> {
+    for (const session of done) {
+      await journal({ name: 'RollBackKmsuserPassword', hsmId: session.hsmId });
+      try {
+        await session.host.setPin(session.ref, kmsuserPin(cluster, next), kmsuserPin(cluster, has.get(session.hsmId) ?? ''), { timeoutMs });
+        await state.transact((s) => {
+          const { store } = storeAndCluster(s, storeId);
+          if (store.Rotation !== undefined) store.Rotation.Hsms[session.hsmId] = 'CURRENT';
+        });
+      } catch {
+        // It keeps the new password: the journal says PENDING, so the next connect logs in with it.
+      }
+    }
+  }
+
+  async function connect(storeId: string, journal: (step: AuditStep) => Promise<void>): Promise<void> {
+    const logins = new Map<string, boolean>();
+    const s = await state.read();
+    const { store, cluster } = storeAndCluster(s, storeId);
+    if (cluster === undefined) {
+      await fail(storeId, new MemberFailure('-', 'CLUSTER_NOT_FOUND', `cluster ${store.CloudHsmClusterId} is not in the workbench`), logins);
+      return;
+    }
+    let held: MemberSession[] = [];
+    try {
+      const known = await passwords(store);
+      const interrupted = store.Rotation;
+      // Mid-rotation (a crash): each member has the password its journal entry says; SETTING may be either, the new one first.
+      const candidates = (hsmId: string): readonly string[] => {
+        if (interrupted === undefined || known.pending === undefined) return [known.current];
+        const where = interrupted.Hsms[hsmId] ?? 'CURRENT';
+        return where === 'PENDING' ? [known.pending] : where === 'SETTING' ? [known.pending, known.current] : [known.current];
+      };
+      await journal({ name: 'LoginKmsuser', details: { members: cluster.Hsms.length } });
+      const login = await loginAll(cluster, candidates, logins);
+      held = login.sessions;
+
+      let next: string;
+      if (interrupted !== undefined && known.pending !== undefined) {
+        // Roll forward to the journal's pending password: it is already sealed and on some members.
+        next = known.pending;
+      } else {
+        next = newKmsuserPassword(cluster, held);
+        const sealed = await deps.vault().seal(next, kmsuserPasswordContext(storeId));
+        await journal({ name: 'SavePendingPassword' });
+        // Before any HSM changes: the pending password is sealed in the state, so a crash from here on loses nothing.
+        await record(storeId, logins, (st) => {
+          st.Rotation = { StartedAt: new Date().toISOString(), Step: 'PENDING_SAVED', PendingPassword: sealed, Hsms: Object.fromEntries(cluster.Hsms.map((m) => [m.HsmId, 'CURRENT'])) };
+        });
+        logins.clear();
+      }
+      await rotate(storeId, cluster, held, login.has, next, journal);
+      await journal({ name: 'CommitPassword' });
+      await record(storeId, logins, (st) => {
+        if (interrupted !== undefined && st.Rotation !== undefined) {
+          const moved = Object.values(interrupted.Hsms).filter((v) => v !== 'CURRENT').length;
+          st.LastRecovery = {
+            RecoveredAt: new Date().toISOString(),
+            Step: interrupted.Step,
+            Message: `A kmsuser password rotation interrupted at step ${interrupted.Step} (started ${interrupted.StartedAt}) was finished: ${moved} of ${cluster.Hsms.length} HSMs had or may have had the new password; every HSM has it now.`,
+          };
+          logger.warn('recovered an interrupted kmsuser password rotation', { customKeyStoreId: storeId, step: interrupted.Step, message: st.LastRecovery.Message });
+        }
+        if (st.Rotation !== undefined) st.KmsuserPassword = st.Rotation.PendingPassword;
+        delete st.Rotation;
+        st.ConnectionState = 'CONNECTED';
+        delete st.ConnectionErrorCode;
+        delete st.MemberFailures;
+        delete st.Owner;
+      });
+      hold(storeId, held);
+    } catch (error) {
+      await Promise.all(held.map((h) => releaseSession(h, timeoutMs)));
+      const failure = asMemberFailure('-', error);
+      if (!(error instanceof MemberFailure)) logger.error('custom key store connect failed unexpectedly', { customKeyStoreId: storeId, detail: failure.detail });
+      await fail(storeId, failure, logins);
+    }
+  }
+
+  async function ensureSessions(storeId: string): Promise<readonly MemberSession[]> {
+    await running.get(storeId);
+    const existing = sessions.get(storeId);
+    if (existing !== undefined) return existing;
+    const s = await state.read();
+    const { store, cluster } = storeAndCluster(s, storeId);
+    if (store.ConnectionState !== 'CONNECTED') return [];
+    const logins = new Map<string, boolean>();
+    try {
+      if (cluster === undefined) throw new MemberFailure('-', 'CLUSTER_NOT_FOUND', `cluster ${store.CloudHsmClusterId} is not in the workbench`);
+      const { current } = await passwords(store);
+      const { sessions: held } = await loginAll(cluster, () => [current], logins);
+      await record(storeId, logins, () => undefined);
+      hold(storeId, held);
+      return held;
+    } catch (error) {
+      await fail(storeId, asMemberFailure('-', error), logins);
+      return [];
+    }
+  }
+
+  async function probe(): Promise<void> {
+    for (const [storeId, held] of sessions) {
+      for (const session of held) {
+        try {
+          await session.host.getSessionInfo(session.ref, { timeoutMs: Math.min(timeoutMs, 4_000) });
+        } catch (error) {
+          await lost(storeId, asMemberFailure(session.hsmId, error));
+          break;
+        }
+      }
+    }
+  }
+
+  let probing = false;
+  const timer =
+    deps.healthProbeMs === undefined
+      ? undefined
+      : setInterval(() => {
+          if (probing) return;
+          probing = true;
+          probe()
+            .catch((error: unknown) => logger.error('health probe failed', { error: String(error) }))
+            .finally(() => {
+              probing = false;
+            });
+        }, deps.healthProbeMs);
+  timer?.unref();
+
+  return {
+    startConnect(storeId, journal) {
+      inFlight.add(storeId);
+      const run = connect(storeId, journal)
+        .catch((error: unknown) => logger.error('custom key store connect could not record its outcome', { customKeyStoreId: storeId, error: String(error) }))
+        .finally(() => {
+          inFlight.delete(storeId);
+          running.delete(storeId);
+        });
+      running.set(storeId, run);
+    },
+    async release(storeId) {
+      await running.get(storeId);
+      await drop(storeId);
+    },
+    ensureSessions,
+    held: (storeId) => new Set((sessions.get(storeId) ?? []).map((s) => s.hsmId)),
+    inFlight,
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      if (timer !== undefined) clearInterval(timer);
+      await Promise.all(running.values());
+      await Promise.all([...sessions.keys()].map((id) => drop(id)));
+    },
+  };
+}

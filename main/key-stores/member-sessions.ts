@@ -1,0 +1,71 @@
+import { randomBytes } from 'node:crypto';
+import type { SlotInfo } from '../../shared/contract/hsm';
+import { findMemberSlot } from '../clusters/member-tokens';
+import type { HsmHost, HsmHostPool } from '../hsm/hsm-host';
+import type { ClusterRecord, HsmMemberRecord } from '../state/records';
+import { asMemberFailure, MemberFailure } from './connection-errors';
+
+/** One logged-in kmsuser session on one member, in that HSM's host child; `ref` is the host's opaque session reference. */
+export interface MemberSession {
+  readonly hsmId: string;
+  readonly host: HsmHost;
+  readonly ref: string;
+  readonly slot: SlotInfo;
+}
+
+/** The PIN C_Login and C_SetPIN see: CloudHSM's library wants `kmsuser:password`. Secret: built here, handed straight to the host. */
+export function kmsuserPin(cluster: Pick<ClusterRecord, 'LoginFormat'>, password: string): string {
+  return cluster.LoginFormat === 'user:password' ? `kmsuser:${password}` : password;
+}
+
+/** The member's slot now (slot ids change between module loads); a token that is gone is INSUFFICIENT_CLOUDHSM_HSMS. */
+async function memberSlot(host: HsmHost, member: HsmMemberRecord, timeoutMs: number): Promise<SlotInfo> {
+  const slots = await host.listSlots({ timeoutMs });
+  const slot = findMemberSlot(slots, member);
+  if (slot === undefined || slot === 'ambiguous' || slot.Token === null) {
+    const which = member.TokenSerial !== null ? `serial ${member.TokenSerial}` : `label "${member.TokenLabel ?? ''}"`;
+    throw new MemberFailure(member.HsmId, 'INSUFFICIENT_CLOUDHSM_HSMS', slot === 'ambiguous' ? `more than one token matches ${which}` : `the token with ${which} is not present`);
+  }
+  return slot;
+}
+
+/**
+ * Opens a read-write session on the member and logs in as kmsuser with `password`. A refusal closes the
+ * session again and throws a MemberFailure whose code is the ConnectionErrorCode.
+ */
+export async function loginMember(hosts: HsmHostPool, cluster: ClusterRecord, member: HsmMemberRecord, password: string, timeoutMs: number): Promise<MemberSession> {
+  const host = hosts.get({ ModulePath: cluster.ModulePath, ModuleEnvironment: cluster.ModuleEnvironment });
+  let ref: string | undefined;
+  try {
+    const slot = await memberSlot(host, member, timeoutMs);
+    ref = await host.openSession(slot.SlotId, { readWrite: true }, { timeoutMs });
+    await host.login(ref, 'USER', kmsuserPin(cluster, password), { timeoutMs });
+    return { hsmId: member.HsmId, host, ref, slot };
+  } catch (error) {
+    if (ref !== undefined) await host.closeSession(ref, { timeoutMs }).catch(() => undefined);
+    throw asMemberFailure(member.HsmId, error);
+  }
+}
+
+/** Logs out and closes, best effort: a member that stopped answering has lost the session anyway. */
+export async function releaseSession(session: MemberSession, timeoutMs: number): Promise<void> {
+  await session.host.logout(session.ref, { timeoutMs }).catch(() => undefined);
+  await session.host.closeSession(session.ref, { timeoutMs }).catch(() => undefined);
+}
+
+const PASSWORD_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+/** AWS's KeyStorePassword limit; a token's MaxPinLen may be lower. */
+const MAX_PASSWORD_LENGTH = 32;
+
+/**
+ * A fresh kmsuser password from crypto.randomBytes: 32 characters (6 bits each), or fewer where a member's
+ * MaxPinLen (less the `kmsuser:` prefix) is lower; never under 7, AWS's minimum, nor under a MinPinLen.
+ */
+export function newKmsuserPassword(cluster: Pick<ClusterRecord, 'LoginFormat'>, sessions: readonly MemberSession[]): string {
+  const prefix = kmsuserPin(cluster, '').length;
+  const maxLen = Math.min(MAX_PASSWORD_LENGTH, ...sessions.map((s) => (s.slot.Token?.MaxPinLen ?? MAX_PASSWORD_LENGTH) - prefix));
+  const minLen = Math.max(7, ...sessions.map((s) => (s.slot.Token?.MinPinLen ?? 0) - prefix));
+  const length = Math.max(minLen, maxLen);
+  // 64 symbols: a byte's low 6 bits pick one without bias.
+  return [...randomBytes(length)].map((b) => PASSWORD_ALPHABET[b & 63]).join('');
+}
