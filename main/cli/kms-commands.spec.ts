@@ -54,7 +54,10 @@ const TABLE: Record<string, OperationSpec> = {
     },
   }),
   LoginThing: spec('LoginThing', z.object({ Password: z.string().min(7) }), { secretFields: ['Password'] }),
-  DescribeThings: spec('DescribeThings', z.object({ CustomKeyStoreId: z.string().optional() }), { readOnly: true }),
+  DescribeThings: spec('DescribeThings', z.object({ CustomKeyStoreId: z.string().optional(), Limit: z.number().int().optional(), Marker: z.string().optional() }), {
+    readOnly: true,
+    cli: { paginate: { inputToken: 'Marker', outputToken: 'NextMarker', moreResults: 'Truncated', limitKey: 'Limit', resultKey: 'CustomKeyStores' } },
+  }),
   // Not a KMS operation: no command.
   ListSlots: { ...spec('ListSlots', z.object({})), awsService: undefined },
 };
@@ -275,6 +278,33 @@ describe('kms commands generated from the contract', () => {
     expect(table.stdout).toMatch(/^CustomKeyStores: 1\n┌/);
     expect(table.stdout).toMatch(/│ CustomKeyStoreName\s+│ Example\s+│/);
     expect((await run(['describe-things'], { respond: () => ({ CustomKeyStores: [] }) })).stdout).toBe('CustomKeyStores: none\n');
+  });
+
+  describe('a paginated list', () => {
+    // Three pages of one store each, chained by NextMarker, as the service answers a Limit of 1.
+    const pages = (operation: string, n: number): unknown =>
+      operation === 'DescribeThings' ? { CustomKeyStores: [{ CustomKeyStoreId: `cks-${n}` }], ...(n < 3 ? { NextMarker: `m${n}`, Truncated: true } : { Truncated: false }) } : {};
+
+    it('follows every page and prints only the merged list, as the AWS CLI does', async () => {
+      const r = await run(['describe-things', '--limit', '1'], { format: 'json', respond: pages });
+      expect(r.calls.map((c) => c.request)).toEqual([{ Limit: 1 }, { Limit: 1, Marker: 'm1' }, { Limit: 1, Marker: 'm2' }]);
+      expect(JSON.parse(r.stdout)).toEqual({ CustomKeyStores: [{ CustomKeyStoreId: 'cks-1' }, { CustomKeyStoreId: 'cks-2' }, { CustomKeyStoreId: 'cks-3' }] });
+    });
+
+    it('makes one call and prints it whole with --no-paginate; keeps --limit and --marker out of the help', async () => {
+      const r = await run(['describe-things', '--no-paginate', '--marker', 'm1'], { format: 'json', respond: pages });
+      expect(r.calls.map((c) => c.request)).toEqual([{ Marker: 'm1' }]);
+      expect(JSON.parse(r.stdout)).toEqual({ CustomKeyStores: [{ CustomKeyStoreId: 'cks-1' }], NextMarker: 'm1', Truncated: true });
+      const help = (await run(['describe-things', '--help'])).stdout;
+      expect(help).toMatch(/--no-paginate\s+make one call and print its whole response \(NextMarker, Truncated\)/);
+      expect(help).not.toMatch(/--limit|--marker/);
+    });
+
+    it('stops with an error when the service hands back the marker it was given', async () => {
+      const r = await run(['describe-things'], { respond: () => ({ CustomKeyStores: [], NextMarker: 'same', Truncated: true }) });
+      expect(r.calls).toHaveLength(2);
+      expect(r.failure?.message).toBe('DescribeThings returned the NextMarker it was given (same): the list cannot be followed.');
+    });
   });
 
   describe('--wait', () => {

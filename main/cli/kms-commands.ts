@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { z } from 'zod';
-import type { CliWaiter, OperationSpec } from '../../shared/contract/operations';
+import type { CliPaginator, CliWaiter, OperationSpec } from '../../shared/contract/operations';
 import type { ErrorInfo } from '../../shared/errors';
 import { fileSystemError } from '../state/safe-files';
 import { render, type OutputFormat } from './output';
@@ -219,12 +219,31 @@ async function waitFor(session: KmsSession, waiter: CliWaiter, request: Record<s
   }
 }
 
+/** Every page of a paginated list, merged: `{ [resultKey]: all items }`, as the AWS CLI prints it. */
+async function allPages(session: KmsSession, spec: OperationSpec, paginator: CliPaginator, request: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const items: unknown[] = [];
+  let page = request;
+  for (;;) {
+    const response = (await session.invoke(spec.name, page)) as Record<string, unknown>;
+    const found = response[paginator.resultKey];
+    if (Array.isArray(found)) items.push(...(found as unknown[]));
+    const next = response[paginator.outputToken];
+    if (response[paginator.moreResults] !== true || typeof next !== 'string') return { [paginator.resultKey]: items };
+    // A token that does not move would page forever.
+    if (next === page[paginator.inputToken]) session.fail({ name: 'KMSInternalException', message: `${spec.name} returned the ${paginator.outputToken} it was given (${next}): the list cannot be followed.` });
+    page = { ...request, [paginator.inputToken]: next };
+  }
+}
+
 function addCommand(kms: Command, spec: OperationSpec, context: KmsCliContext): void {
   const members = requestMembers(spec);
   const stdout = context.stdout ?? ((text: string): void => void process.stdout.write(text));
   const stderr = context.stderr ?? ((text: string): void => void process.stderr.write(text));
   const command = kms.command(xformName(spec.name)).description(spec.request.description ?? spec.name);
-  for (const member of members) for (const option of optionsFor(member)) command.addOption(option);
+  const paginator = spec.cli?.paginate;
+  const undocumented = paginator === undefined ? [] : [paginator.inputToken, paginator.limitKey];
+  for (const member of members) for (const option of optionsFor(member)) command.addOption(undocumented.includes(member.name) ? option.hideHelp() : option);
+  if (paginator !== undefined) command.addOption(new Option('--no-paginate', `make one call and print its whole response (${paginator.outputToken}, ${paginator.moreResults})`));
   const waiter = spec.cli?.wait;
   if (waiter !== undefined) {
     const until = [...waiter.success, ...waiter.failure].join(' or ');
@@ -254,7 +273,7 @@ function addCommand(kms: Command, spec: OperationSpec, context: KmsCliContext): 
           request[member.name] = opts[attribute(member.flag)];
         }
       }
-      const response = await session.invoke(spec.name, request);
+      const response = paginator !== undefined && opts.paginate !== false ? await allPages(session, spec, paginator, request) : await session.invoke(spec.name, request);
       // As the AWS CLI: an empty response prints nothing as text, `{}` as JSON.
       if (session.format === 'json') stdout(`${render(response, 'json', cell)}\n`);
       else if (!isEmptyObject(response)) stdout(`${render(response as Record<string, unknown>, 'table', formatResponse)}\n`);

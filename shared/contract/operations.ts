@@ -55,6 +55,22 @@ export interface OperationSpec<Req extends z.ZodType = z.ZodType, Res extends z.
 export interface OperationCliSpec {
   /** Adds `--wait` (the default) and `--no-wait`: after the call, poll until the state it started settles. */
   readonly wait?: CliWaiter;
+  /** A paginated list: the CLI follows every page and prints the merged list, as the AWS CLI does. */
+  readonly paginate?: CliPaginator;
+}
+
+/**
+ * A paginator, after botocore's paginators-1.json: while `moreResults` is true, call again with
+ * `inputToken` set to the response's `outputToken`, and print only `resultKey`, merged. `inputToken`
+ * and `limitKey` are still accepted but left out of the help (the AWS CLI's `_UNDOCUMENTED`);
+ * `--no-paginate` makes one call and prints its whole response.
+ */
+export interface CliPaginator {
+  readonly inputToken: string;
+  readonly outputToken: string;
+  readonly moreResults: string;
+  readonly limitKey: string;
+  readonly resultKey: string;
 }
 
 /**
@@ -206,6 +222,7 @@ export const operations = {
     errors: ['CustomKeyStoreNotFoundException', 'InvalidMarkerException', ...STATE_ERRORS],
     readOnly: true,
     awsService: 'kms',
+    cli: { paginate: { inputToken: 'Marker', outputToken: 'NextMarker', moreResults: 'Truncated', limitKey: 'Limit', resultKey: 'CustomKeyStores' } },
   }),
   ConnectCustomKeyStore: op({
     name: 'ConnectCustomKeyStore',

@@ -24,6 +24,34 @@ describe('hsm-workbench kms (generated from the contract)', () => {
     await rm(root, { recursive: true, force: true });
   });
 
+  it('describe-custom-key-stores prints {"CustomKeyStores":[]} on a fresh state directory, and on a demo cluster\'s; a reader does not make a state directory', async () => {
+    const stateDir = await mkdtemp(join(root, 'state-'));
+    const fresh = await cli(stateDir, ['--output', 'json', 'kms', 'describe-custom-key-stores']);
+    expect(fresh.stderr).toBe('');
+    expect(fresh.code).toBe(0);
+    expect(JSON.parse(fresh.stdout)).toEqual({ CustomKeyStores: [] });
+    const asText = await cli(stateDir, ['kms', 'describe-custom-key-stores']);
+    expect(asText.stdout).toBe('CustomKeyStores: none\n');
+
+    // Real SoftHSM2 tokens under the state directory: still no store until one is created.
+    const demo = await cli(stateDir, ['demo', 'init', '--kmsuser-password-stdin'], 'demo-kmsuser-pw\n');
+    expect(demo.code).toBe(0);
+    expect(JSON.parse((await cli(stateDir, ['--output', 'json', 'kms', 'describe-custom-key-stores'])).stdout)).toEqual({ CustomKeyStores: [] });
+
+    const missing = await cli(join(root, 'no-such-dir'), ['kms', 'describe-custom-key-stores']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^StateDirectoryException: There is no state directory/);
+    expect(existsSync(join(root, 'no-such-dir'))).toBe(false);
+  });
+
+  it('an unknown id is the service\'s named error, exit 1, in the output format asked for', async () => {
+    const stateDir = await mkdtemp(join(root, 'state-'));
+    const run = await cli(stateDir, ['--output', 'json', 'kms', 'connect-custom-key-store', '--custom-key-store-id', 'cks-0123456789abcdef0']);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(JSON.parse(run.stderr)).toMatchObject({ Error: { Name: 'CustomKeyStoreNotFoundException' } });
+  });
+
   it('lists the six custom key store commands under kms --help', async () => {
     const help = await cli(join(root, 'unused'), ['kms', '--help']);
     expect(help.code).toBe(0);
