@@ -283,7 +283,7 @@ export function buildProgram(): Command {
     );
 
   const kms = program.command('kms').description('AWS KMS operations, generated from the contract as the AWS CLI generates `aws kms`');
-  addKmsCommands(kms, operations, { action: (fn) => action(fn) });
+  addKmsCommands(kms, operations, { action: (fn) => action(fn), changeOptions: () => [timeoutOption()] });
 
   return program;
 }

@@ -358,8 +358,15 @@ describe('kms commands generated from the contract', () => {
       expect(kms?.commands.map((c) => c.name()).sort()).toEqual(kmsOperations.map(xformName).sort());
     });
 
+    it('gives the commands that change something the CLI\'s --timeout, and the readers none', () => {
+      for (const name of kmsOperations) {
+        const flags = kms?.commands.find((c) => c.name() === xformName(name))?.options.map((o) => o.long);
+        expect(flags?.includes('--timeout'), name).toBe(!operations[name].readOnly);
+      }
+    });
+
     it('no generated flag shadows a global option, and each waiter polls a read-only KMS operation', () => {
-      const globals = ['state-dir', 'output', 'lock-wait', 'version', 'help', 'wait'];
+      const globals = ['state-dir', 'output', 'lock-wait', 'version', 'help', 'wait', 'paginate', 'timeout'];
       for (const name of kmsOperations) {
         const s: OperationSpec = operations[name];
         for (const m of requestMembers(s)) expect(globals, `${name}.${m.name}`).not.toContain(m.flag);

@@ -30,6 +30,8 @@ export interface KmsSession {
 export interface KmsCliContext {
   /** Wraps a command body with a session opened from the command's global options and closed after. */
   action(fn: (session: KmsSession, opts: Record<string, unknown>) => Promise<void>): (opts: Record<string, unknown>, cmd: Command) => Promise<void>;
+  /** Options every command that changes something gets (they may reach the HSMs): the CLI's --timeout. */
+  readonly changeOptions?: () => Option[];
   /** Where secrets are read from (a hidden prompt when it is a terminal); the process's stdin by default. */
   readonly stdin?: NodeJS.ReadStream;
   readonly stdout?: (text: string) => void;
@@ -244,6 +246,7 @@ function addCommand(kms: Command, spec: OperationSpec, context: KmsCliContext): 
   const undocumented = paginator === undefined ? [] : [paginator.inputToken, paginator.limitKey];
   for (const member of members) for (const option of optionsFor(member)) command.addOption(undocumented.includes(member.name) ? option.hideHelp() : option);
   if (paginator !== undefined) command.addOption(new Option('--no-paginate', `make one call and print its whole response (${paginator.outputToken}, ${paginator.moreResults})`));
+  if (!spec.readOnly) for (const option of context.changeOptions?.() ?? []) command.addOption(option);
   const waiter = spec.cli?.wait;
   if (waiter !== undefined) {
     const until = [...waiter.success, ...waiter.failure].join(' or ');
@@ -275,8 +278,8 @@ function addCommand(kms: Command, spec: OperationSpec, context: KmsCliContext): 
       }
       const response = paginator !== undefined && opts.paginate !== false ? await allPages(session, spec, paginator, request) : await session.invoke(spec.name, request);
       // As the AWS CLI: an empty response prints nothing as text, `{}` as JSON.
-      if (session.format === 'json') stdout(`${render(response, 'json', cell)}\n`);
-      else if (!isEmptyObject(response)) stdout(`${render(response as Record<string, unknown>, 'table', formatResponse)}\n`);
+      // Every AWS response is a structure.
+      if (session.format === 'json' || !isEmptyObject(response)) stdout(`${render(response as Record<string, unknown>, session.format, formatResponse)}\n`);
       // stdout keeps the AWS shape; the wait's outcome is a status line, like the state-lock wait's.
       if (waiter !== undefined && opts.wait !== false) await waitFor(session, waiter, request, (text) => stderr(`${render(text, 'table', (safe) => safe)}\n`));
     }),
