@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { WorkbenchError, type ErrorInfo, type Result } from '../../shared/errors';
+import type { ErrorInfo, Result } from '../../shared/errors';
 import { expectationFromState, openAuditLog } from '../audit/audit-log';
 import { runClusterChecks } from '../clusters/cluster-checks';
 import { createClusterService } from '../clusters/cluster-service';
@@ -8,7 +8,7 @@ import { DEFAULT_HSM_TIMEOUT_MS } from '../hsm/hsm-host';
 import { createHsmHostPool } from '../hsm/hsm-host-client';
 import { createConnectionManager } from '../key-stores/connection-manager';
 import { createKeyStoreService } from '../key-stores/key-store-service';
-import type { SecretVault } from '../key-stores/secret-vault';
+import { secretVaultSource, type SecretVaultOptions, type SecretVaultSource } from '../secrets/secret-vault';
 import { openStateStore, type StateStoreOptions } from '../state/state-store';
 import { createDispatcher, type CallContext, type OperationHandlers } from './dispatcher';
 import { createEventHub, type WorkbenchEventListener } from './event-hub';
@@ -26,6 +26,8 @@ export interface WorkbenchCore {
   recordRefusal(operation: string, error: ErrorInfo): Promise<void>;
   /** Events the core emits after it changed state (shared/contract/events.ts); returns the unsubscribe function. */
   onEvent(listener: WorkbenchEventListener): () => void;
+  /** The secret store of the state directory (kmsuser passwords), opened on first use. */
+  readonly secrets: SecretVaultSource;
   dispose(): Promise<void>;
 }
 
@@ -45,9 +47,11 @@ export interface WorkbenchCoreOptions {
   watchState?: boolean;
   /** Told once when a writer has waited a while for another process's state lock. */
   onStateLockWait?: StateStoreOptions['onLockWait'];
+  /** Who may hold a new secret store's key, best first (main/secrets/); default: the OS keyring, then a key file. */
+  secretProtectors?: SecretVaultOptions['protectors'];
+  /** Told once when the secret store in force is not protected (the key-file fallback): the CLI says so on stderr. */
+  onSecretsUnprotected?: SecretVaultOptions['onUnprotected'];
   logger?: Logger;
-  /** Where kmsuser passwords are sealed (main/secrets/); without one, key store operations that need a password refuse. */
-  secretVault?: SecretVault;
   /**
    * GUI only: how often (ms) held kmsuser sessions are probed, so a store whose HSM stops answering turns
    * FAILED/NETWORK_ERRORS without any user action. Also makes the core log in for CONNECTED stores at start.
@@ -82,6 +86,7 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
     childEntry: options.hostChildEntry ?? fileURLToPath(new URL('./hsm-host-child.js', import.meta.url)),
     defaultTimeoutMs: options.hsmTimeoutMs ?? DEFAULT_HSM_TIMEOUT_MS,
   });
+  const secrets = secretVaultSource({ stateDir: options.stateDir, protectors: options.secretProtectors, onUnprotected: options.onSecretsUnprotected });
   const clusters = createClusterService({ state, hosts });
   const demoDeps = { stateDir: options.stateDir, program: options.program, state, hosts, clusters };
   const events = createEventHub(logger);
@@ -91,21 +96,17 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
   const stopWatching = options.watchState ? state.onExternalChange(() => events.emit('StateChanged', { Resource: 'clusters' })) : undefined;
 
   const keyStoresChanged = (id: string): void => events.emit('StateChanged', { Resource: 'customKeyStores', Ids: [id] });
-  const vault = (): SecretVault => {
-    if (options.secretVault === undefined) throw new WorkbenchError('UnsupportedOperationException', 'This workbench was started without a secret store, so it cannot hold a kmsuser password.');
-    return options.secretVault;
-  };
   const connections = createConnectionManager({
     state,
     hosts,
-    vault,
+    vault: secrets,
     logger,
     timeoutMs: options.hsmTimeoutMs ?? DEFAULT_HSM_TIMEOUT_MS,
     healthProbeMs: options.healthProbeMs,
     changed: (_resource, id) => keyStoresChanged(id),
     recordServiceEvent: (event) => dispatcher.recordServiceEvent(event),
   });
-  const keyStores = createKeyStoreService({ state, vault, connections });
+  const keyStores = createKeyStoreService({ state, vault: secrets, connections });
   /** CloudTrail's additionalEventData of a key store call: its name and cluster, never the password or certificate. */
   const annotated = async (id: string, context: { annotate(data: Record<string, unknown>): void }): Promise<void> => context.annotate(await keyStores.auditFacts(id));
 
@@ -191,7 +192,7 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
   if (options.healthProbeMs !== undefined) {
     // The GUI needs the HSMs of every CONNECTED store (connected by this or an earlier process): it logs in and keeps the sessions.
     for (const store of (await state.read()).customKeyStores) {
-      if (store.ConnectionState === 'CONNECTED') void connections.ensureSessions(store.CustomKeyStoreId);
+      if (store.ConnectionState === 'CONNECTED') connections.ensureSessions(store.CustomKeyStoreId).catch((error: unknown) => logger.error('could not log in for a connected key store', { customKeyStoreId: store.CustomKeyStoreId, error: String(error) }));
     }
   }
 
@@ -200,6 +201,7 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
     dispatch: (operation, request, context) => dispatcher.dispatch(operation, request, context),
     recordRefusal: (operation, error) => dispatcher.recordRefusal(operation, error),
     onEvent: (listener) => events.subscribe(listener),
+    secrets,
     dispose: async () => {
       stopWatching?.();
       // Waits for a connect in flight, then logs out and closes every held session before the hosts stop.

@@ -7,14 +7,14 @@ import { noteKmsuserLogin, noteKmsuserRotation } from '../kmsuser/ledger';
 import type { ClusterRecord, CustomKeyStoreRecord, RotationJournalRecord } from '../state/records';
 import type { StateStore, WorkbenchState } from '../state/state-store';
 import { asMemberFailure, MemberFailure } from './connection-errors';
-import { findKeyStore } from './key-store-records';
+import { findKeyStore, kmsuserPasswordContext } from './key-store-records';
 import { kmsuserPin, loginMember, newKmsuserPassword, releaseSession, type MemberSession } from './member-sessions';
-import { kmsuserPasswordContext, type SecretVault } from './secret-vault';
+import type { SecretVaultSource } from '../secrets/secret-vault';
 
 export interface ConnectionManagerDeps {
   state: StateStore;
   hosts: HsmHostPool;
-  vault: () => SecretVault;
+  vault: SecretVaultSource;
   logger: Logger;
   timeoutMs: number;
   /** GUI only: how often held sessions are asked whether their HSM still answers. */
@@ -55,8 +55,8 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
   async function passwords(store: CustomKeyStoreRecord): Promise<Passwords> {
     const context = kmsuserPasswordContext(store.CustomKeyStoreId);
     if (store.KmsuserPassword === undefined) throw new MemberFailure('-', 'INVALID_CREDENTIALS', 'the key store holds no kmsuser password');
-    const current = await deps.vault().open(store.KmsuserPassword, context);
-    return store.Rotation === undefined ? { current } : { current, pending: await deps.vault().open(store.Rotation.PendingPassword, context) };
+    const current = await (await deps.vault()).open(store.KmsuserPassword, context);
+    return store.Rotation === undefined ? { current } : { current, pending: await (await deps.vault()).open(store.Rotation.PendingPassword, context) };
   }
 
   /** Writes the outcome of a login per member into the kmsuser ledger, with `then` in the same transaction. */
@@ -233,7 +233,7 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
         next = known.pending;
       } else {
         next = newKmsuserPassword(cluster, held);
-        const sealed = await deps.vault().seal(next, kmsuserPasswordContext(storeId));
+        const sealed = await (await deps.vault()).seal(next, kmsuserPasswordContext(storeId));
         await journal({ name: 'SavePendingPassword' });
         // Before any HSM changes: the pending password is sealed in the state, so a crash from here on loses nothing.
         await record(storeId, logins, (st) => {
@@ -269,7 +269,16 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
     }
   }
 
-  async function ensureSessions(storeId: string): Promise<readonly MemberSession[]> {
+  const ensuring = new Set<Promise<unknown>>();
+  /** Tracked like a connect, so dispose() does not stop the hosts under a login in flight. */
+  function ensureSessions(storeId: string): Promise<readonly MemberSession[]> {
+    const run = ensureSessionsNow(storeId);
+    ensuring.add(run);
+    void run.finally(() => ensuring.delete(run)).catch(() => undefined);
+    return run;
+  }
+
+  async function ensureSessionsNow(storeId: string): Promise<readonly MemberSession[]> {
     await running.get(storeId);
     const existing = sessions.get(storeId);
     if (existing !== undefined) return existing;
@@ -341,6 +350,7 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
       disposed = true;
       if (timer !== undefined) clearInterval(timer);
       await Promise.all(running.values());
+      await Promise.allSettled(ensuring);
       await Promise.all([...sessions.keys()].map((id) => drop(id)));
     },
   };

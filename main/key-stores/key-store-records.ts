@@ -67,3 +67,8 @@ export function invalidState(store: CustomKeyStoreRecord, state: ConnectionState
 export function ownerHere(): NonNullable<CustomKeyStoreRecord['Owner']> {
   return { Pid: process.pid, Host: hostname(), Since: new Date().toISOString() };
 }
+
+/** The context a key store's kmsuser passwords (current and pending) are sealed under: a sealed value opens only for its own store. */
+export function kmsuserPasswordContext(customKeyStoreId: string): string {
+  return `kmsuser-password:${customKeyStoreId}`;
+}

@@ -9,8 +9,8 @@ import type { AuditStep } from '../core/dispatcher';
 import { keyStoreOfCluster, type ClusterRecord, type CustomKeyStoreRecord } from '../state/records';
 import type { StateStore, WorkbenchState } from '../state/state-store';
 import type { ConnectionManager } from './connection-manager';
-import { effectiveState, findKeyStore, invalidState, keyStoreNotFound, ownerHere, toKeyStoreInfo } from './key-store-records';
-import { kmsuserPasswordContext, type SecretVault } from './secret-vault';
+import { effectiveState, findKeyStore, invalidState, keyStoreNotFound, kmsuserPasswordContext, ownerHere, toKeyStoreInfo } from './key-store-records';
+import type { SecretVaultSource } from '../secrets/secret-vault';
 import { issued, parseCertificate } from './trust-anchor';
 
 export interface KeyStoreService {
@@ -27,7 +27,7 @@ export interface KeyStoreService {
 
 export interface KeyStoreServiceDeps {
   state: StateStore;
-  vault: () => SecretVault;
+  vault: SecretVaultSource;
   connections: ConnectionManager;
 }
 
@@ -113,7 +113,7 @@ export function createKeyStoreService({ state, vault, connections }: KeyStoreSer
         k.KmsuserPassword !== undefined,
     );
     if (same?.KmsuserPassword === undefined) return undefined;
-    const held = await vault().open(same.KmsuserPassword, kmsuserPasswordContext(same.CustomKeyStoreId));
+    const held = await (await vault()).open(same.KmsuserPassword, kmsuserPasswordContext(same.CustomKeyStoreId));
     return samePassword(held, request.KeyStorePassword) ? same.CustomKeyStoreId : undefined;
   }
 
@@ -133,7 +133,7 @@ export function createKeyStoreService({ state, vault, connections }: KeyStoreSer
       check(before);
       const id = newCustomKeyStoreId();
       // Secret: sealed before it reaches the state file; the plaintext goes no further.
-      const sealed = await vault().seal(request.KeyStorePassword, kmsuserPasswordContext(id));
+      const sealed = await (await vault()).seal(request.KeyStorePassword, kmsuserPasswordContext(id));
       return state.transact((s) => {
         // Checked again under the lock: another process may have taken the name or the cluster meanwhile.
         const fingerprint = check(s);
@@ -221,7 +221,7 @@ export function createKeyStoreService({ state, vault, connections }: KeyStoreSer
     },
 
     async update(request) {
-      const sealed = request.KeyStorePassword === undefined ? undefined : await vault().seal(request.KeyStorePassword, kmsuserPasswordContext(request.CustomKeyStoreId));
+      const sealed = request.KeyStorePassword === undefined ? undefined : await (await vault()).seal(request.KeyStorePassword, kmsuserPasswordContext(request.CustomKeyStoreId));
       await state.transact((s) => {
         const store = findKeyStore(s, request.CustomKeyStoreId);
         const current = stateOf(store).state;

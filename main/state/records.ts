@@ -3,6 +3,7 @@ import { ConnectionErrorCode } from '../../shared/contract/checks';
 import { ClusterId, ClusterName, LoginFormat } from '../../shared/contract/clusters';
 import { ModuleEnvironment, ModulePath } from '../../shared/contract/hsm';
 import { printableName } from '../../shared/contract/names';
+import { SealedSecretSchema } from '../secrets/sealed-secret';
 
 /*
  * What the state file holds, in its own vocabulary (the PascalCase field names it has had since
@@ -75,7 +76,7 @@ export const ClusterRecord = z
   });
 
 /** A secret as the secret store sealed it (main/secrets/): versioned JSON with base64 fields, safe on disk, opened only with its context. */
-export const SealedSecretRecord = z.looseObject({});
+export const SealedSecretRecord = SealedSecretSchema;
 
 export const ConnectionStateRecord = z.enum(['CONNECTED', 'CONNECTING', 'FAILED', 'DISCONNECTED', 'DISCONNECTING']);
 
