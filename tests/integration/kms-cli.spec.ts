@@ -3,7 +3,10 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStateStore } from '../../main/state/state-store';
 import { cli } from '../fixtures/cli';
+import { activateCluster, makeClusterPki } from '../fixtures/cluster-pki';
+import { createSoftHsmCluster } from '../fixtures/softhsm';
 
 /** Every file under `dir`, as text, for grepping for a secret. */
 async function allText(dir: string): Promise<string> {
@@ -50,6 +53,49 @@ describe('hsm-workbench kms (generated from the contract)', () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
     expect(JSON.parse(run.stderr)).toMatchObject({ Error: { Name: 'CustomKeyStoreNotFoundException' } });
+  });
+
+  it('runs a key store\'s life on real SoftHSM2 tokens: create from file:// and stdin, connect waits for CONNECTED, disconnect prints nothing ({} as JSON)', async () => {
+    const password = 'kmsuser-cli-pw-1';
+    const hsm = await createSoftHsmCluster({ tokens: 2, userPin: password, labelPrefix: 'kmscli' });
+    try {
+      const stateDir = await mkdtemp(join(root, 'state-'));
+      const env = Object.entries(hsm.env).flatMap(([k, v]) => ['--env', `${k}=${v}`]);
+      const made = await cli(stateDir, ['--output', 'json', 'cluster', 'create', '--name', 'prod', '--module', hsm.modulePath, ...env, ...hsm.tokens.flatMap((t) => ['--token-serial', t.serial])]);
+      expect(made.code).toBe(0);
+      const clusterId = (JSON.parse(made.stdout) as { Cluster: { ClusterId: string } }).Cluster.ClusterId;
+      // Initialization and trust are other commands' work: recorded here as they leave it.
+      const pki = await makeClusterPki();
+      await (await openStateStore({ stateDir, program: 'test' })).transact((state) => activateCluster(state, clusterId, pki));
+      const anchor = join(root, 'customerCA.pem');
+      await writeFile(anchor, pki.trustAnchor);
+
+      const created = await cli(
+        stateDir,
+        ['--output', 'json', 'kms', 'create-custom-key-store', '--custom-key-store-name', 'ExampleKeyStore', '--cloud-hsm-cluster-id', clusterId, '--trust-anchor-certificate', `file://${anchor}`, '--key-store-password-stdin'],
+        `${password}\n`,
+      );
+      // stderr may say which secret store protection is in force (the secrets helper's notice): not an error.
+      expect(created.code).toBe(0);
+      const id = (JSON.parse(created.stdout) as { CustomKeyStoreId: string }).CustomKeyStoreId;
+      expect(id).toMatch(/^cks-[0-9a-f]{17}$/);
+
+      const connect = await cli(stateDir, ['kms', 'connect-custom-key-store', '--custom-key-store-id', id]);
+      expect([connect.code, connect.stdout]).toEqual([0, '']);
+      expect(connect.stderr).toMatch(/(^|\n)ConnectionState: CONNECTED\n$/);
+      const described = await cli(stateDir, ['--output', 'json', 'kms', 'describe-custom-key-stores', '--custom-key-store-id', id]);
+      expect(JSON.parse(described.stdout)).toMatchObject({ CustomKeyStores: [{ CustomKeyStoreId: id, ConnectionState: 'CONNECTED', TrustAnchorCertificate: pki.trustAnchor }] });
+
+      const disconnect = await cli(stateDir, ['--output', 'json', 'kms', 'disconnect-custom-key-store', '--custom-key-store-id', id]);
+      expect([disconnect.code, disconnect.stdout]).toEqual([0, '{}\n']);
+      const again = await cli(stateDir, ['kms', 'disconnect-custom-key-store', '--custom-key-store-id', id]);
+      expect(again.code).toBe(1);
+      expect(again.stderr).toMatch(/^CustomKeyStoreInvalidStateException: /);
+      expect(await allText(stateDir)).not.toContain(password);
+      expect([created, connect, disconnect].map((r) => r.stdout + r.stderr).join('')).not.toContain(password);
+    } finally {
+      await hsm.cleanup();
+    }
   });
 
   it('lists the six custom key store commands under kms --help', async () => {
