@@ -116,6 +116,11 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
 
   const handlers: OperationHandlers = {
     DescribeWorkbench: async () => ({ Version: WORKBENCH_VERSION, StateDirectory: options.stateDir, SuggestedModules: suggestedModules() }),
+    DescribeSecretStore: async () => {
+      // Opens (on first use, creates) the state directory's vault: its protector is only known once it holds the key.
+      const { protection } = await secrets();
+      return { Protector: protection.kind, Protected: protection.protected, Description: protection.description };
+    },
     CancelOperation: async (request) => ({ Cancelled: dispatcher.cancel(request.CallId) }),
     ListSlots: async (request) => {
       const host = hosts.get(request);

@@ -4,6 +4,7 @@ import { app, dialog, safeStorage, session, type BrowserWindow } from 'electron'
 import { toErrorInfo, WorkbenchError } from '../../shared/errors';
 import { createLogger, workbenchLogPath } from '../core/logger';
 import { createWorkbenchCore, type WorkbenchCore } from '../core/workbench-core';
+import { GUI_HEALTH_PROBE_MS } from '../key-stores/connection-manager';
 import { keyFileProtector } from '../secrets/key-file-protector';
 import { osKeyringProtector } from '../secrets/os-keyring-protector';
 import { secretsDirOf } from '../secrets/secrets-dir';
@@ -57,6 +58,8 @@ async function start(stateDir: string): Promise<void> {
     hostChildEntry,
     logger,
     watchState: true,
+    // The window shows each store's state live: a member that stops answering turns its store FAILED on its own.
+    healthProbeMs: GUI_HEALTH_PROBE_MS,
     // The OS keyring first: the CLI reads it too. A person is at the desktop to answer an unlock prompt, hence the longer wait.
     secretProtectors: [
       osKeyringProtector({ timeoutMs: GUI_KEYRING_TIMEOUT_MS }),

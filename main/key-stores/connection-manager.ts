@@ -23,6 +23,12 @@ export interface ConnectionManagerDeps {
   recordServiceEvent(event: ServiceEvent): Promise<void>;
 }
 
+/**
+ * The GUI's probe interval: a store whose HSM stops answering is FAILED/NETWORK_ERRORS within 10 s (the issue's
+ * bound) — a probe every 2 s, each given PROBE_TIMEOUT_MS for an HSM that hangs rather than refuses.
+ */
+export const GUI_HEALTH_PROBE_MS = 2_000;
+
 /** Held kmsuser sessions of this process, per key store: one per active member, while the store is CONNECTED. */
 export interface ConnectionManager {
   /** Runs a connect whose CONNECTING is recorded, to CONNECTED or FAILED; tracked, so dispose() waits for it. */

@@ -29,7 +29,7 @@ import {
   EmptyResponse,
   UpdateCustomKeyStoreRequest,
 } from './key-stores';
-import { CancelOperationRequest, CancelOperationResponse, DescribeWorkbenchRequest, DescribeWorkbenchResponse } from './system';
+import { CancelOperationRequest, CancelOperationResponse, DescribeSecretStoreRequest, DescribeSecretStoreResponse, DescribeWorkbenchRequest, DescribeWorkbenchResponse } from './system';
 
 /**
  * Every operation, declared once. The preload API, the IPC handlers, the CLI and the E2E test bridge
@@ -137,6 +137,15 @@ export const operations = {
     request: DescribeWorkbenchRequest,
     response: DescribeWorkbenchResponse,
     errors: [],
+    readOnly: true,
+  }),
+  DescribeSecretStore: op({
+    name: 'DescribeSecretStore',
+    domain: 'system',
+    method: 'describeSecretStore',
+    request: DescribeSecretStoreRequest,
+    response: DescribeSecretStoreResponse,
+    errors: ['SecretStoreException'],
     readOnly: true,
   }),
   CancelOperation: op({

@@ -86,6 +86,7 @@ function validRequests(f: Fixture): { [N in OperationName]: RequestOf<N> } {
   const module = { ModulePath: f.hsm.modulePath, ModuleEnvironment: f.hsm.env };
   return {
     DescribeWorkbench: {},
+    DescribeSecretStore: {},
     CancelOperation: { CallId: 'fuzz-call-1' },
     ListSlots: module,
     CreateCluster: { ClusterName: 'fuzz-new', ...module, LoginFormat: 'user:password', Hsms: [{ TokenSerial: first.serial }, { TokenLabel: 'fz-2' }] },
