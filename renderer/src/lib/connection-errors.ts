@@ -83,6 +83,11 @@ export const CONNECTION_ERROR_HELP: Readonly<Record<ConnectionErrorCode, Connect
   },
 };
 
+/** The help for a code. */
+export function connectionErrorHelp(code: ConnectionErrorCode): ConnectionErrorHelp {
+  return CONNECTION_ERROR_HELP[code];
+}
+
 /** The buttons' words for each wizard. */
 export const FIX_WIZARD_LABEL: Readonly<Record<FixWizard, string>> = {
   'kmsuser-setup': 'Open the kmsuser setup',
