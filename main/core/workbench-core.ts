@@ -6,6 +6,7 @@ import { createClusterService } from '../clusters/cluster-service';
 import { confirmDemoCredentialsShown, createDemoCluster } from '../demo/demo-cluster';
 import { DEFAULT_HSM_TIMEOUT_MS } from '../hsm/hsm-host';
 import { createHsmHostPool } from '../hsm/hsm-host-client';
+import { createKmsuserService } from '../kmsuser/kmsuser-service';
 import { openStateStore, type StateStoreOptions } from '../state/state-store';
 import { createDispatcher, type CallContext, type OperationHandlers } from './dispatcher';
 import { createEventHub, type WorkbenchEventListener } from './event-hub';
@@ -73,6 +74,7 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
     defaultTimeoutMs: options.hsmTimeoutMs ?? DEFAULT_HSM_TIMEOUT_MS,
   });
   const clusters = createClusterService({ state, hosts });
+  const kmsuser = createKmsuserService({ state, hosts });
   const demoDeps = { stateDir: options.stateDir, program: options.program, state, hosts, clusters };
   const events = createEventHub(logger);
   // Said once the state file holds the change, so a window that reloads on it reads the new records.
@@ -124,6 +126,17 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
         timeoutMs: options.hsmTimeoutMs,
       });
       return { Report: report };
+    },
+    CreateKmsuser: async (request, context) => {
+      const result = await kmsuser.create(request, context);
+      clustersChanged(request.ClusterId);
+      return result;
+    },
+    DescribeKmsuser: async (request) => kmsuser.describe(request.ClusterId),
+    ChangeKmsuserPassword: async (request, context) => {
+      const result = await kmsuser.changePassword(request, context);
+      clustersChanged(request.ClusterId);
+      return result;
     },
   };
   const dispatcher = createDispatcher({ handlers, audit, logger });

@@ -92,6 +92,9 @@ function validRequests(f: Fixture): { [N in OperationName]: RequestOf<N> } {
     CheckCluster: { ClusterId: f.alpha, KmsuserPassword: `${SECRET_MARK}-1` },
     CreateDemoCluster: { KmsuserPassword: `${SECRET_MARK}-2` },
     ConfirmDemoCredentials: { ClusterId: f.alpha },
+    CreateKmsuser: { ClusterId: f.alpha, SoPin: `${SECRET_MARK}-3`, KmsuserPassword: `${SECRET_MARK}-4` },
+    DescribeKmsuser: { ClusterId: f.alpha },
+    ChangeKmsuserPassword: { ClusterId: f.alpha, SoPin: `${SECRET_MARK}-5`, NewKmsuserPassword: `${SECRET_MARK}-6` },
   };
 }
 
@@ -115,6 +118,14 @@ function refusals(f: Fixture): { [N in MutatingOperationName]: readonly Refusal[
     ConfirmDemoCredentials: [
       { why: 'not a demo cluster', apply: (r) => ({ ...r, ClusterId: f.alpha }), expected: ['ValidationException'] },
       { why: 'no such cluster', apply: (r) => ({ ...r, ClusterId: UNKNOWN_CLUSTER_ID }), expected: ['CloudHsmClusterNotFoundException'] },
+    ],
+    CreateKmsuser: [
+      { why: 'no such cluster', apply: (r) => ({ ...r, ClusterId: UNKNOWN_CLUSTER_ID }), expected: ['CloudHsmClusterNotFoundException'] },
+      { why: 'the password is too long', apply: (r) => ({ ...r, KmsuserPassword: 'x'.repeat(33) }), expected: ['ValidationException'] },
+    ],
+    ChangeKmsuserPassword: [
+      { why: 'no such cluster', apply: (r) => ({ ...r, ClusterId: UNKNOWN_CLUSTER_ID }), expected: ['CloudHsmClusterNotFoundException'] },
+      { why: 'the password is too short', apply: (r) => ({ ...r, NewKmsuserPassword: 'short' }), expected: ['ValidationException'] },
     ],
   };
 }
