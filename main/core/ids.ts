@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 
 // AWS CloudHSM ids are a prefix plus 11 characters of base32-like [2-7a-zA-Z].
 const ID_ALPHABET = '234567abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
@@ -15,4 +15,9 @@ export function newClusterId(): string {
 
 export function newHsmId(): string {
   return `hsm-${randomSuffix(11)}`;
+}
+
+/** AWS KMS custom key store ids are `cks-` and 17 hex digits (cks-1234567890abcdef0). */
+export function newCustomKeyStoreId(): string {
+  return `cks-${randomBytes(9).toString('hex').slice(0, 17)}`;
 }

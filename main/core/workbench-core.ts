@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import type { ErrorInfo, Result } from '../../shared/errors';
+import { WorkbenchError, type ErrorInfo, type Result } from '../../shared/errors';
 import { expectationFromState, openAuditLog } from '../audit/audit-log';
 import { runClusterChecks } from '../clusters/cluster-checks';
 import { createClusterService } from '../clusters/cluster-service';
@@ -82,6 +82,11 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
   // Another process's change could be to any record: no Ids.
   const stopWatching = options.watchState ? state.onExternalChange(() => events.emit('StateChanged', { Resource: 'clusters' })) : undefined;
 
+  // The contract lands first so the CLI and GUI can build on it; the service follows on this branch.
+  const keyStoresPending = async (): Promise<never> => {
+    throw new WorkbenchError('UnsupportedOperationException', 'Custom key stores are not built yet in this workbench.');
+  };
+
   const handlers: OperationHandlers = {
     DescribeWorkbench: async () => ({ Version: WORKBENCH_VERSION, StateDirectory: options.stateDir, SuggestedModules: suggestedModules() }),
     CancelOperation: async (request) => ({ Cancelled: dispatcher.cancel(request.CallId) }),
@@ -138,6 +143,13 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
       clustersChanged(request.ClusterId);
       return result;
     },
+    CreateCustomKeyStore: keyStoresPending,
+    DescribeCustomKeyStores: keyStoresPending,
+    ConnectCustomKeyStore: keyStoresPending,
+    DisconnectCustomKeyStore: keyStoresPending,
+    UpdateCustomKeyStore: keyStoresPending,
+    DeleteCustomKeyStore: keyStoresPending,
+    DescribeKeyStoreConnection: keyStoresPending,
   };
   const dispatcher = createDispatcher({ handlers, audit, logger });
 

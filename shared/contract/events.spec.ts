@@ -12,7 +12,7 @@ function apiOverRouter(): { api: WorkbenchApi; router: ReturnType<typeof createP
 describe('main → renderer events', () => {
   it('are declared once, each under its own name, with the payload type derived from its schema', () => {
     for (const name of EVENT_NAMES) expect(events[name].name).toBe(name);
-    expectTypeOf<EventPayloadOf<'StateChanged'>>().toEqualTypeOf<{ Resource: 'clusters'; Ids?: string[] | undefined }>();
+    expectTypeOf<EventPayloadOf<'StateChanged'>>().toEqualTypeOf<{ Resource: 'clusters' | 'customKeyStores'; Ids?: string[] | undefined }>();
     expectTypeOf<Parameters<WorkbenchApi['events']['on']>[0]>().toEqualTypeOf<'StateChanged'>();
   });
 

@@ -14,8 +14,8 @@ function event<const S extends EventSpec>(spec: S): S {
   return spec;
 }
 
-/** Kinds of records in the state file a renderer store mirrors. Key stores and keys join when they land. */
-export const StateResource = z.enum(['clusters']);
+/** Kinds of records in the state file a renderer store mirrors. Keys join when they land. */
+export const StateResource = z.enum(['clusters', 'customKeyStores']);
 
 export const StateChangedPayload = z.object({
   Resource: StateResource,

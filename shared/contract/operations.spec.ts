@@ -33,6 +33,18 @@ describe('the contract', () => {
     }
   });
 
+  it('declares the six AWS key store operations for the kms CLI, their password secret, the connection answers {}', () => {
+    const kms = OPERATION_NAMES.filter((n) => (operations[n] as OperationSpec).awsService === 'kms');
+    expect(kms.sort()).toEqual(['ConnectCustomKeyStore', 'CreateCustomKeyStore', 'DeleteCustomKeyStore', 'DescribeCustomKeyStores', 'DisconnectCustomKeyStore', 'UpdateCustomKeyStore']);
+    for (const n of kms) expect(operations[n].domain).toBe('keyStores');
+    expect(operations.CreateCustomKeyStore.secretFields).toEqual(['KeyStorePassword']);
+    expect(operations.UpdateCustomKeyStore.secretFields).toEqual(['KeyStorePassword']);
+    expectTypeOf<ResponseOf<'ConnectCustomKeyStore'>>().toEqualTypeOf<Record<string, never>>();
+    expect(operations.DescribeCustomKeyStores.request.safeParse({ CustomKeyStoreId: 'cks-1', CustomKeyStoreName: 'x' }).error?.issues[0]?.message).toBe(
+      'give CustomKeyStoreId or CustomKeyStoreName, not both',
+    );
+  });
+
   it('refuses a token chosen twice', () => {
     const parsed = CreateClusterRequest.safeParse({ ClusterName: 'x', ModulePath: '/m.so', Hsms: [{ TokenSerial: 'a' }, { TokenSerial: 'a' }] });
     expect(parsed.success).toBe(false);
@@ -155,7 +167,7 @@ describe('the contract', () => {
       },
     };
     const api = createWorkbenchApi(transport);
-    expect(Object.keys(api).sort()).toEqual(['clusters', 'demo', 'events', 'hsm', 'kmsuser', 'system']);
+    expect(Object.keys(api).sort()).toEqual(['clusters', 'demo', 'events', 'hsm', 'keyStores', 'kmsuser', 'system']);
     const progress: unknown[] = [];
     const result = await api.clusters.check({ ClusterId: 'cluster-aaaaaaaaaaa' }, { callId: 'c1', onProgress: (p) => progress.push(p) });
     expect(result).toEqual({ ok: true, value: { echoed: 'CheckCluster' } });

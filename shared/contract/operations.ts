@@ -5,6 +5,16 @@ import { ClusterIdRequest, ClusterResponse, CreateClusterRequest, DescribeCluste
 import { CreateDemoClusterRequest, CreateDemoClusterResponse } from './demo';
 import { ModuleInfo, ModuleRef, SlotInfo } from './hsm';
 import { ChangeKmsuserPasswordRequest, CreateKmsuserRequest, DescribeKmsuserRequest, DescribeKmsuserResponse, KmsuserPasswordResponse } from './kmsuser';
+import {
+  CreateCustomKeyStoreRequest,
+  CreateCustomKeyStoreResponse,
+  CustomKeyStoreIdRequest,
+  DescribeCustomKeyStoresRequest,
+  DescribeCustomKeyStoresResponse,
+  DescribeKeyStoreConnectionResponse,
+  EmptyResponse,
+  UpdateCustomKeyStoreRequest,
+} from './key-stores';
 import { CancelOperationRequest, CancelOperationResponse, DescribeWorkbenchRequest, DescribeWorkbenchResponse } from './system';
 
 /**
@@ -28,6 +38,8 @@ export interface OperationSpec<Req extends z.ZodType = z.ZodType, Res extends z.
   readonly auditAlways?: boolean;
   /** Request fields that hold secrets: never audited, logged or echoed. */
   readonly secretFields?: readonly string[];
+  /** An AWS API operation of that service: the `hsm-workbench kms …` commands are generated from these. */
+  readonly awsService?: 'kms';
 }
 
 function op<const S extends OperationSpec>(spec: S): S {
@@ -45,6 +57,8 @@ const KMSUSER_PASSWORD_ERRORS = [
   ...HSM_ERRORS,
   ...STATE_ERRORS,
 ] as const;
+// A failed connection is not an error of the call: it is the store's FAILED state and ConnectionErrorCode.
+const KEY_STORE_STATE_ERRORS = ['CustomKeyStoreNotFoundException', 'CustomKeyStoreInvalidStateException', ...STATE_ERRORS] as const;
 
 export const operations = {
   DescribeWorkbench: op({
@@ -161,6 +175,94 @@ export const operations = {
     errors: KMSUSER_PASSWORD_ERRORS,
     readOnly: false,
     secretFields: ['SoPin', 'NewKmsuserPassword'],
+  }),
+  CreateCustomKeyStore: op({
+    name: 'CreateCustomKeyStore',
+    domain: 'keyStores',
+    method: 'create',
+    request: CreateCustomKeyStoreRequest,
+    response: CreateCustomKeyStoreResponse,
+    errors: [
+      'CloudHsmClusterInUseException',
+      'CustomKeyStoreNameInUseException',
+      'CloudHsmClusterNotFoundException',
+      'CloudHsmClusterNotActiveException',
+      'IncorrectTrustAnchorException',
+      'CloudHsmClusterInvalidConfigurationException',
+      ...STATE_ERRORS,
+    ],
+    readOnly: false,
+    secretFields: ['KeyStorePassword'],
+    awsService: 'kms',
+  }),
+  DescribeCustomKeyStores: op({
+    name: 'DescribeCustomKeyStores',
+    domain: 'keyStores',
+    method: 'describe',
+    request: DescribeCustomKeyStoresRequest,
+    response: DescribeCustomKeyStoresResponse,
+    errors: ['CustomKeyStoreNotFoundException', 'InvalidMarkerException', ...STATE_ERRORS],
+    readOnly: true,
+    awsService: 'kms',
+  }),
+  ConnectCustomKeyStore: op({
+    name: 'ConnectCustomKeyStore',
+    domain: 'keyStores',
+    method: 'connect',
+    request: CustomKeyStoreIdRequest,
+    response: EmptyResponse,
+    errors: ['CloudHsmClusterNotActiveException', 'CloudHsmClusterInvalidConfigurationException', ...KEY_STORE_STATE_ERRORS],
+    readOnly: false,
+    awsService: 'kms',
+  }),
+  DisconnectCustomKeyStore: op({
+    name: 'DisconnectCustomKeyStore',
+    domain: 'keyStores',
+    method: 'disconnect',
+    request: CustomKeyStoreIdRequest,
+    response: EmptyResponse,
+    errors: KEY_STORE_STATE_ERRORS,
+    readOnly: false,
+    awsService: 'kms',
+  }),
+  UpdateCustomKeyStore: op({
+    name: 'UpdateCustomKeyStore',
+    domain: 'keyStores',
+    method: 'update',
+    request: UpdateCustomKeyStoreRequest,
+    response: EmptyResponse,
+    errors: [
+      'CustomKeyStoreNameInUseException',
+      'CloudHsmClusterNotFoundException',
+      'CloudHsmClusterNotRelatedException',
+      'CloudHsmClusterNotActiveException',
+      'CloudHsmClusterInvalidConfigurationException',
+      'CloudHsmClusterInUseException',
+      ...KEY_STORE_STATE_ERRORS,
+    ],
+    readOnly: false,
+    secretFields: ['KeyStorePassword'],
+    awsService: 'kms',
+  }),
+  DeleteCustomKeyStore: op({
+    name: 'DeleteCustomKeyStore',
+    domain: 'keyStores',
+    method: 'delete',
+    request: CustomKeyStoreIdRequest,
+    response: EmptyResponse,
+    errors: ['CustomKeyStoreHasCMKsException', ...KEY_STORE_STATE_ERRORS],
+    readOnly: false,
+    awsService: 'kms',
+  }),
+  /** Local: each member's part in the connection and the last recovered rotation, for the GUI and `kms` (not an AWS operation). */
+  DescribeKeyStoreConnection: op({
+    name: 'DescribeKeyStoreConnection',
+    domain: 'keyStores',
+    method: 'describeConnection',
+    request: CustomKeyStoreIdRequest,
+    response: DescribeKeyStoreConnectionResponse,
+    errors: ['CustomKeyStoreNotFoundException', ...STATE_ERRORS],
+    readOnly: true,
   }),
 } as const;
 

@@ -36,6 +36,8 @@ const MAX_MESSAGE_LENGTH = 4 * 1024;
 const SECRET_MARK = 'Fz-s3cret';
 /** Well-formed and fixed, so a seed replays the same requests (the fixture's ids are random: one in 57^11 to collide). */
 const UNKNOWN_CLUSTER_ID = 'cluster-zzzzzzzzzzz';
+const KEY_STORE_ID = 'cks-fuzz0000000000000';
+const UNKNOWN_KEY_STORE_ID = 'cks-00000000000000000';
 
 type MutatingOperationName = { [N in OperationName]: Operations[N]['readOnly'] extends false ? N : never }[OperationName];
 
@@ -95,6 +97,13 @@ function validRequests(f: Fixture): { [N in OperationName]: RequestOf<N> } {
     CreateKmsuser: { ClusterId: f.alpha, SoPin: `${SECRET_MARK}-3`, KmsuserPassword: `${SECRET_MARK}-4` },
     DescribeKmsuser: { ClusterId: f.alpha },
     ChangeKmsuserPassword: { ClusterId: f.alpha, SoPin: `${SECRET_MARK}-5`, NewKmsuserPassword: `${SECRET_MARK}-6` },
+    CreateCustomKeyStore: { CustomKeyStoreName: 'fuzz-store', CloudHsmClusterId: f.alpha, TrustAnchorCertificate: 'not a certificate', KeyStorePassword: `${SECRET_MARK}-7` },
+    DescribeCustomKeyStores: { CustomKeyStoreId: KEY_STORE_ID },
+    ConnectCustomKeyStore: { CustomKeyStoreId: KEY_STORE_ID },
+    DisconnectCustomKeyStore: { CustomKeyStoreId: KEY_STORE_ID },
+    UpdateCustomKeyStore: { CustomKeyStoreId: KEY_STORE_ID, NewCustomKeyStoreName: 'fuzz-renamed', KeyStorePassword: `${SECRET_MARK}-8` },
+    DeleteCustomKeyStore: { CustomKeyStoreId: KEY_STORE_ID },
+    DescribeKeyStoreConnection: { CustomKeyStoreId: KEY_STORE_ID },
   };
 }
 
@@ -127,6 +136,15 @@ function refusals(f: Fixture): { [N in MutatingOperationName]: readonly Refusal[
       { why: 'no such cluster', apply: (r) => ({ ...r, ClusterId: UNKNOWN_CLUSTER_ID }), expected: ['CloudHsmClusterNotFoundException'] },
       { why: 'the password is too short', apply: (r) => ({ ...r, NewKmsuserPassword: 'short' }), expected: ['ValidationException'] },
     ],
+    // The name may have been mutated into the fixture store's: that check comes first.
+    CreateCustomKeyStore: [
+      { why: 'no such cluster for the store', apply: (r) => ({ ...r, CloudHsmClusterId: UNKNOWN_CLUSTER_ID }), expected: ['CustomKeyStoreNameInUseException', 'CloudHsmClusterNotFoundException'] },
+      { why: 'the cluster has a key store', apply: (r) => ({ ...r, CloudHsmClusterId: f.inUse }), expected: ['CustomKeyStoreNameInUseException', 'CloudHsmClusterInUseException'] },
+    ],
+    ConnectCustomKeyStore: [{ why: 'no such key store to connect', apply: (r) => ({ ...r, CustomKeyStoreId: UNKNOWN_KEY_STORE_ID }), expected: ['CustomKeyStoreNotFoundException'] }],
+    DisconnectCustomKeyStore: [{ why: 'the key store is disconnected', apply: (r) => ({ ...r, CustomKeyStoreId: KEY_STORE_ID }), expected: ['CustomKeyStoreInvalidStateException'] }],
+    UpdateCustomKeyStore: [{ why: 'no such key store to update', apply: (r) => ({ ...r, CustomKeyStoreId: UNKNOWN_KEY_STORE_ID }), expected: ['CustomKeyStoreNotFoundException'] }],
+    DeleteCustomKeyStore: [{ why: 'no such key store to delete', apply: (r) => ({ ...r, CustomKeyStoreId: UNKNOWN_KEY_STORE_ID }), expected: ['CustomKeyStoreNotFoundException'] }],
   };
 }
 
@@ -328,7 +346,7 @@ describe('dispatcher fuzz: random and mutated payloads across every operation', 
     const module = { ModulePath: hsm.modulePath, ModuleEnvironment: hsm.env };
     const alpha = ok(await wb.call('CreateCluster', { ClusterName: 'alpha', ...module, Hsms: [{ TokenSerial: first.serial }] })).Cluster.ClusterId;
     const inUse = ok(await wb.call('CreateCluster', { ClusterName: 'in-use', ...module, Hsms: [{ TokenSerial: second.serial }] })).Cluster.ClusterId;
-    await wb.editState((state) => associateKeyStore(state, inUse, 'cks-fuzz0000000000000'));
+    await wb.editState((state) => associateKeyStore(state, inUse, KEY_STORE_ID));
     f = { hsm, wb, alpha, inUse };
     auditPath = join(wb.stateDir, 'audit', 'audit-log.jsonl');
   });
