@@ -1,4 +1,4 @@
-import type { ClusterInfo, HsmMember } from '../../shared/contract/clusters';
+import type { ClusterHsm, ClusterInfo, HsmMember } from '../../shared/contract/clusters';
 import type { ParsedRequestOf } from '../../shared/contract/operations';
 import type { SlotInfo } from '../../shared/contract/hsm';
 import { WorkbenchError } from '../../shared/errors';
@@ -6,6 +6,7 @@ import { newClusterId, newHsmId } from '../core/ids';
 import type { HsmHostPool } from '../hsm/hsm-host';
 import { keyStoreOfCluster, type ClusterRecord, type CustomKeyStoreRecord } from '../state/records';
 import type { StateStore } from '../state/state-store';
+import { memberTrust } from './cluster-trust';
 import { findMemberSlot, membersInOtherClusters } from './member-tokens';
 
 type ParsedCreateClusterRequest = ParsedRequestOf<'CreateCluster'>;
@@ -34,9 +35,16 @@ export function toClusterInfo(record: ClusterRecord, keyStores: readonly CustomK
     ModulePath: record.ModulePath,
     ModuleEnvironment: { ...record.ModuleEnvironment },
     LoginFormat: record.LoginFormat,
-    Hsms: record.Hsms.map((h): HsmMember => ({ HsmId: h.HsmId, TokenSerial: h.TokenSerial, TokenLabel: h.TokenLabel })),
+    Hsms: record.Hsms.map((h): ClusterHsm => ({ HsmId: h.HsmId, TokenSerial: h.TokenSerial, TokenLabel: h.TokenLabel, Trust: memberTrust(record, h) })),
     CreateTimestamp: record.CreateTimestamp,
     CustomKeyStoreId: keyStoreOfCluster(keyStores, record.ClusterId)?.CustomKeyStoreId ?? null,
+    State: record.State ?? 'UNINITIALIZED',
+    Certificates: {
+      ClusterCsr: record.Certificates?.ClusterCsr ?? null,
+      ClusterCertificate: record.Certificates?.ClusterCertificate ?? null,
+      TrustAnchorCertificate: record.Certificates?.TrustAnchorCertificate ?? null,
+      DemoCa: record.Certificates?.DemoCa === true,
+    },
   };
 }
 

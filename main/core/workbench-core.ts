@@ -46,6 +46,10 @@ export interface WorkbenchCoreOptions {
   logger?: Logger;
 }
 
+function notYet(operation: string): never {
+  throw new WorkbenchError('UnsupportedOperationException', `${operation} is not built yet.`);
+}
+
 /** AWS-looking defaults for the local ARN-like ids (later issues make them configurable). */
 const LOCAL_REGION = 'local-1';
 
@@ -121,6 +125,11 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
       };
     },
     ConfirmDemoCredentials: async (request) => ({ Cluster: await confirmDemoCredentialsShown(demoDeps, request.ClusterId) }),
+    // Being built on this branch (trust): the contract lands first so the GUI can code against it.
+    InitializeCluster: async () => notYet('InitializeCluster'),
+    InstallClusterCertificate: async () => notYet('InstallClusterCertificate'),
+    AddHsm: async () => notYet('AddHsm'),
+    RemoveHsm: async () => notYet('RemoveHsm'),
     CheckCluster: async (request, context) => {
       const cluster = await clusters.get(request.ClusterId);
       const report = await runClusterChecks(cluster, hosts, {

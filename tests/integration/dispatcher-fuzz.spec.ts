@@ -104,6 +104,10 @@ function validRequests(f: Fixture): { [N in OperationName]: RequestOf<N> } {
     UpdateCustomKeyStore: { CustomKeyStoreId: KEY_STORE_ID, NewCustomKeyStoreName: 'fuzz-renamed', KeyStorePassword: `${SECRET_MARK}-8` },
     DeleteCustomKeyStore: { CustomKeyStoreId: KEY_STORE_ID },
     DescribeKeyStoreConnection: { CustomKeyStoreId: KEY_STORE_ID },
+    InitializeCluster: { ClusterId: f.alpha, SoPin: `${SECRET_MARK}-9`, KmsuserPassword: `${SECRET_MARK}-10` },
+    InstallClusterCertificate: { ClusterId: f.alpha, ClusterCertificate: 'not a certificate', TrustAnchorCertificate: 'not a certificate', SoPin: `${SECRET_MARK}-11` },
+    AddHsm: { ClusterId: f.alpha, Hsm: { TokenLabel: 'fz-2' }, SoPin: `${SECRET_MARK}-12`, KmsuserPassword: `${SECRET_MARK}-13` },
+    RemoveHsm: { ClusterId: f.alpha, HsmId: 'hsm-fuzz', SoPin: `${SECRET_MARK}-14` },
   };
 }
 
@@ -122,6 +126,11 @@ function refusals(f: Fixture): { [N in MutatingOperationName]: readonly Refusal[
       { why: 'no such cluster', apply: (r) => ({ ...r, ClusterId: UNKNOWN_CLUSTER_ID }), expected: ['CloudHsmClusterNotFoundException'] },
       { why: 'a key store uses the cluster', apply: (r) => ({ ...r, ClusterId: f.inUse }), expected: ['CloudHsmClusterInUseException'] },
     ],
+    // Each would log in to the tokens with a fuzzed SO PIN: only a cluster that does not exist is asked for.
+    InitializeCluster: [{ why: 'no such cluster', apply: (r) => ({ ...r, ClusterId: UNKNOWN_CLUSTER_ID }), expected: ['CloudHsmClusterNotFoundException'] }],
+    InstallClusterCertificate: [{ why: 'no such cluster', apply: (r) => ({ ...r, ClusterId: UNKNOWN_CLUSTER_ID }), expected: ['CloudHsmClusterNotFoundException'] }],
+    AddHsm: [{ why: 'no such cluster', apply: (r) => ({ ...r, ClusterId: UNKNOWN_CLUSTER_ID }), expected: ['CloudHsmClusterNotFoundException'] }],
+    RemoveHsm: [{ why: 'no such cluster', apply: (r) => ({ ...r, ClusterId: UNKNOWN_CLUSTER_ID }), expected: ['CloudHsmClusterNotFoundException'] }],
     // Every valid request creates a demo cluster, by design: only requests the contract refuses are sent.
     CreateDemoCluster: [{ why: 'the password is too short', apply: (r) => ({ ...r, KmsuserPassword: 'short' }), expected: ['ValidationException'] }],
     ConfirmDemoCredentials: [
