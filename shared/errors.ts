@@ -45,6 +45,8 @@ export const ERROR_NAMES = [
   /** A file call failed or was refused (symbolic link, not a regular file, read-only); `code` is the errno. */
   'FileSystemException',
   'AuditLogException',
+  /** The secret store (main/secrets/) cannot hold or open a secret: its key holder is unreachable, a sealed secret was changed… `code` says which. */
+  'SecretStoreException',
   'OperationCancelledException',
   'UnknownOperationException',
   'UntrustedSenderException',

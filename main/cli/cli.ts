@@ -88,6 +88,7 @@ class CliSession {
         lockWaitMs: this.globals.lockWait,
         // The holder is read from a file: escaped like every other text this CLI prints.
         onStateLockWait: (holder) => process.stderr.write(`${escapeTerminalText(`Waiting for the state lock, held by ${describeHolder(holder)}…`)}\n`),
+        onSecretsUnprotected: (protection) => process.stderr.write(`${escapeTerminalText(`Secret store: ${protection.description}`)}\n`),
       });
     } catch (error) {
       // A refused state directory or file, in the output format the caller asked for.

@@ -7,6 +7,7 @@ import { confirmDemoCredentialsShown, createDemoCluster } from '../demo/demo-clu
 import { DEFAULT_HSM_TIMEOUT_MS } from '../hsm/hsm-host';
 import { createHsmHostPool } from '../hsm/hsm-host-client';
 import { createKmsuserService } from '../kmsuser/kmsuser-service';
+import { secretVaultSource, type SecretVaultOptions, type SecretVaultSource } from '../secrets/secret-vault';
 import { openStateStore, type StateStoreOptions } from '../state/state-store';
 import { createDispatcher, type CallContext, type OperationHandlers } from './dispatcher';
 import { createEventHub, type WorkbenchEventListener } from './event-hub';
@@ -24,6 +25,8 @@ export interface WorkbenchCore {
   recordRefusal(operation: string, error: ErrorInfo): Promise<void>;
   /** Events the core emits after it changed state (shared/contract/events.ts); returns the unsubscribe function. */
   onEvent(listener: WorkbenchEventListener): () => void;
+  /** The secret store of the state directory (kmsuser passwords), opened on first use. */
+  readonly secrets: SecretVaultSource;
   dispose(): Promise<void>;
 }
 
@@ -43,6 +46,10 @@ export interface WorkbenchCoreOptions {
   watchState?: boolean;
   /** Told once when a writer has waited a while for another process's state lock. */
   onStateLockWait?: StateStoreOptions['onLockWait'];
+  /** Who may hold a new secret store's key, best first (main/secrets/); default: the OS keyring, then a key file. */
+  secretProtectors?: SecretVaultOptions['protectors'];
+  /** Told once when the secret store in force is not protected (the key-file fallback): the CLI says so on stderr. */
+  onSecretsUnprotected?: SecretVaultOptions['onUnprotected'];
   logger?: Logger;
 }
 
@@ -77,6 +84,7 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
     childEntry: options.hostChildEntry ?? fileURLToPath(new URL('./hsm-host-child.js', import.meta.url)),
     defaultTimeoutMs: options.hsmTimeoutMs ?? DEFAULT_HSM_TIMEOUT_MS,
   });
+  const secrets = secretVaultSource({ stateDir: options.stateDir, protectors: options.secretProtectors, onUnprotected: options.onSecretsUnprotected });
   const clusters = createClusterService({ state, hosts });
   const kmsuser = createKmsuserService({ state, hosts });
   const demoDeps = { stateDir: options.stateDir, program: options.program, state, hosts, clusters };
@@ -167,6 +175,7 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
     dispatch: (operation, request, context) => dispatcher.dispatch(operation, request, context),
     recordRefusal: (operation, error) => dispatcher.recordRefusal(operation, error),
     onEvent: (listener) => events.subscribe(listener),
+    secrets,
     dispose: async () => {
       stopWatching?.();
       await hosts.disposeAll();
