@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { allows, whyNot, type ConnectionState, type KeyStoreAction } from './key-store-state';
+import type { ConnectionState } from '../../../shared/contract/key-stores';
+import { allows, whyNot, type KeyStoreAction } from './key-store-state';
 
 const STATES: ConnectionState[] = ['CONNECTED', 'CONNECTING', 'DISCONNECTED', 'DISCONNECTING', 'FAILED'];
 const ACTIONS: KeyStoreAction[] = ['connect', 'disconnect', 'rename', 'update-password', 'delete'];

@@ -1,5 +1,4 @@
-/** AWS's ConnectionState values, in the order a connect walks them. */
-export type ConnectionState = 'CONNECTED' | 'CONNECTING' | 'DISCONNECTED' | 'DISCONNECTING' | 'FAILED';
+import type { ConnectionState } from '../../../shared/contract/key-stores';
 
 export type KeyStoreAction = 'connect' | 'disconnect' | 'rename' | 'update-password' | 'delete';
 

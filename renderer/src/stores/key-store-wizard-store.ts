@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef, watch } from 'vue';
-import type { ConnectionState, ErrorInfo, KeyStoreConnectionInfo } from '../../../shared/index';
+import type { ConnectionState, KeyStoreConnectionInfo } from '../../../shared/contract/key-stores';
+import type { ErrorInfo } from '../../../shared/index';
 import { useCall } from '../composables/use-call';
 import { workbench } from '../lib/workbench';
 import { useClusterChecksStore } from './cluster-checks-store';

@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { CustomKeyStoreInfo, RequestOf, ResponseOf, Result } from '../../../shared/index';
+import type { CustomKeyStoreInfo } from '../../../shared/contract/key-stores';
+import type { RequestOf, ResponseOf, Result } from '../../../shared/index';
 import { useCall } from '../composables/use-call';
 import { STATE_BADGE } from '../lib/key-store-state';
 import { workbench } from '../lib/workbench';

@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia';
 import { ref, shallowRef } from 'vue';
-import { KmsuserPasswordResponse, type DescribeKmsuserResponse, type Result } from '../../../shared/index';
+import { KmsuserPasswordResponse, type DescribeKmsuserResponse } from '../../../shared/contract/kmsuser';
+import type { Result } from '../../../shared/index';
 import { useCall } from '../composables/use-call';
 import { workbench } from '../lib/workbench';
 
