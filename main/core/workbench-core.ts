@@ -6,7 +6,7 @@ import { createClusterService } from '../clusters/cluster-service';
 import { confirmDemoCredentialsShown, createDemoCluster } from '../demo/demo-cluster';
 import { DEFAULT_HSM_TIMEOUT_MS } from '../hsm/hsm-host';
 import { createHsmHostPool } from '../hsm/hsm-host-client';
-import { createKmsuserService } from '../kmsuser/kmsuser-service';
+import { createKmsuserService, type KmsuserLogin } from '../kmsuser/kmsuser-service';
 import { secretVaultSource, type SecretVaultOptions, type SecretVaultSource } from '../secrets/secret-vault';
 import { openStateStore, type StateStoreOptions } from '../state/state-store';
 import { createDispatcher, type CallContext, type OperationHandlers } from './dispatcher';
@@ -140,14 +140,22 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
     RemoveHsm: async () => notYet('RemoveHsm'),
     CheckCluster: async (request, context) => {
       const cluster = await clusters.get(request.ClusterId);
-      const report = await runClusterChecks(cluster, hosts, {
-        clusters: await clusters.describe(),
-        kmsuserPassword: request.KmsuserPassword,
-        signal: context.signal,
-        onProgress: (progress) => context.emitProgress(progress),
-        timeoutMs: options.hsmTimeoutMs,
-      });
-      return { Report: report };
+      // A read-only operation that writes: each login test is a real login on the HSM, and a refused one spends a try,
+      // so the ledger records it (also when the run fails or is cancelled after it) or it would under-count the tries spent.
+      const logins: KmsuserLogin[] = [];
+      try {
+        const report = await runClusterChecks(cluster, hosts, {
+          clusters: await clusters.describe(),
+          kmsuserPassword: request.KmsuserPassword,
+          signal: context.signal,
+          onProgress: (progress) => context.emitProgress(progress),
+          onKmsuserLogin: (hsmId, accepted) => logins.push({ hsmId, accepted, at: new Date() }),
+          timeoutMs: options.hsmTimeoutMs,
+        });
+        return { Report: report };
+      } finally {
+        await kmsuser.noteLogins(cluster.ClusterId, logins);
+      }
     },
     CreateKmsuser: async (request, context) => {
       const result = await kmsuser.create(request, context);

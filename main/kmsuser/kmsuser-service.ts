@@ -10,7 +10,7 @@ import type { ClusterRecord, HsmMemberRecord } from '../state/records';
 import type { StateStore } from '../state/state-store';
 import { refuseWhileKeyStoreConnected } from './key-store-state';
 import { kmsuserPin } from './kmsuser-pin';
-import { noteKmsuserRotation } from './ledger';
+import { noteKmsuserLogin, noteKmsuserRotation } from './ledger';
 
 export interface KmsuserCallContext {
   signal: AbortSignal;
@@ -24,6 +24,14 @@ export interface KmsuserService {
   changePassword(request: { ClusterId: string; SoPin: string; NewKmsuserPassword: string }, context: KmsuserCallContext): Promise<KmsuserPasswordResponse>;
   /** Reads every member's kmsuser state without logging in, with the ledger. */
   describe(clusterId: string): Promise<DescribeKmsuserResponse>;
+  /** Writes kmsuser logins another flow made (the cluster check's login test) into the ledger, in one state change. */
+  noteLogins(clusterId: string, logins: readonly KmsuserLogin[]): Promise<void>;
+}
+
+export interface KmsuserLogin {
+  hsmId: string;
+  accepted: boolean;
+  at: Date;
 }
 
 /** A member and the slot its token is in now. */
@@ -194,6 +202,18 @@ export function createKmsuserService(deps: { state: StateStore; hosts: HsmHostPo
       }),
 
     changePassword: (request, context) => setPasswordEverywhere(CHANGE, request.ClusterId, request.SoPin, request.NewKmsuserPassword, context),
+
+    async noteLogins(clusterId, logins) {
+      if (logins.length === 0) return;
+      await state.transact((draft) => {
+        // A cluster deleted meanwhile has no ledger to write to.
+        const members = draft.clusters.find((c) => c.ClusterId === clusterId)?.Hsms ?? [];
+        for (const login of logins) {
+          const member = members.find((h) => h.HsmId === login.hsmId);
+          if (member) noteKmsuserLogin(member, login.accepted, login.at);
+        }
+      });
+    },
 
     async describe(clusterId) {
       const { cluster } = await clusterRecord(clusterId);
