@@ -11,6 +11,12 @@ export const ERROR_NAMES = [
   'CloudHsmClusterInUseException',
   'CloudHsmClusterInvalidConfigurationException',
   'KMSInternalException',
+  /** The trust anchor did not issue the cluster certificate (or its signature or dates do not hold). */
+  'IncorrectTrustAnchorException',
+  /** CloudHSM's name for a request the cluster's state refuses (initialize twice, install before initialize). */
+  'CloudHsmInvalidRequestException',
+  /** CloudHSM's name for an unknown HSM of a cluster. */
+  'CloudHsmResourceNotFoundException',
   'UnsupportedOperationException',
   // Local names
   'ClusterNameInUseException',

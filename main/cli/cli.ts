@@ -1,3 +1,4 @@
+import { readFile, writeFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { apiFunction, type WorkbenchApi } from '../../shared/api';
 import type { OperationName, ProgressOf, RequestOf, ResponseOf } from '../../shared/contract/operations';
@@ -11,8 +12,8 @@ import { WORKBENCH_VERSION } from '../core/version';
 import { DEFAULT_LOCK_WAIT_MS, describeHolder } from '../state/lock-file';
 import { fileSystemError } from '../state/safe-files';
 import { resolveStateDir } from '../state/state-dir';
-import { formatCheck, formatCluster, formatClusters, formatError, formatReportSummary, formatSlots, render, type OutputFormat } from './output';
-import { confirm, readSecret } from './secret-input';
+import { formatCheck, formatCluster, formatClusters, formatError, formatInitialized, formatReportSummary, formatSlots, render, type OutputFormat } from './output';
+import { confirm, readSecret, readSecrets } from './secret-input';
 
 /** 0 ok, 1 the operation failed or checks failed, 2 usage or validation error. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -242,6 +243,79 @@ export function buildProgram(): Command {
       }),
     );
 
+  /** The SO PIN (and kmsuser password): with --stdin one per line of stdin, else hidden prompts on a terminal. Secrets never come from argv. */
+  const askSecrets = async (s: CliSession, stdin: boolean | undefined, prompts: readonly string[]): Promise<string[]> => {
+    if (!stdin && !process.stdin.isTTY) {
+      s.fail({ name: 'ValidationException', message: `There is no terminal to ask at: pass --stdin and pipe ${prompts.length === 1 ? 'the SO PIN' : 'the SO PIN (first line) and the kmsuser password (second line)'}.` });
+    }
+    return readSecrets(prompts);
+  };
+  const SO_PIN_PROMPT = 'SO PIN (one for every HSM of the cluster): ';
+  const KMSUSER_PROMPT = 'kmsuser password: ';
+  const stdinOption = (what: string): Option => new Option('--stdin', `read ${what} from stdin, one per line (else hidden prompts)`);
+
+  cluster
+    .command('initialize')
+    .description('make the cluster signing key pair in the first HSM and its CSR (signed inside the HSM), and the member trust between the HSMs')
+    .argument('<clusterId>')
+    .option('--csr-out <file>', 'write the CSR (PEM) to this file')
+    .option('--demo-ca', 'also sign the CSR with a throwaway local CA (demo CA — not for production) and install the certificates')
+    .addOption(stdinOption('the SO PIN, then the kmsuser password'))
+    .addOption(timeoutOption())
+    .action(
+      action(async (s, clusterId: string, opts: { csrOut?: string; demoCa?: boolean; stdin?: boolean }) => {
+        const [SoPin = '', KmsuserPassword = ''] = await askSecrets(s, opts.stdin, [SO_PIN_PROMPT, KMSUSER_PROMPT]);
+        const value = await s.call('InitializeCluster', { ClusterId: clusterId, DemoCa: opts.demoCa === true, SoPin, KmsuserPassword });
+        if (opts.csrOut !== undefined) await writeTextFile(opts.csrOut, value.ClusterCsr);
+        s.print(value, (safe) => formatInitialized(safe, opts.csrOut));
+      }),
+    );
+  cluster
+    .command('install-certificate')
+    .description('verify the cluster certificate against its trust anchor and the HSM\'s key, then store both on every HSM')
+    .argument('<clusterId>')
+    .requiredOption('--cluster-certificate <file://path>', 'the cluster certificate the CA issued from the CSR (file://…)', textValue)
+    .requiredOption('--trust-anchor-certificate <file://path>', 'the certificate of the CA that issued it (file://…)', textValue)
+    .addOption(stdinOption('the SO PIN'))
+    .addOption(timeoutOption())
+    .action(
+      action(async (s, clusterId: string, opts: { clusterCertificate: Promise<string>; trustAnchorCertificate: Promise<string>; stdin?: boolean }) => {
+        const [ClusterCertificate, TrustAnchorCertificate] = await Promise.all([opts.clusterCertificate, opts.trustAnchorCertificate]).catch((error: unknown) => s.fail(fileValueError(error)));
+        const [SoPin = ''] = await askSecrets(s, opts.stdin, [SO_PIN_PROMPT]);
+        const value = await s.call('InstallClusterCertificate', { ClusterId: clusterId, ClusterCertificate, TrustAnchorCertificate, SoPin });
+        s.print(value, (safe) => formatCluster(safe.Cluster));
+      }),
+    );
+  cluster
+    .command('add-hsm')
+    .description('add a token to the cluster: its member key pair, trust both ways with every other HSM, and the certificates')
+    .argument('<clusterId>')
+    .option('--token-serial <serial>', 'the new HSM by token serial number')
+    .option('--token-label <label>', 'the new HSM by token label')
+    .addOption(stdinOption('the SO PIN, then the kmsuser password'))
+    .addOption(timeoutOption())
+    .action(
+      action(async (s, clusterId: string, opts: { tokenSerial?: string; tokenLabel?: string; stdin?: boolean }) => {
+        const [SoPin = '', KmsuserPassword = ''] = await askSecrets(s, opts.stdin, [SO_PIN_PROMPT, KMSUSER_PROMPT]);
+        const value = await s.call('AddHsm', { ClusterId: clusterId, Hsm: { TokenSerial: opts.tokenSerial, TokenLabel: opts.tokenLabel }, SoPin, KmsuserPassword });
+        s.print(value, (safe) => `Added ${safe.Hsm.HsmId}.\n${formatCluster(safe.Cluster)}`);
+      }),
+    );
+  cluster
+    .command('remove-hsm')
+    .description('remove an HSM from the cluster and the trust every other HSM had in it')
+    .argument('<clusterId>')
+    .argument('<hsmId>')
+    .addOption(stdinOption('the SO PIN'))
+    .addOption(timeoutOption())
+    .action(
+      action(async (s, clusterId: string, hsmId: string, opts: { stdin?: boolean }) => {
+        const [SoPin = ''] = await askSecrets(s, opts.stdin, [SO_PIN_PROMPT]);
+        const value = await s.call('RemoveHsm', { ClusterId: clusterId, HsmId: hsmId, SoPin });
+        s.print(value, (safe) => [`Removed ${safe.HsmId}.`, ...safe.Notes, formatCluster(safe.Cluster)].join('\n'));
+      }),
+    );
+
   const demo = program.command('demo').description('a throwaway SoftHSM2 cluster to try the workbench');
   demo
     .command('init')
@@ -269,6 +343,28 @@ export function buildProgram(): Command {
     );
 
   return program;
+}
+
+/**
+ * A text member's value as the AWS CLI takes it: `file://path` is the file's text, anything else is the text
+ * itself. Read when the action runs (the parser cannot wait), so a missing file is reported like every error.
+ */
+function textValue(value: string): Promise<string> {
+  if (!value.startsWith('file://')) return Promise.resolve(value);
+  const path = value.slice('file://'.length);
+  return readFile(path, 'utf8').catch((error: unknown) => {
+    throw fileSystemError(error, 'read', path);
+  });
+}
+
+function fileValueError(error: unknown): ErrorInfo {
+  return error instanceof WorkbenchError ? error.toInfo() : { name: 'FileSystemException', message: String(error) };
+}
+
+async function writeTextFile(path: string, text: string): Promise<void> {
+  await writeFile(path, text, { mode: 0o644 }).catch((error: unknown) => {
+    throw fileSystemError(error, 'write', path);
+  });
 }
 
 /** Runs the CLI and returns its exit code (the bin script calls process.exit with it). */

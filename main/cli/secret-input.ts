@@ -7,9 +7,28 @@ import { Writable } from 'node:stream';
  */
 export async function readSecret(prompt: string, input: NodeJS.ReadStream = process.stdin, output: NodeJS.WriteStream = process.stderr): Promise<string> {
   if (input.isTTY) return promptHidden(prompt, input, output);
+  return (await readAll(input)).replace(/\r?\n$/, '');
+}
+
+/**
+ * Reads several secrets (an SO PIN, then a kmsuser password): one hidden prompt each on a terminal, otherwise
+ * one per line of the piped input, in the order of `prompts`. A missing line reads as empty, which the
+ * contract refuses by name.
+ */
+export async function readSecrets(prompts: readonly string[], input: NodeJS.ReadStream = process.stdin, output: NodeJS.WriteStream = process.stderr): Promise<string[]> {
+  if (input.isTTY) {
+    const secrets: string[] = [];
+    for (const prompt of prompts) secrets.push(await promptHidden(prompt, input, output));
+    return secrets;
+  }
+  const lines = (await readAll(input)).split(/\r?\n/);
+  return prompts.map((_, i) => lines[i] ?? '');
+}
+
+async function readAll(input: NodeJS.ReadStream): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of input) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 async function promptHidden(prompt: string, input: NodeJS.ReadStream, output: NodeJS.WriteStream): Promise<string> {

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import type { ErrorInfo, Result } from '../../shared/errors';
 import { expectationFromState, openAuditLog } from '../audit/audit-log';
 import { runClusterChecks } from '../clusters/cluster-checks';
+import { createClusterTrustService } from '../clusters/cluster-initialization';
 import { createClusterService } from '../clusters/cluster-service';
 import { confirmDemoCredentialsShown, createDemoCluster } from '../demo/demo-cluster';
 import { DEFAULT_HSM_TIMEOUT_MS } from '../hsm/hsm-host';
@@ -73,6 +74,7 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
     defaultTimeoutMs: options.hsmTimeoutMs ?? DEFAULT_HSM_TIMEOUT_MS,
   });
   const clusters = createClusterService({ state, hosts });
+  const trust = createClusterTrustService({ state, hosts, stateDir: options.stateDir });
   const demoDeps = { stateDir: options.stateDir, program: options.program, state, hosts, clusters };
   const events = createEventHub(logger);
   // Said once the state file holds the change, so a window that reloads on it reads the new records.
@@ -114,6 +116,35 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
       };
     },
     ConfirmDemoCredentials: async (request) => ({ Cluster: await confirmDemoCredentialsShown(demoDeps, request.ClusterId) }),
+    InitializeCluster: async (request, context) => {
+      // The records change step by step: say so also when a step fails part-way.
+      try {
+        return await trust.initialize(request, (step) => context.journal(step));
+      } finally {
+        clustersChanged(request.ClusterId);
+      }
+    },
+    InstallClusterCertificate: async (request, context) => {
+      try {
+        return { Cluster: await trust.installCertificate(request, (step) => context.journal(step)) };
+      } finally {
+        clustersChanged(request.ClusterId);
+      }
+    },
+    AddHsm: async (request, context) => {
+      try {
+        return await trust.addHsm(request, (step) => context.journal(step));
+      } finally {
+        clustersChanged(request.ClusterId);
+      }
+    },
+    RemoveHsm: async (request, context) => {
+      try {
+        return await trust.removeHsm(request, (step) => context.journal(step));
+      } finally {
+        clustersChanged(request.ClusterId);
+      }
+    },
     CheckCluster: async (request, context) => {
       const cluster = await clusters.get(request.ClusterId);
       const report = await runClusterChecks(cluster, hosts, {

@@ -34,6 +34,18 @@ export const HOST_VERBS = {
   setPin: { arity: 3 },
   closeSession: { arity: 1 },
   findObjects: { arity: 2, paged: true },
+  getAttributes: { arity: 3 },
+  setAttributes: { arity: 3 },
+  createObject: { arity: 2 },
+  destroyObject: { arity: 2 },
+  generateKey: { arity: 3 },
+  generateKeyPair: { arity: 4 },
+  sign: { arity: 4 },
+  encrypt: { arity: 4 },
+  decrypt: { arity: 4 },
+  wrapKey: { arity: 4 },
+  unwrapKey: { arity: 5 },
+  generateRandom: { arity: 2 },
   initUserPin: { arity: 3, flow: true },
 } as const satisfies Record<string, VerbTraits>;
 

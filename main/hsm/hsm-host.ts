@@ -70,16 +70,90 @@ export interface HostExit {
  */
 export const DEFAULT_HSM_TIMEOUT_MS = 15_000;
 
-/** Attributes by their camelCase names (graphene style): label, id (hex), class (CKO_ name), keyType, token, private, ... */
-export type ObjectAttributeName = 'handle' | 'class' | 'label' | 'id' | 'keyType' | 'token' | 'private' | 'sensitive' | 'extractable' | 'valueLen' | 'checkValue';
-
-export interface ObjectTemplate {
+/**
+ * PKCS#11 attributes by their camelCase names (graphene style), as plain data: CKO_/CKK_/CKC_/CKM_ names for
+ * enumerations, hex for byte strings (id, modulus, subject, …), numbers for CK_ULONGs. One interface serves
+ * both directions: a template (create, generate, unwrap, search, set) and what C_GetAttributeValue read back.
+ */
+export interface ObjectAttributes {
+  /** CKO_ name */
   class?: string;
+  /** CKK_ name */
+  keyType?: string;
   label?: string;
   /** Hex */
   id?: string;
-  keyType?: string;
   token?: boolean;
+  private?: boolean;
+  sensitive?: boolean;
+  extractable?: boolean;
+  modifiable?: boolean;
+  encrypt?: boolean;
+  decrypt?: boolean;
+  sign?: boolean;
+  verify?: boolean;
+  wrap?: boolean;
+  unwrap?: boolean;
+  derive?: boolean;
+  wrapWithTrusted?: boolean;
+  /** Only the SO can set it (a trusted wrapping key, DESIGN.md §2). */
+  trusted?: boolean;
+  alwaysSensitive?: boolean;
+  neverExtractable?: boolean;
+  local?: boolean;
+  modulusBits?: number;
+  /** Hex */
+  modulus?: string;
+  /** Hex */
+  publicExponent?: string;
+  valueLen?: number;
+  /** Hex. Read only from public, non-sensitive objects that are not secret or private keys: the host refuses the rest. */
+  value?: string;
+  /** CKC_ name */
+  certificateType?: string;
+  /** Hex DER */
+  subject?: string;
+  /** Hex DER */
+  issuer?: string;
+  /** Hex DER */
+  serialNumber?: string;
+  /** Hex */
+  checkValue?: string;
+  /** CKM_ names */
+  allowedMechanisms?: string[];
+  /** CKM_ name */
+  keyGenMechanism?: string;
+}
+
+export type ObjectTemplate = ObjectAttributes;
+
+/** The readable names; `handle` is not an attribute but the session-scoped object handle. */
+export type ObjectAttributeName = 'handle' | keyof ObjectAttributes;
+
+/** A mechanism by its CKM_ name, with the parameters the workbench uses (RSA-OAEP for wrapping, AES-GCM). */
+export interface Mechanism {
+  mechanism: string;
+  params?: RsaOaepParams | AesGcmParams;
+}
+
+export interface RsaOaepParams {
+  kind: 'rsa-oaep';
+  hashAlg: 'CKM_SHA_1' | 'CKM_SHA256';
+  mgf: 'CKG_MGF1_SHA1' | 'CKG_MGF1_SHA256';
+}
+
+export interface AesGcmParams {
+  kind: 'aes-gcm';
+  /** Hex */
+  iv: string;
+  /** Hex */
+  aad: string;
+  tagBits: number;
+}
+
+export interface KeyPairHandles {
+  publicKey: string;
+  privateKey: string;
 }
 
 export interface FindObjectsQuery {
@@ -90,18 +164,8 @@ export interface FindObjectsQuery {
 }
 
 /** One object as plain data. `handle` is session-scoped: shown, never used as an identity. */
-export interface ObjectInfo {
+export interface ObjectInfo extends ObjectAttributes {
   handle?: string;
-  class?: string;
-  label?: string;
-  id?: string;
-  keyType?: string;
-  token?: boolean;
-  private?: boolean;
-  sensitive?: boolean;
-  extractable?: boolean;
-  valueLen?: number;
-  checkValue?: string;
 }
 
 export interface SessionInfoDto {

@@ -1,7 +1,20 @@
 import { z } from 'zod';
 import type { ErrorName } from '../errors';
 import { CheckClusterProgress, CheckClusterRequest, CheckClusterResponse } from './checks';
-import { ClusterIdRequest, ClusterResponse, CreateClusterRequest, DescribeClustersRequest, DescribeClustersResponse } from './clusters';
+import {
+  AddHsmRequest,
+  AddHsmResponse,
+  ClusterIdRequest,
+  ClusterResponse,
+  CreateClusterRequest,
+  DescribeClustersRequest,
+  DescribeClustersResponse,
+  InitializeClusterRequest,
+  InitializeClusterResponse,
+  InstallClusterCertificateRequest,
+  RemoveHsmRequest,
+  RemoveHsmResponse,
+} from './clusters';
 import { CreateDemoClusterRequest, CreateDemoClusterResponse } from './demo';
 import { ModuleInfo, ModuleRef, SlotInfo } from './hsm';
 import { CancelOperationRequest, CancelOperationResponse, DescribeWorkbenchRequest, DescribeWorkbenchResponse } from './system';
@@ -103,6 +116,46 @@ export const operations = {
     // A login test spends one of the kmsuser's failed-login tries: who ran it matters.
     auditAlways: true,
     secretFields: ['KmsuserPassword'],
+  }),
+  InitializeCluster: op({
+    name: 'InitializeCluster',
+    domain: 'clusters',
+    method: 'initialize',
+    request: InitializeClusterRequest,
+    response: InitializeClusterResponse,
+    errors: ['CloudHsmClusterNotFoundException', 'CloudHsmInvalidRequestException', 'CloudHsmClusterInvalidConfigurationException', 'TokenNotFoundException', ...HSM_ERRORS, ...STATE_ERRORS],
+    readOnly: false,
+    secretFields: ['SoPin', 'KmsuserPassword'],
+  }),
+  InstallClusterCertificate: op({
+    name: 'InstallClusterCertificate',
+    domain: 'clusters',
+    method: 'installCertificate',
+    request: InstallClusterCertificateRequest,
+    response: ClusterResponse,
+    errors: ['CloudHsmClusterNotFoundException', 'CloudHsmInvalidRequestException', 'IncorrectTrustAnchorException', 'TokenNotFoundException', ...HSM_ERRORS, ...STATE_ERRORS],
+    readOnly: false,
+    secretFields: ['SoPin'],
+  }),
+  AddHsm: op({
+    name: 'AddHsm',
+    domain: 'clusters',
+    method: 'addHsm',
+    request: AddHsmRequest,
+    response: AddHsmResponse,
+    errors: ['CloudHsmClusterNotFoundException', 'CloudHsmInvalidRequestException', 'CloudHsmClusterInUseException', 'TokenNotFoundException', 'TokenInUseException', ...HSM_ERRORS, ...STATE_ERRORS],
+    readOnly: false,
+    secretFields: ['SoPin', 'KmsuserPassword'],
+  }),
+  RemoveHsm: op({
+    name: 'RemoveHsm',
+    domain: 'clusters',
+    method: 'removeHsm',
+    request: RemoveHsmRequest,
+    response: RemoveHsmResponse,
+    errors: ['CloudHsmClusterNotFoundException', 'CloudHsmResourceNotFoundException', 'CloudHsmInvalidRequestException', 'CloudHsmClusterInUseException', ...HSM_ERRORS, ...STATE_ERRORS],
+    readOnly: false,
+    secretFields: ['SoPin'],
   }),
   CreateDemoCluster: op({
     name: 'CreateDemoCluster',

@@ -92,6 +92,10 @@ function validRequests(f: Fixture): { [N in OperationName]: RequestOf<N> } {
     CheckCluster: { ClusterId: f.alpha, KmsuserPassword: `${SECRET_MARK}-1` },
     CreateDemoCluster: { KmsuserPassword: `${SECRET_MARK}-2` },
     ConfirmDemoCredentials: { ClusterId: f.alpha },
+    InitializeCluster: { ClusterId: f.alpha, SoPin: `${SECRET_MARK}-3`, KmsuserPassword: `${SECRET_MARK}-4` },
+    InstallClusterCertificate: { ClusterId: f.alpha, ClusterCertificate: 'not a certificate', TrustAnchorCertificate: 'not a certificate', SoPin: `${SECRET_MARK}-5` },
+    AddHsm: { ClusterId: f.alpha, Hsm: { TokenLabel: 'fz-2' }, SoPin: `${SECRET_MARK}-6`, KmsuserPassword: `${SECRET_MARK}-7` },
+    RemoveHsm: { ClusterId: f.alpha, HsmId: 'hsm-fuzz', SoPin: `${SECRET_MARK}-8` },
   };
 }
 
@@ -110,6 +114,11 @@ function refusals(f: Fixture): { [N in MutatingOperationName]: readonly Refusal[
       { why: 'no such cluster', apply: (r) => ({ ...r, ClusterId: UNKNOWN_CLUSTER_ID }), expected: ['CloudHsmClusterNotFoundException'] },
       { why: 'a key store uses the cluster', apply: (r) => ({ ...r, ClusterId: f.inUse }), expected: ['CloudHsmClusterInUseException'] },
     ],
+    // Each would log in to the tokens with a fuzzed SO PIN: only a cluster that does not exist is asked for.
+    InitializeCluster: [{ why: 'no such cluster', apply: (r) => ({ ...r, ClusterId: UNKNOWN_CLUSTER_ID }), expected: ['CloudHsmClusterNotFoundException'] }],
+    InstallClusterCertificate: [{ why: 'no such cluster', apply: (r) => ({ ...r, ClusterId: UNKNOWN_CLUSTER_ID }), expected: ['CloudHsmClusterNotFoundException'] }],
+    AddHsm: [{ why: 'no such cluster', apply: (r) => ({ ...r, ClusterId: UNKNOWN_CLUSTER_ID }), expected: ['CloudHsmClusterNotFoundException'] }],
+    RemoveHsm: [{ why: 'no such cluster', apply: (r) => ({ ...r, ClusterId: UNKNOWN_CLUSTER_ID }), expected: ['CloudHsmClusterNotFoundException'] }],
     // Every valid request creates a demo cluster, by design: only requests the contract refuses are sent.
     CreateDemoCluster: [{ why: 'the password is too short', apply: (r) => ({ ...r, KmsuserPassword: 'short' }), expected: ['ValidationException'] }],
     ConfirmDemoCredentials: [
