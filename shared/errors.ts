@@ -10,6 +10,7 @@ export const ERROR_NAMES = [
   'CloudHsmClusterNotFoundException',
   'CloudHsmClusterInUseException',
   'CloudHsmClusterInvalidConfigurationException',
+  'CustomKeyStoreInvalidStateException',
   'KMSInternalException',
   /** The trust anchor did not issue the cluster certificate (or its signature or dates do not hold). */
   'IncorrectTrustAnchorException',
@@ -24,6 +25,8 @@ export const ERROR_NAMES = [
   'Pkcs11ModuleLoadException',
   'TokenNotFoundException',
   'TokenInUseException',
+  /** kmsuser create on a cluster where a member already has kmsuser: kmsuser change-password sets one password on every HSM. */
+  'KmsuserAlreadyExistsException',
   'HsmHostTimeoutException',
   'HsmHostCrashedException',
   'StateLockedException',

@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
+import { WorkbenchError } from '../../shared/errors';
 
 /**
  * Reads a secret from stdin: a hidden prompt on a terminal, otherwise the whole piped input minus its
@@ -7,7 +8,7 @@ import { Writable } from 'node:stream';
  */
 export async function readSecret(prompt: string, input: NodeJS.ReadStream = process.stdin, output: NodeJS.WriteStream = process.stderr): Promise<string> {
   if (input.isTTY) return promptHidden(prompt, input, output);
-  return (await readAll(input)).replace(/\r?\n$/, '');
+  return (await readPiped(input)).replace(/\r?\n$/, '');
 }
 
 /**
@@ -21,11 +22,33 @@ export async function readSecrets(prompts: readonly string[], input: NodeJS.Read
     for (const prompt of prompts) secrets.push(await promptHidden(prompt, input, output));
     return secrets;
   }
-  const lines = (await readAll(input)).split(/\r?\n/);
+  const lines = (await readPiped(input)).split(/\r?\n/);
   return prompts.map((_, i) => lines[i] ?? '');
 }
 
-async function readAll(input: NodeJS.ReadStream): Promise<string> {
+/**
+ * Reads several secrets, one a line of piped stdin in the order of `names` (the final newline optional), or
+ * one hidden prompt each on a terminal. Anything but exactly one line per secret is refused: a missing or
+ * stray line means the lines are not what the caller thinks, and a PIN must not be taken for a password.
+ */
+export async function readSecretLines(names: readonly string[], input: NodeJS.ReadStream = process.stdin, output: NodeJS.WriteStream = process.stderr): Promise<string[]> {
+  if (input.isTTY) {
+    const values: string[] = [];
+    for (const name of names) values.push(await promptHidden(`${name}: `, input, output));
+    return values;
+  }
+  const text = (await readPiped(input)).replace(/\r?\n$/, '');
+  const lines = text === '' ? [] : text.split(/\r?\n/);
+  if (lines.length !== names.length) {
+    const expected = names.map((name, i) => `line ${i + 1}: ${name}`).join('; ');
+    throw new WorkbenchError('ValidationException', `stdin holds ${lines.length} line(s) where ${names.length} are expected (${expected}). Nothing was changed.`, {
+      details: { linesGiven: lines.length, linesExpected: names.length },
+    });
+  }
+  return lines;
+}
+
+async function readPiped(input: NodeJS.ReadStream): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of input) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
   return Buffer.concat(chunks).toString('utf8');

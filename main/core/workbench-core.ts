@@ -7,6 +7,7 @@ import { createClusterService } from '../clusters/cluster-service';
 import { confirmDemoCredentialsShown, createDemoCluster } from '../demo/demo-cluster';
 import { DEFAULT_HSM_TIMEOUT_MS } from '../hsm/hsm-host';
 import { createHsmHostPool } from '../hsm/hsm-host-client';
+import { createKmsuserService, type KmsuserLogin } from '../kmsuser/kmsuser-service';
 import { openStateStore, type StateStoreOptions } from '../state/state-store';
 import { createDispatcher, type CallContext, type OperationHandlers } from './dispatcher';
 import { createEventHub, type WorkbenchEventListener } from './event-hub';
@@ -75,6 +76,7 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
   });
   const clusters = createClusterService({ state, hosts });
   const trust = createClusterTrustService({ state, hosts, stateDir: options.stateDir });
+  const kmsuser = createKmsuserService({ state, hosts });
   const demoDeps = { stateDir: options.stateDir, program: options.program, state, hosts, clusters };
   const events = createEventHub(logger);
   // Said once the state file holds the change, so a window that reloads on it reads the new records.
@@ -147,14 +149,33 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
     },
     CheckCluster: async (request, context) => {
       const cluster = await clusters.get(request.ClusterId);
-      const report = await runClusterChecks(cluster, hosts, {
-        clusters: await clusters.describe(),
-        kmsuserPassword: request.KmsuserPassword,
-        signal: context.signal,
-        onProgress: (progress) => context.emitProgress(progress),
-        timeoutMs: options.hsmTimeoutMs,
-      });
-      return { Report: report };
+      // A read-only operation that writes: each login test is a real login on the HSM, and a refused one spends a try,
+      // so the ledger records it (also when the run fails or is cancelled after it) or it would under-count the tries spent.
+      const logins: KmsuserLogin[] = [];
+      try {
+        const report = await runClusterChecks(cluster, hosts, {
+          clusters: await clusters.describe(),
+          kmsuserPassword: request.KmsuserPassword,
+          signal: context.signal,
+          onProgress: (progress) => context.emitProgress(progress),
+          onKmsuserLogin: (hsmId, accepted) => logins.push({ hsmId, accepted, at: new Date() }),
+          timeoutMs: options.hsmTimeoutMs,
+        });
+        return { Report: report };
+      } finally {
+        await kmsuser.noteLogins(cluster.ClusterId, logins);
+      }
+    },
+    CreateKmsuser: async (request, context) => {
+      const result = await kmsuser.create(request, context);
+      clustersChanged(request.ClusterId);
+      return result;
+    },
+    DescribeKmsuser: async (request) => kmsuser.describe(request.ClusterId),
+    ChangeKmsuserPassword: async (request, context) => {
+      const result = await kmsuser.changePassword(request, context);
+      clustersChanged(request.ClusterId);
+      return result;
     },
   };
   const dispatcher = createDispatcher({ handlers, audit, logger });

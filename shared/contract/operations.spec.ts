@@ -155,7 +155,7 @@ describe('the contract', () => {
       },
     };
     const api = createWorkbenchApi(transport);
-    expect(Object.keys(api).sort()).toEqual(['clusters', 'demo', 'events', 'hsm', 'system']);
+    expect(Object.keys(api).sort()).toEqual(['clusters', 'demo', 'events', 'hsm', 'kmsuser', 'system']);
     const progress: unknown[] = [];
     const result = await api.clusters.check({ ClusterId: 'cluster-aaaaaaaaaaa' }, { callId: 'c1', onProgress: (p) => progress.push(p) });
     expect(result).toEqual({ ok: true, value: { echoed: 'CheckCluster' } });

@@ -17,6 +17,7 @@ import {
 } from './clusters';
 import { CreateDemoClusterRequest, CreateDemoClusterResponse } from './demo';
 import { ModuleInfo, ModuleRef, SlotInfo } from './hsm';
+import { ChangeKmsuserPasswordRequest, CreateKmsuserRequest, DescribeKmsuserRequest, DescribeKmsuserResponse, KmsuserPasswordResponse } from './kmsuser';
 import { CancelOperationRequest, CancelOperationResponse, DescribeWorkbenchRequest, DescribeWorkbenchResponse } from './system';
 
 /**
@@ -48,6 +49,15 @@ function op<const S extends OperationSpec>(spec: S): S {
 
 const HSM_ERRORS = ['Pkcs11ModuleLoadException', 'Pkcs11Exception', 'HsmHostTimeoutException', 'HsmHostCrashedException'] as const;
 const STATE_ERRORS = ['StateLockedException', 'StateFileCorruptException', 'StateFileMissingException', 'StateFileVersionException'] as const;
+/** Setting kmsuser's password as SO on every member: a missing token, a refused SO PIN (Pkcs11Exception CKR_PIN_INCORRECT, naming the HSM), a store logged in. */
+const KMSUSER_PASSWORD_ERRORS = [
+  'CloudHsmClusterNotFoundException',
+  'CustomKeyStoreInvalidStateException',
+  'KmsuserAlreadyExistsException',
+  'TokenNotFoundException',
+  ...HSM_ERRORS,
+  ...STATE_ERRORS,
+] as const;
 
 export const operations = {
   DescribeWorkbench: op({
@@ -175,6 +185,35 @@ export const operations = {
     response: ClusterResponse,
     errors: ['CloudHsmClusterNotFoundException', ...STATE_ERRORS],
     readOnly: false,
+  }),
+  CreateKmsuser: op({
+    name: 'CreateKmsuser',
+    domain: 'kmsuser',
+    method: 'create',
+    request: CreateKmsuserRequest,
+    response: KmsuserPasswordResponse,
+    errors: KMSUSER_PASSWORD_ERRORS,
+    readOnly: false,
+    secretFields: ['SoPin', 'KmsuserPassword'],
+  }),
+  DescribeKmsuser: op({
+    name: 'DescribeKmsuser',
+    domain: 'kmsuser',
+    method: 'describe',
+    request: DescribeKmsuserRequest,
+    response: DescribeKmsuserResponse,
+    errors: ['CloudHsmClusterNotFoundException', ...STATE_ERRORS],
+    readOnly: true,
+  }),
+  ChangeKmsuserPassword: op({
+    name: 'ChangeKmsuserPassword',
+    domain: 'kmsuser',
+    method: 'changePassword',
+    request: ChangeKmsuserPasswordRequest,
+    response: KmsuserPasswordResponse,
+    errors: KMSUSER_PASSWORD_ERRORS,
+    readOnly: false,
+    secretFields: ['SoPin', 'NewKmsuserPassword'],
   }),
 } as const;
 

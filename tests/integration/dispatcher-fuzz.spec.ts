@@ -96,6 +96,9 @@ function validRequests(f: Fixture): { [N in OperationName]: RequestOf<N> } {
     InstallClusterCertificate: { ClusterId: f.alpha, ClusterCertificate: 'not a certificate', TrustAnchorCertificate: 'not a certificate', SoPin: `${SECRET_MARK}-5` },
     AddHsm: { ClusterId: f.alpha, Hsm: { TokenLabel: 'fz-2' }, SoPin: `${SECRET_MARK}-6`, KmsuserPassword: `${SECRET_MARK}-7` },
     RemoveHsm: { ClusterId: f.alpha, HsmId: 'hsm-fuzz', SoPin: `${SECRET_MARK}-8` },
+    CreateKmsuser: { ClusterId: f.alpha, SoPin: `${SECRET_MARK}-9`, KmsuserPassword: `${SECRET_MARK}-10` },
+    DescribeKmsuser: { ClusterId: f.alpha },
+    ChangeKmsuserPassword: { ClusterId: f.alpha, SoPin: `${SECRET_MARK}-11`, NewKmsuserPassword: `${SECRET_MARK}-12` },
   };
 }
 
@@ -124,6 +127,14 @@ function refusals(f: Fixture): { [N in MutatingOperationName]: readonly Refusal[
     ConfirmDemoCredentials: [
       { why: 'not a demo cluster', apply: (r) => ({ ...r, ClusterId: f.alpha }), expected: ['ValidationException'] },
       { why: 'no such cluster', apply: (r) => ({ ...r, ClusterId: UNKNOWN_CLUSTER_ID }), expected: ['CloudHsmClusterNotFoundException'] },
+    ],
+    CreateKmsuser: [
+      { why: 'no such cluster', apply: (r) => ({ ...r, ClusterId: UNKNOWN_CLUSTER_ID }), expected: ['CloudHsmClusterNotFoundException'] },
+      { why: 'the password is too long', apply: (r) => ({ ...r, KmsuserPassword: 'x'.repeat(33) }), expected: ['ValidationException'] },
+    ],
+    ChangeKmsuserPassword: [
+      { why: 'no such cluster', apply: (r) => ({ ...r, ClusterId: UNKNOWN_CLUSTER_ID }), expected: ['CloudHsmClusterNotFoundException'] },
+      { why: 'the password is too short', apply: (r) => ({ ...r, NewKmsuserPassword: 'short' }), expected: ['ValidationException'] },
     ],
   };
 }
