@@ -69,6 +69,7 @@ describe('the cluster check registry', () => {
       ['member', 'hsm.mechanisms', 'Mechanisms for CMK key material are supported'],
       ['member', 'hsm.rw-session', 'A read-write session can be opened'],
       ['member', 'hsm.kmsuser-login', 'kmsuser can log in'],
+      ['member', 'hsm.member-trust', 'Member trust and cluster certificates are on the HSM'],
       ['cluster', 'cluster.distinct-members', 'Each HSM is a different token'],
       ['cluster', 'cluster.exclusive-members', 'No HSM is also a member of another cluster'],
       ['cluster', 'cluster.active-hsms', 'Enough active HSMs'],

@@ -195,9 +195,10 @@ export function createClusterTrustService(deps: { state: StateStore; hosts: HsmH
   return {
     async initialize(request, journal) {
       const cluster = await record(request.ClusterId);
-      // Run again on an INITIALIZED cluster it finishes what is missing (keys and CSR are found and reused).
-      if (cluster.State === 'ACTIVE') {
-        throw invalidRequest(`Cluster ${cluster.ClusterId} is already ACTIVE: its certificates are installed and trust is complete.`, cluster.ClusterId);
+      // Run again it finishes or repairs what is missing (keys, trust and CSR are found and reused). The demo CA never
+      // replaces a certificate a real CA issued.
+      if (request.DemoCa && cluster.Certificates?.ClusterCertificate !== undefined && cluster.Certificates.DemoCa !== true) {
+        throw invalidRequest(`Cluster ${cluster.ClusterId} has a certificate from a real CA installed; the demo CA does not replace it. Run initialize without --demo-ca to repair trust.`, cluster.ClusterId);
       }
       const host = hostOf(cluster);
       const slots = await locateMembers(host, cluster.Hsms);

@@ -111,8 +111,8 @@ export const ClusterIdRequest = z.object({ ClusterId });
  */
 export const SoPin = z.string().min(1, 'the SO PIN is required').max(255, 'the SO PIN is at most 255 characters');
 export const KmsuserPassword = z.string().min(7, 'the kmsuser password is 7 to 32 characters').max(32, 'the kmsuser password is 7 to 32 characters');
-/** A PEM certificate (or a file:// value's text). Parsed by the service, which names what is wrong with it. */
-export const PemCertificate = z.string().min(1, 'the certificate is empty').max(65_536, 'a certificate is at most 64 KiB of PEM');
+/** A PEM certificate (or a file:// value's text), at most 5000 characters as CloudHSM's InitializeCluster takes it. Parsed by the service, which names what is wrong with it. */
+export const PemCertificate = z.string().min(1, 'the certificate is empty').max(5000, 'a certificate is at most 5000 characters of PEM');
 export const HsmId = z.string().min(1, 'HsmId is required').max(64, 'HsmId is at most 64 characters');
 
 export const InitializeClusterRequest = z.object({
