@@ -243,6 +243,24 @@ describe('kmsuser create, status and change-password', () => {
     expect(await peerLogins(THIRD_PASSWORD)).toEqual([true, true]);
   });
 
+  it('a member whose token is gone shows as unreachable in status, and change-password names it and changes nothing', async () => {
+    await hsm.removeToken(1);
+    const value = await status();
+    expect(value.Hsms.map((h) => [h.Reachable, h.KmsuserPresent])).toEqual([
+      [true, true],
+      [false, null],
+    ]);
+    expect(value.Hsms[1]?.Problem).toMatch(/not present/);
+    // The ledger is still shown for the member that cannot be read.
+    expect(value.Hsms[1]?.LastRotation).not.toBeNull();
+
+    const refused = await json<CliError>(['kmsuser', 'change-password', clusterId, '--stdin'], `${hsm.soPin}\n${FIRST_PASSWORD}\n`);
+    expect(refused.run.code).toBe(1);
+    expect(refused.value.Error).toMatchObject({ Name: 'TokenNotFoundException', Details: { HsmId: hsmIds[1] } });
+    expect(refused.value.Error.Message).toMatch(/nothing was changed on any HSM/);
+    expect(await peerLogin(hsm.env, hsm.modulePath, hsm.tokens[0]?.label ?? '', THIRD_PASSWORD)).toBe(true);
+  });
+
   it('no PIN or password reaches the state directory (state, audit log, logs) or anything printed', async () => {
     const haystacks = [...(await filesUnder(stateDir)), ...printed];
     for (const secret of [hsm.soPin, OTHER_SO_PIN, FIRST_PASSWORD, NEW_PASSWORD, THIRD_PASSWORD]) {
