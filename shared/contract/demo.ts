@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ClusterInfo } from './clusters';
+import { KmsuserPassword } from './credentials';
 
-const KmsuserPassword = z.string().min(7, 'the kmsuser password is 7 to 32 characters').max(32, 'the kmsuser password is 7 to 32 characters');
 
 export const CreateDemoClusterRequest = z.object({
   /** Secret. When absent, a random one is generated and returned once. */
