@@ -280,6 +280,15 @@ describe('kms commands generated from the contract', () => {
     expect((await run(['describe-things'], { respond: () => ({ CustomKeyStores: [] }) })).stdout).toBe('CustomKeyStores: none\n');
   });
 
+  it('names a PEM certificate in the table instead of printing it as one escaped line; JSON keeps it whole', async () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+    const stores = { CustomKeyStores: [{ CustomKeyStoreId: 'cks-1', TrustAnchorCertificate: pem }] };
+    const table = await run(['describe-things'], { respond: () => stores });
+    expect(table.stdout).toMatch(/│ TrustAnchorCertificate\s+│ certificate \(PEM; --output json prints it\)\s+│/);
+    expect(table.stdout).not.toContain('MIIB');
+    expect(JSON.parse((await run(['describe-things'], { format: 'json', respond: () => stores })).stdout)).toEqual(stores);
+  });
+
   describe('a paginated list', () => {
     // Three pages of one store each, chained by NextMarker, as the service answers a Limit of 1.
     const pages = (operation: string, n: number): unknown =>

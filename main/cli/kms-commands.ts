@@ -157,8 +157,13 @@ function optionsFor(member: RequestMember): Option[] {
 
 const isEmptyObject = (value: unknown): boolean => typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0;
 
+/** A PEM block (a trust anchor) would fill the screen as one escaped line: the table names it, `--output json` has it whole. */
+const PEM_BLOCK = /^-----BEGIN ([A-Z0-9 ]+)-----/;
+
 function cell(value: unknown): string {
-  return typeof value === 'string' ? value : JSON.stringify(value);
+  if (typeof value !== 'string') return JSON.stringify(value);
+  const pem = PEM_BLOCK.exec(value);
+  return pem === null ? value : `${(pem[1] ?? '').toLowerCase()} (PEM; --output json prints it)`;
 }
 
 function fieldTable(value: Record<string, unknown>): string {
