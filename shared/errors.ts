@@ -26,6 +26,8 @@ export const ERROR_NAMES = [
   'Pkcs11ModuleLoadException',
   'TokenNotFoundException',
   'TokenInUseException',
+  /** kmsuser create on a cluster where a member already has kmsuser: kmsuser change-password sets one password on every HSM. */
+  'KmsuserAlreadyExistsException',
   'HsmHostTimeoutException',
   'HsmHostCrashedException',
   'StateLockedException',

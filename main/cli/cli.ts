@@ -11,8 +11,8 @@ import { WORKBENCH_VERSION } from '../core/version';
 import { DEFAULT_LOCK_WAIT_MS, describeHolder } from '../state/lock-file';
 import { fileSystemError } from '../state/safe-files';
 import { resolveStateDir } from '../state/state-dir';
-import { formatCheck, formatCluster, formatClusters, formatError, formatReportSummary, formatSlots, render, type OutputFormat } from './output';
-import { confirm, readSecret } from './secret-input';
+import { formatCheck, formatCluster, formatClusters, formatError, formatKmsuserPassword, formatKmsuserStatus, formatReportSummary, formatSlots, render, type OutputFormat } from './output';
+import { confirm, readSecret, readSecretLines } from './secret-input';
 
 /** 0 ok, 1 the operation failed or checks failed, 2 usage or validation error. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -66,7 +66,7 @@ function exitCodeFor(error: ErrorInfo): number {
 }
 
 /** Operations that only read the state: on a missing state directory they say so instead of creating an empty one. */
-const READS_STATE_ONLY: readonly OperationName[] = ['DescribeClusters', 'CheckCluster'];
+const READS_STATE_ONLY: readonly OperationName[] = ['DescribeClusters', 'CheckCluster', 'DescribeKmsuser'];
 
 class CliSession {
   private core: WorkbenchCore | undefined;
@@ -100,6 +100,28 @@ class CliSession {
     const result = await apiFunction(this.api, operation)(request, { callId: `cli-${process.pid}`, onProgress });
     if (!result.ok) this.fail(result.error);
     return result.value;
+  }
+
+  /**
+   * The SO PIN and a kmsuser password: two lines of stdin with --stdin, else hidden prompts at a terminal with
+   * the password asked twice (a typo would set a password nobody knows). Secret: returned, never printed.
+   */
+  async kmsuserSecrets(fromStdin: boolean): Promise<[soPin: string, password: string]> {
+    try {
+      if (fromStdin) {
+        const [soPin = '', password = ''] = await readSecretLines(['the SO PIN', 'the kmsuser password']);
+        return [soPin, password];
+      }
+      if (!process.stdin.isTTY) {
+        this.fail({ name: 'ValidationException', message: 'There is no terminal to ask for the SO PIN and the kmsuser password at. Pass --stdin and give them on two lines of stdin. Nothing was changed.' });
+      }
+      const [soPin = '', password = '', again = ''] = await readSecretLines(['SO PIN', 'kmsuser password', 'kmsuser password again']);
+      if (password !== again) this.fail({ name: 'ValidationException', message: 'The two kmsuser passwords differ. Nothing was changed.' });
+      return [soPin, password];
+    } catch (error) {
+      if (error instanceof WorkbenchError) this.fail(error.toInfo());
+      throw error;
+    }
   }
 
   fail(error: ErrorInfo, exitCode = exitCodeFor(error)): never {
@@ -240,6 +262,46 @@ export function buildProgram(): Command {
         });
         s.print(value, (safe) => formatReportSummary(safe.Report));
         if (!value.Report.Passed) throw new CliExit(EXIT.failed);
+      }),
+    );
+
+  const kmsuser = program.command('kmsuser').description("the cluster's kmsuser (the HSM user a key store logs in as)");
+  const stdinOption = (): Option => new Option('--stdin', 'read the SO PIN from the first line of stdin and the kmsuser password from the second');
+  kmsuser
+    .command('create')
+    .description('create kmsuser on every HSM of a cluster, as the SO (C_InitPIN)')
+    .argument('<clusterId>')
+    .addOption(stdinOption())
+    .addOption(timeoutOption())
+    .action(
+      action(async (s, clusterId: string, opts: { stdin?: boolean }) => {
+        const [SoPin, KmsuserPassword] = await s.kmsuserSecrets(opts.stdin === true);
+        const value = await s.call('CreateKmsuser', { ClusterId: clusterId, SoPin, KmsuserPassword });
+        s.print(value, (safe) => formatKmsuserPassword(safe, 'kmsuser created'));
+      }),
+    );
+  kmsuser
+    .command('status')
+    .description('show kmsuser on every HSM: present, PIN flags and the ledger (never logs in)')
+    .argument('<clusterId>')
+    .addOption(timeoutOption())
+    .action(
+      action(async (s, clusterId: string) => {
+        const value = await s.call('DescribeKmsuser', { ClusterId: clusterId });
+        s.print(value, formatKmsuserStatus);
+      }),
+    );
+  kmsuser
+    .command('change-password')
+    .description("set a new kmsuser password on every HSM of a cluster, as the SO (the current password need not be known); a key store is told separately")
+    .argument('<clusterId>')
+    .addOption(stdinOption())
+    .addOption(timeoutOption())
+    .action(
+      action(async (s, clusterId: string, opts: { stdin?: boolean }) => {
+        const [SoPin, NewKmsuserPassword] = await s.kmsuserSecrets(opts.stdin === true);
+        const value = await s.call('ChangeKmsuserPassword', { ClusterId: clusterId, SoPin, NewKmsuserPassword });
+        s.print(value, (safe) => formatKmsuserPassword(safe, 'kmsuser password changed'));
       }),
     );
 

@@ -1,6 +1,7 @@
 import type { CheckResult, ClusterCheckReport } from '../../shared/contract/checks';
 import type { ClusterInfo } from '../../shared/contract/clusters';
 import type { ModuleInfo, SlotInfo } from '../../shared/contract/hsm';
+import type { DescribeKmsuserResponse, KmsuserPasswordResponse } from '../../shared/contract/kmsuser';
 import type { ErrorInfo } from '../../shared/errors';
 import { terminalSafe, terminalSafeJson } from '../../shared/terminal-text';
 import { tokenFlagBadges } from '../../shared/token-flags';
@@ -73,6 +74,41 @@ export function formatReportSummary(r: ClusterCheckReport): string {
   const s = r.Summary;
   const verdict = r.Passed ? 'Cluster checks passed' : 'Cluster checks FAILED';
   return `${verdict} for ${r.ClusterName} (${r.ClusterId}): ${s.Pass} passed, ${s.Warn} warning(s), ${s.Fail} failed, ${s.Skipped} skipped; ${r.ActiveHsmCount} active HSM(s).`;
+}
+
+/** What kmsuser create / change-password did on each HSM, and the reminder that a key store is told separately. */
+export function formatKmsuserPassword(r: KmsuserPasswordResponse, done: string): string {
+  const rows = table(['HsmId', 'TokenSerial', 'TokenLabel', 'Outcome'], r.Hsms.map((h) => [h.HsmId, h.TokenSerial ?? '', h.TokenLabel ?? '', h.Outcome]));
+  const lines = [`${done} on ${r.Hsms.length} HSM(s) of ${r.ClusterId}.`, rows];
+  // As in AWS: the HSMs' password and the key store's copy of it are changed separately.
+  if (r.CustomKeyStoreId !== null) {
+    lines.push(
+      `Key store ${r.CustomKeyStoreId} still holds the previous password. Tell it the new one: hsm-workbench kms update-custom-key-store --custom-key-store-id ${r.CustomKeyStoreId} --key-store-password-stdin`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/** The kmsuser ledger: per HSM what the token says now and what the workbench's own logins and changes were. */
+export function formatKmsuserStatus(r: DescribeKmsuserResponse): string {
+  const present = (p: boolean | null): string => (p === null ? '?' : p ? 'yes' : 'NO');
+  const rows = r.Hsms.map((h) => [
+    h.HsmId,
+    h.TokenSerial ?? '',
+    h.TokenLabel ?? '',
+    h.Reachable ? 'yes' : 'NO',
+    present(h.KmsuserPresent),
+    h.PinFlags.map((f) => f.replace(/^CKF_USER_PIN_/, '')).join(', ') || (h.Reachable ? 'none' : ''),
+    h.LastSuccessfulLogin ?? '-',
+    h.LastRotation ?? '-',
+    `${h.FailedLoginsCaused}${h.LastFailedLogin ? ` (last ${h.LastFailedLogin})` : ''}`,
+  ]);
+  const problems = r.Hsms.flatMap((h) => (h.Problem === null ? [] : [`${h.HsmId}: ${h.Problem}`]));
+  return [
+    `kmsuser on ${r.ClusterName} (${r.ClusterId}):`,
+    table(['HsmId', 'TokenSerial', 'TokenLabel', 'Reachable', 'kmsuser', 'PIN flags', 'Last login', 'Last rotation', 'Failed logins caused'], rows),
+    ...problems,
+  ].join('\n');
 }
 
 export function formatError(error: ErrorInfo, format: OutputFormat): string {

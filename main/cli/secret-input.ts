@@ -1,5 +1,6 @@
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
+import { WorkbenchError } from '../../shared/errors';
 
 /**
  * Reads a secret from stdin: a hidden prompt on a terminal, otherwise the whole piped input minus its
@@ -7,9 +8,35 @@ import { Writable } from 'node:stream';
  */
 export async function readSecret(prompt: string, input: NodeJS.ReadStream = process.stdin, output: NodeJS.WriteStream = process.stderr): Promise<string> {
   if (input.isTTY) return promptHidden(prompt, input, output);
+  return (await readPiped(input)).replace(/\r?\n$/, '');
+}
+
+/**
+ * Reads several secrets, one a line of piped stdin in the order of `names` (the final newline optional), or
+ * one hidden prompt each on a terminal. Anything but exactly one line per secret is refused: a missing or
+ * stray line means the lines are not what the caller thinks, and a PIN must not be taken for a password.
+ */
+export async function readSecretLines(names: readonly string[], input: NodeJS.ReadStream = process.stdin, output: NodeJS.WriteStream = process.stderr): Promise<string[]> {
+  if (input.isTTY) {
+    const values: string[] = [];
+    for (const name of names) values.push(await promptHidden(`${name}: `, input, output));
+    return values;
+  }
+  const text = (await readPiped(input)).replace(/\r?\n$/, '');
+  const lines = text === '' ? [] : text.split(/\r?\n/);
+  if (lines.length !== names.length) {
+    const expected = names.map((name, i) => `line ${i + 1}: ${name}`).join('; ');
+    throw new WorkbenchError('ValidationException', `stdin holds ${lines.length} line(s) where ${names.length} are expected (${expected}). Nothing was changed.`, {
+      details: { linesGiven: lines.length, linesExpected: names.length },
+    });
+  }
+  return lines;
+}
+
+async function readPiped(input: NodeJS.ReadStream): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of input) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 async function promptHidden(prompt: string, input: NodeJS.ReadStream, output: NodeJS.WriteStream): Promise<string> {

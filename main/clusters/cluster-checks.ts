@@ -28,6 +28,8 @@ export interface ClusterCheckOptions {
   timeoutMs?: number;
   /** Every cluster in the state, so a token that is also another cluster's HSM is reported. */
   clusters: readonly ClusterInfo[];
+  /** Told of each kmsuser login the checks made (it spends a try when refused), for the kmsuser ledger. */
+  onKmsuserLogin?(hsmId: string, accepted: boolean): void;
 }
 
 /**
@@ -105,6 +107,7 @@ export async function runChecks(checks: readonly CheckDefinition[], cluster: Clu
       slots: memberSlots,
       token: earlier.find((o) => o.token !== undefined)?.token,
     }));
+    for (const o of outcomes) if (o.kmsuserLogin) options.onKmsuserLogin?.(member.HsmId, o.kmsuserLogin.accepted);
     if (outcomes.some((o) => o.refusedPassword)) passwordRefusedBy = member.HsmId;
     if (outcomes.some((o) => o.unreachable)) slots = undefined;
     if (outcomes.every((o) => !o.inactive && !o.unreachable && o.skipRest === undefined)) activeHsmCount += 1;

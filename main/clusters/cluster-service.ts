@@ -17,7 +17,7 @@ export interface ClusterService {
   delete(clusterId: string): Promise<ClusterInfo>;
 }
 
-function clusterNotFound(clusterId: string): WorkbenchError {
+export function clusterNotFound(clusterId: string): WorkbenchError {
   return new WorkbenchError('CloudHsmClusterNotFoundException', `There is no cluster ${clusterId}. List clusters with "hsm-workbench cluster list".`, {
     details: { ClusterId: clusterId },
   });

@@ -9,6 +9,7 @@ import { createHsmHostPool } from '../hsm/hsm-host-client';
 import { createConnectionManager } from '../key-stores/connection-manager';
 import { createKeyStoreService } from '../key-stores/key-store-service';
 import { secretVaultSource, type SecretVaultOptions, type SecretVaultSource } from '../secrets/secret-vault';
+import { createKmsuserService, type KmsuserLogin } from '../kmsuser/kmsuser-service';
 import { openStateStore, type StateStoreOptions } from '../state/state-store';
 import { createDispatcher, type CallContext, type OperationHandlers } from './dispatcher';
 import { createEventHub, type WorkbenchEventListener } from './event-hub';
@@ -88,6 +89,7 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
   });
   const secrets = secretVaultSource({ stateDir: options.stateDir, protectors: options.secretProtectors, onUnprotected: options.onSecretsUnprotected });
   const clusters = createClusterService({ state, hosts });
+  const kmsuser = createKmsuserService({ state, hosts });
   const demoDeps = { stateDir: options.stateDir, program: options.program, state, hosts, clusters };
   const events = createEventHub(logger);
   // Said once the state file holds the change, so a window that reloads on it reads the new records.
@@ -146,14 +148,33 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
     ConfirmDemoCredentials: async (request) => ({ Cluster: await confirmDemoCredentialsShown(demoDeps, request.ClusterId) }),
     CheckCluster: async (request, context) => {
       const cluster = await clusters.get(request.ClusterId);
-      const report = await runClusterChecks(cluster, hosts, {
-        clusters: await clusters.describe(),
-        kmsuserPassword: request.KmsuserPassword,
-        signal: context.signal,
-        onProgress: (progress) => context.emitProgress(progress),
-        timeoutMs: options.hsmTimeoutMs,
-      });
-      return { Report: report };
+      // A read-only operation that writes: each login test is a real login on the HSM, and a refused one spends a try,
+      // so the ledger records it (also when the run fails or is cancelled after it) or it would under-count the tries spent.
+      const logins: KmsuserLogin[] = [];
+      try {
+        const report = await runClusterChecks(cluster, hosts, {
+          clusters: await clusters.describe(),
+          kmsuserPassword: request.KmsuserPassword,
+          signal: context.signal,
+          onProgress: (progress) => context.emitProgress(progress),
+          onKmsuserLogin: (hsmId, accepted) => logins.push({ hsmId, accepted, at: new Date() }),
+          timeoutMs: options.hsmTimeoutMs,
+        });
+        return { Report: report };
+      } finally {
+        await kmsuser.noteLogins(cluster.ClusterId, logins);
+      }
+    },
+    CreateKmsuser: async (request, context) => {
+      const result = await kmsuser.create(request, context);
+      clustersChanged(request.ClusterId);
+      return result;
+    },
+    DescribeKmsuser: async (request) => kmsuser.describe(request.ClusterId),
+    ChangeKmsuserPassword: async (request, context) => {
+      const result = await kmsuser.changePassword(request, context);
+      clustersChanged(request.ClusterId);
+      return result;
     },
     CreateCustomKeyStore: async (request, context) => {
       const id = await keyStores.create(request);

@@ -167,7 +167,7 @@ describe('the contract', () => {
       },
     };
     const api = createWorkbenchApi(transport);
-    expect(Object.keys(api).sort()).toEqual(['clusters', 'demo', 'events', 'hsm', 'keyStores', 'system']);
+    expect(Object.keys(api).sort()).toEqual(['clusters', 'demo', 'events', 'hsm', 'keyStores', 'kmsuser', 'system']);
     const progress: unknown[] = [];
     const result = await api.clusters.check({ ClusterId: 'cluster-aaaaaaaaaaa' }, { callId: 'c1', onProgress: (p) => progress.push(p) });
     expect(result).toEqual({ ok: true, value: { echoed: 'CheckCluster' } });

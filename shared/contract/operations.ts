@@ -14,6 +14,7 @@ import {
   EmptyResponse,
   UpdateCustomKeyStoreRequest,
 } from './key-stores';
+import { ChangeKmsuserPasswordRequest, CreateKmsuserRequest, DescribeKmsuserRequest, DescribeKmsuserResponse, KmsuserPasswordResponse } from './kmsuser';
 import { CancelOperationRequest, CancelOperationResponse, DescribeWorkbenchRequest, DescribeWorkbenchResponse } from './system';
 
 /**
@@ -51,6 +52,15 @@ const HSM_ERRORS = ['Pkcs11ModuleLoadException', 'Pkcs11Exception', 'HsmHostTime
 const STATE_ERRORS = ['StateLockedException', 'StateFileCorruptException', 'StateFileMissingException', 'StateFileVersionException'] as const;
 // A failed connection is not an error of the call: it is the store's FAILED state and ConnectionErrorCode.
 const KEY_STORE_STATE_ERRORS = ['CustomKeyStoreNotFoundException', 'CustomKeyStoreInvalidStateException', ...STATE_ERRORS] as const;
+/** Setting kmsuser's password as SO on every member: a missing token, a refused SO PIN (Pkcs11Exception CKR_PIN_INCORRECT, naming the HSM), a store logged in. */
+const KMSUSER_PASSWORD_ERRORS = [
+  'CloudHsmClusterNotFoundException',
+  'CustomKeyStoreInvalidStateException',
+  'KmsuserAlreadyExistsException',
+  'TokenNotFoundException',
+  ...HSM_ERRORS,
+  ...STATE_ERRORS,
+] as const;
 
 export const operations = {
   DescribeWorkbench: op({
@@ -227,6 +237,35 @@ export const operations = {
     response: DescribeKeyStoreConnectionResponse,
     errors: ['CustomKeyStoreNotFoundException', ...STATE_ERRORS],
     readOnly: true,
+  }),
+  CreateKmsuser: op({
+    name: 'CreateKmsuser',
+    domain: 'kmsuser',
+    method: 'create',
+    request: CreateKmsuserRequest,
+    response: KmsuserPasswordResponse,
+    errors: KMSUSER_PASSWORD_ERRORS,
+    readOnly: false,
+    secretFields: ['SoPin', 'KmsuserPassword'],
+  }),
+  DescribeKmsuser: op({
+    name: 'DescribeKmsuser',
+    domain: 'kmsuser',
+    method: 'describe',
+    request: DescribeKmsuserRequest,
+    response: DescribeKmsuserResponse,
+    errors: ['CloudHsmClusterNotFoundException', ...STATE_ERRORS],
+    readOnly: true,
+  }),
+  ChangeKmsuserPassword: op({
+    name: 'ChangeKmsuserPassword',
+    domain: 'kmsuser',
+    method: 'changePassword',
+    request: ChangeKmsuserPasswordRequest,
+    response: KmsuserPasswordResponse,
+    errors: KMSUSER_PASSWORD_ERRORS,
+    readOnly: false,
+    secretFields: ['SoPin', 'NewKmsuserPassword'],
   }),
 } as const;
 

@@ -48,6 +48,8 @@ export interface MemberOutcome extends CheckOutcome {
   unreachable?: boolean;
   /** This HSM refused the kmsuser password: no other HSM spends a login try on it. */
   refusedPassword?: boolean;
+  /** A kmsuser C_Login was made: whether the token accepted it, for the kmsuser ledger. */
+  kmsuserLogin?: { accepted: boolean };
 }
 
 /** What every check may use. */

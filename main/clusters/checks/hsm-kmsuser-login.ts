@@ -1,4 +1,5 @@
 import { WorkbenchError } from '../../../shared/errors';
+import { kmsuserPin } from '../../kmsuser/kmsuser-pin';
 import { errorEvidence, failureVerdict, isUnreachable } from '../check-result';
 import { memberToken, stoppedAnswering, type CheckOutcome, type MemberCheck } from './check-definition';
 
@@ -19,17 +20,21 @@ export const hsmKmsuserLogin: MemberCheck = {
     if (blocker !== undefined) return { status: 'skipped', evidence: [blocker], inactive: ctx.passwordRefusedBy !== null };
 
     // Secret: the PIN is built here and handed straight to the HSM host; it is never kept or echoed.
-    const pin = ctx.cluster.LoginFormat === 'user:password' ? `kmsuser:${password}` : password;
+    const pin = kmsuserPin(ctx.cluster.LoginFormat, password);
     let session: string | undefined;
+    let loggedIn = false;
     try {
       session = await ctx.host.openSession(slot.SlotId, {}, ctx.timeout);
       await ctx.host.login(session, 'USER', pin, ctx.timeout);
+      loggedIn = true;
       await ctx.host.logout(session, ctx.timeout);
-      return { status: 'pass', evidence: ['kmsuser logged in with the given password and logged out again.'] };
+      return { status: 'pass', evidence: ['kmsuser logged in with the given password and logged out again.'], kmsuserLogin: { accepted: true } };
     } catch (error) {
-      if (isUnreachable(error)) return stoppedAnswering(error);
+      // A login the token answered goes into the ledger even when what followed failed.
+      const kmsuserLogin = loggedIn ? { accepted: true } : refusedLogin(error) ? { accepted: false } : undefined;
+      if (isUnreachable(error)) return { ...stoppedAnswering(error), kmsuserLogin };
       const failure = loginFailure(error);
-      return { ...failure, inactive: failure.status === 'fail', refusedPassword: failure.predicted === 'INVALID_CREDENTIALS' };
+      return { ...failure, inactive: failure.status === 'fail', refusedPassword: failure.predicted === 'INVALID_CREDENTIALS', kmsuserLogin };
     } finally {
       if (session !== undefined) await ctx.host.closeSession(session, ctx.timeout).catch(() => undefined);
     }
@@ -47,6 +52,12 @@ export function loginAttemptBlocker(tokenFlags: ReadonlySet<string>, refusedBy: 
   if (tokenFlags.has('CKF_USER_PIN_FINAL_TRY')) return 'Not attempted: one more wrong password would lock kmsuser out of this HSM (CKF_USER_PIN_FINAL_TRY).';
   if (refusedBy !== null) return `Not attempted: ${refusedBy} refused this password, so trying it here would only spend one of this HSM's login tries.`;
   return undefined;
+}
+
+/** The token refused the kmsuser login itself (the ledger counts these: each spends a try, or was refused for lockout). */
+function refusedLogin(error: unknown): boolean {
+  const code = error instanceof WorkbenchError ? error.code : undefined;
+  return code === 'CKR_PIN_INCORRECT' || code === 'CKR_PIN_LEN_RANGE' || code === 'CKR_PIN_LOCKED';
 }
 
 function loginFailure(error: unknown): CheckOutcome {
