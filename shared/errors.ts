@@ -44,6 +44,10 @@ export const ERROR_NAMES = [
   'OperationCancelledException',
   'UnknownOperationException',
   'UntrustedSenderException',
+  /** A CLI `--wait` saw the state it polls end in a failure value (e.g. a key store FAILED); `code` is the reason. */
+  'WaiterFailedException',
+  /** A CLI `--wait` gave up polling before the state settled; the operation itself goes on. */
+  'WaiterTimeoutException',
 ] as const;
 
 export type ErrorName = (typeof ERROR_NAMES)[number];

@@ -1,6 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { apiFunction, type WorkbenchApi } from '../../shared/api';
-import type { OperationName, ProgressOf, RequestOf, ResponseOf } from '../../shared/contract/operations';
+import { isOperationName, operations, type OperationName, type OperationSpec, type ProgressOf, type RequestOf, type ResponseOf } from '../../shared/contract/operations';
 import { WorkbenchError, type ErrorInfo } from '../../shared/errors';
 import { escapeTerminalText } from '../../shared/terminal-text';
 import { NO_SLOTS } from '../clusters/check-result';
@@ -11,6 +11,7 @@ import { WORKBENCH_VERSION } from '../core/version';
 import { DEFAULT_LOCK_WAIT_MS, describeHolder } from '../state/lock-file';
 import { fileSystemError } from '../state/safe-files';
 import { resolveStateDir } from '../state/state-dir';
+import { addKmsCommands } from './kms-commands';
 import { formatCheck, formatCluster, formatClusters, formatError, formatKmsuserPassword, formatKmsuserStatus, formatReportSummary, formatSlots, render, type OutputFormat } from './output';
 import { confirm, readSecret, readSecretLines } from './secret-input';
 
@@ -68,6 +69,12 @@ function exitCodeFor(error: ErrorInfo): number {
 /** Operations that only read the state: on a missing state directory they say so instead of creating an empty one. */
 const READS_STATE_ONLY: readonly OperationName[] = ['DescribeClusters', 'CheckCluster', 'DescribeKmsuser'];
 
+/** Every read-only AWS API operation (a generated kms command) reads the state, too. */
+function readsStateOnly(operation: OperationName): boolean {
+  const spec: OperationSpec = operations[operation];
+  return READS_STATE_ONLY.includes(operation) || (spec.awsService !== undefined && spec.readOnly);
+}
+
 class CliSession {
   private core: WorkbenchCore | undefined;
   private api: WorkbenchApi | undefined;
@@ -82,7 +89,7 @@ class CliSession {
   async call<N extends OperationName>(operation: N, request: RequestOf<N>, onProgress?: (progress: ProgressOf<N>) => void): Promise<ResponseOf<N>> {
     try {
       this.core ??= await createWorkbenchCore({
-        stateDir: resolveStateDir({ flag: this.globals.stateDir, create: !READS_STATE_ONLY.includes(operation) }),
+        stateDir: resolveStateDir({ flag: this.globals.stateDir, create: !readsStateOnly(operation) }),
         program: 'cli',
         hsmTimeoutMs: this.globals.timeout,
         lockWaitMs: this.globals.lockWait,
@@ -122,6 +129,13 @@ class CliSession {
       if (error instanceof WorkbenchError) this.fail(error.toInfo());
       throw error;
     }
+  }
+
+  /** Runs an operation named at run time (a generated kms command) with a request assembled from argv. */
+  async invoke(operation: string, request: Record<string, unknown>): Promise<unknown> {
+    if (!isOperationName(operation)) this.fail({ name: 'UnknownOperationException', message: `There is no workbench operation named ${operation}.` });
+    // Untyped by construction: the core parses it against the operation's request schema and names what is wrong.
+    return this.call(operation, request as RequestOf<typeof operation>);
   }
 
   fail(error: ErrorInfo, exitCode = exitCodeFor(error)): never {
@@ -330,6 +344,9 @@ export function buildProgram(): Command {
         await s.call('ConfirmDemoCredentials', { ClusterId: value.Cluster.ClusterId });
       }),
     );
+
+  const kms = program.command('kms').description('AWS KMS operations, generated from the contract as the AWS CLI generates `aws kms`');
+  addKmsCommands(kms, operations, { action: (fn) => action(fn), changeOptions: () => [timeoutOption()] });
 
   return program;
 }

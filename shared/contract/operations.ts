@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CONNECTION_ERROR_EXPLANATIONS } from '../connection-errors';
 import type { ErrorName } from '../errors';
 import { CheckClusterProgress, CheckClusterRequest, CheckClusterResponse } from './checks';
 import { ClusterIdRequest, ClusterResponse, CreateClusterRequest, DescribeClustersRequest, DescribeClustersResponse } from './clusters';
@@ -36,12 +37,65 @@ export interface OperationSpec<Req extends z.ZodType = z.ZodType, Res extends z.
   /** Read-only operations are audited only when refused, unless auditAlways (e.g. a login attempt). */
   readonly readOnly: boolean;
   readonly auditAlways?: boolean;
-  /** Request fields that hold secrets: never audited, logged or echoed. */
+  /** Request fields that hold secrets: never audited, logged or echoed (the CLI reads them from stdin, never argv). */
   readonly secretFields?: readonly string[];
   /** Request fields that are no secret but stay out of audit records, as CloudTrail leaves them out (a certificate). */
   readonly auditOmits?: readonly string[];
-  /** An AWS API operation of that service: the `hsm-workbench kms …` commands are generated from these. */
+  /**
+   * The AWS service whose API this operation is. `'kms'` generates `hsm-workbench kms <kebab-case name>`
+   * from the request schema, as the AWS CLI generates its commands from the service model
+   * (main/cli/kms-commands.ts): one flag per top-level member, help from `.describe()`, a member declared
+   * `z.base64()` is a blob (base64 on the wire, `fileb://` on the command line).
+   */
   readonly awsService?: 'kms';
+  /** Declarative extras for the generated command. */
+  readonly cli?: OperationCliSpec;
+}
+
+/** Per-command extras of a generated CLI command: data only, so the contract stays free of CLI code. */
+export interface OperationCliSpec {
+  /** Adds `--wait` (the default) and `--no-wait`: after the call, poll until the state it started settles. */
+  readonly wait?: CliWaiter;
+  /** A paginated list: the CLI follows every page and prints the merged list, as the AWS CLI does. */
+  readonly paginate?: CliPaginator;
+}
+
+/**
+ * A paginator, after botocore's paginators-1.json: while `moreResults` is true, call again with
+ * `inputToken` set to the response's `outputToken`, and print only `resultKey`, merged. `inputToken`
+ * and `limitKey` are still accepted but left out of the help (the AWS CLI's `_UNDOCUMENTED`);
+ * `--no-paginate` makes one call and prints its whole response.
+ */
+export interface CliPaginator {
+  readonly inputToken: string;
+  readonly outputToken: string;
+  readonly moreResults: string;
+  readonly limitKey: string;
+  readonly resultKey: string;
+}
+
+/**
+ * A waiter, after botocore's waiters-2.json: call a read-only `operation` every `delayMs` with the listed
+ * members of the original request, and read the value at `path` in its response (keys and list indexes).
+ * A `success` value ends the wait, a `failure` value ends it as a failure explained by the value at
+ * `reason.path`; any other value (or none) polls again, for at most `timeoutMs`. Implemented generically by
+ * main/cli/kms-commands.ts; e.g. ConnectCustomKeyStore polls DescribeCustomKeyStores until CONNECTED or FAILED.
+ */
+export interface CliWaiter {
+  readonly operation: string;
+  readonly requestMembers: readonly string[];
+  readonly path: readonly (string | number)[];
+  readonly success: readonly string[];
+  readonly failure: readonly string[];
+  readonly reason?: WaiterReason;
+  readonly delayMs: number;
+  readonly timeoutMs: number;
+}
+
+/** Where a waiter's failure is explained in the polled response, and what each reason value means and what to do. */
+export interface WaiterReason {
+  readonly path: readonly (string | number)[];
+  readonly explanations?: Readonly<Record<string, { readonly explanation: string; readonly remedy: string }>>;
 }
 
 function op<const S extends OperationSpec>(spec: S): S {
@@ -178,6 +232,7 @@ export const operations = {
     errors: ['CustomKeyStoreNotFoundException', 'InvalidMarkerException', ...STATE_ERRORS],
     readOnly: true,
     awsService: 'kms',
+    cli: { paginate: { inputToken: 'Marker', outputToken: 'NextMarker', moreResults: 'Truncated', limitKey: 'Limit', resultKey: 'CustomKeyStores' } },
   }),
   ConnectCustomKeyStore: op({
     name: 'ConnectCustomKeyStore',
@@ -188,6 +243,20 @@ export const operations = {
     errors: ['CloudHsmClusterNotActiveException', 'CloudHsmClusterInvalidConfigurationException', ...KEY_STORE_STATE_ERRORS],
     readOnly: false,
     awsService: 'kms',
+    // Connect returns at once, as AWS's does; the CLI waits for the outcome unless told --no-wait.
+    cli: {
+      wait: {
+        operation: 'DescribeCustomKeyStores',
+        requestMembers: ['CustomKeyStoreId'],
+        path: ['CustomKeyStores', 0, 'ConnectionState'],
+        success: ['CONNECTED'],
+        failure: ['FAILED'],
+        reason: { path: ['CustomKeyStores', 0, 'ConnectionErrorCode'], explanations: CONNECTION_ERROR_EXPLANATIONS },
+        delayMs: 250,
+        // A connect logs in to and rotates the password on every member, each call bounded by the HSM timeout.
+        timeoutMs: 600_000,
+      },
+    },
   }),
   DisconnectCustomKeyStore: op({
     name: 'DisconnectCustomKeyStore',
