@@ -41,6 +41,11 @@ const LINUX_ONLY = 'the E2E tests run Debian\'s Chromium from /usr/bin/chromium:
 export function requirements(arch = process.arch) {
   const softhsm = { apt: 'softhsm2', dnf: 'softhsm', brew: 'softhsm' };
   return [
+    // npm ci builds pkcs11js with node-gyp; the tests compile the broken and fault-injecting PKCS#11 modules (C).
+    // macOS has them with Apple's Command Line Tools, which Homebrew requires anyway.
+    { name: 'a C and C++ compiler', why: 'npm ci builds pkcs11js (C++); the tests compile small PKCS#11 modules (C)', command: 'g++', packages: { apt: 'g++', dnf: 'gcc-c++' } },
+    { name: 'make', why: 'node-gyp builds pkcs11js with it during npm ci', command: 'make', packages: { apt: 'make', dnf: 'make' } },
+    { name: 'Python 3', why: 'node-gyp, which builds pkcs11js during npm ci', command: 'python3', packages: { apt: 'python3', dnf: 'python3' } },
     { name: 'softhsm2-util', why: 'creates SoftHSM2 tokens (demo init, the tests)', command: 'softhsm2-util', packages: softhsm },
     { name: 'the SoftHSM2 module (libsofthsm2)', why: 'the PKCS#11 module demo init and the tests load', files: { apt: SOFTHSM_MODULE_PATHS, dnf: SOFTHSM_MODULE_PATHS, brew: SOFTHSM_MODULE_PATHS }, packages: softhsm },
     { name: 'pkcs11-tool', why: 'OpenSC: the independent peer the tests check results with', command: 'pkcs11-tool', packages: { apt: 'opensc', dnf: 'opensc', brew: 'opensc' } },
@@ -58,6 +63,11 @@ export function requirements(arch = process.arch) {
       packages: { apt: 'p11-kit-modules', dnf: 'p11-kit-server', brew: 'p11-kit' },
     },
     { name: 'Chromium', why: 'the browser the E2E tests run in', files: { apt: [CHROMIUM], dnf: [CHROMIUM], brew: [CHROMIUM] }, packages: { apt: 'chromium', dnf: 'chromium', brew: null }, unavailable: LINUX_ONLY },
+    // The secret-store tests' real OS keyring (tests/fixtures/secret-service.ts). macOS has its Keychain and no Secret Service.
+    { name: 'gnome-keyring-daemon', why: 'a real Secret Service (the OS keyring) for the secret-store tests', command: 'gnome-keyring-daemon', packages: { apt: 'gnome-keyring', dnf: 'gnome-keyring' } },
+    { name: 'dbus-daemon', why: 'the private session bus the keyring tests run gnome-keyring on', command: 'dbus-daemon', packages: { apt: 'dbus', dnf: 'dbus-daemon' } },
+    { name: 'dbus-send', why: 'the keyring tests wait with it until gnome-keyring owns its bus name', command: 'dbus-send', packages: { apt: 'dbus', dnf: 'dbus-tools' } },
+    { name: 'secret-tool', why: "libsecret's client: the independent peer the keyring tests read the vault key back with", command: 'secret-tool', packages: { apt: 'libsecret-tools', dnf: 'libsecret' } },
     // macOS windows need no X server.
     { name: 'Xvfb', why: 'a display for the real-window Electron tests on a machine without one (`xvfb-run -a npm test`)', command: 'Xvfb', packages: { apt: 'xvfb', dnf: 'xorg-x11-server-Xvfb' } },
   ];

@@ -16,9 +16,14 @@ export const ERROR_NAMES = [
   'CustomKeyStoreNameInUseException',
   'CustomKeyStoreInvalidStateException',
   'CustomKeyStoreHasCMKsException',
-  'IncorrectTrustAnchorException',
   'InvalidMarkerException',
   'KMSInternalException',
+  /** The trust anchor did not issue the cluster certificate (or its signature or dates do not hold). */
+  'IncorrectTrustAnchorException',
+  /** CloudHSM's name for a request the cluster's state refuses (initialize twice, install before initialize). */
+  'CloudHsmInvalidRequestException',
+  /** CloudHSM's name for an unknown HSM of a cluster. */
+  'CloudHsmResourceNotFoundException',
   'UnsupportedOperationException',
   // Local names
   'ClusterNameInUseException',

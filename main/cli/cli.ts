@@ -1,3 +1,4 @@
+import { readFile, writeFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { apiFunction, type WorkbenchApi } from '../../shared/api';
 import { isOperationName, operations, type OperationName, type OperationSpec, type ProgressOf, type RequestOf, type ResponseOf } from '../../shared/contract/operations';
@@ -12,7 +13,7 @@ import { DEFAULT_LOCK_WAIT_MS, describeHolder } from '../state/lock-file';
 import { fileSystemError } from '../state/safe-files';
 import { resolveStateDir } from '../state/state-dir';
 import { addKmsCommands } from './kms-commands';
-import { formatCheck, formatCluster, formatClusters, formatError, formatKmsuserPassword, formatKmsuserStatus, formatReportSummary, formatSlots, render, type OutputFormat } from './output';
+import { formatCheck, formatCluster, formatClusters, formatError, formatInitialized, formatKmsuserPassword, formatKmsuserStatus, formatReportSummary, formatSlots, render, type OutputFormat } from './output';
 import { confirm, readSecret, readSecretLines } from './secret-input';
 
 /** 0 ok, 1 the operation failed or checks failed, 2 usage or validation error. */
@@ -110,19 +111,21 @@ class CliSession {
   }
 
   /**
-   * The SO PIN and a kmsuser password: two lines of stdin with --stdin, else hidden prompts at a terminal with
-   * the password asked twice (a typo would set a password nobody knows). Secret: returned, never printed.
+   * The SO PIN, and a kmsuser password when `withPassword`: one line of stdin each with --stdin, else hidden prompts at a
+   * terminal with the password asked twice (a typo would set a password nobody knows). Secret: returned, never printed.
    */
-  async kmsuserSecrets(fromStdin: boolean): Promise<[soPin: string, password: string]> {
+  async adminSecrets(fromStdin: boolean, withPassword = true): Promise<[soPin: string, password: string]> {
+    const names = withPassword ? ['the SO PIN', 'the kmsuser password'] : ['the SO PIN'];
     try {
       if (fromStdin) {
-        const [soPin = '', password = ''] = await readSecretLines(['the SO PIN', 'the kmsuser password']);
+        const [soPin = '', password = ''] = await readSecretLines(names);
         return [soPin, password];
       }
       if (!process.stdin.isTTY) {
-        this.fail({ name: 'ValidationException', message: 'There is no terminal to ask for the SO PIN and the kmsuser password at. Pass --stdin and give them on two lines of stdin. Nothing was changed.' });
+        this.fail({ name: 'ValidationException', message: `There is no terminal to ask for ${names.join(' and ')} at. Pass --stdin and give ${withPassword ? 'them on two lines' : 'it on one line'} of stdin. Nothing was changed.` });
       }
-      const [soPin = '', password = '', again = ''] = await readSecretLines(['SO PIN', 'kmsuser password', 'kmsuser password again']);
+      if (!withPassword) return [(await readSecretLines(['SO PIN (one for every HSM of the cluster)']))[0] ?? '', ''];
+      const [soPin = '', password = '', again = ''] = await readSecretLines(['SO PIN (one for every HSM of the cluster)', 'kmsuser password', 'kmsuser password again']);
       if (password !== again) this.fail({ name: 'ValidationException', message: 'The two kmsuser passwords differ. Nothing was changed.' });
       return [soPin, password];
     } catch (error) {
@@ -280,7 +283,7 @@ export function buildProgram(): Command {
     );
 
   const kmsuser = program.command('kmsuser').description("the cluster's kmsuser (the HSM user a key store logs in as)");
-  const stdinOption = (): Option => new Option('--stdin', 'read the SO PIN from the first line of stdin and the kmsuser password from the second');
+  const stdinOption = (what = 'read the SO PIN from the first line of stdin and the kmsuser password from the second'): Option => new Option('--stdin', what);
   kmsuser
     .command('create')
     .description('create kmsuser on every HSM of a cluster, as the SO (C_InitPIN)')
@@ -289,7 +292,7 @@ export function buildProgram(): Command {
     .addOption(timeoutOption())
     .action(
       action(async (s, clusterId: string, opts: { stdin?: boolean }) => {
-        const [SoPin, KmsuserPassword] = await s.kmsuserSecrets(opts.stdin === true);
+        const [SoPin, KmsuserPassword] = await s.adminSecrets(opts.stdin === true);
         const value = await s.call('CreateKmsuser', { ClusterId: clusterId, SoPin, KmsuserPassword });
         s.print(value, (safe) => formatKmsuserPassword(safe, 'kmsuser created'));
       }),
@@ -313,9 +316,71 @@ export function buildProgram(): Command {
     .addOption(timeoutOption())
     .action(
       action(async (s, clusterId: string, opts: { stdin?: boolean }) => {
-        const [SoPin, NewKmsuserPassword] = await s.kmsuserSecrets(opts.stdin === true);
+        const [SoPin, NewKmsuserPassword] = await s.adminSecrets(opts.stdin === true);
         const value = await s.call('ChangeKmsuserPassword', { ClusterId: clusterId, SoPin, NewKmsuserPassword });
         s.print(value, (safe) => formatKmsuserPassword(safe, 'kmsuser password changed'));
+      }),
+    );
+
+  cluster
+    .command('initialize')
+    .description('make the cluster signing key pair in the first HSM and its CSR (signed inside the HSM), and the member trust between the HSMs')
+    .argument('<clusterId>')
+    .option('--csr-out <file>', 'write the CSR (PEM) to this file')
+    .option('--demo-ca', 'also sign the CSR with a throwaway local CA (demo CA — not for production) and install the certificates')
+    .addOption(stdinOption())
+    .addOption(timeoutOption())
+    .action(
+      action(async (s, clusterId: string, opts: { csrOut?: string; demoCa?: boolean; stdin?: boolean }) => {
+        const [SoPin, KmsuserPassword] = await s.adminSecrets(opts.stdin === true);
+        const value = await s.call('InitializeCluster', { ClusterId: clusterId, DemoCa: opts.demoCa === true, SoPin, KmsuserPassword });
+        if (opts.csrOut !== undefined) await writeTextFile(opts.csrOut, value.ClusterCsr);
+        s.print(value, (safe) => formatInitialized(safe, opts.csrOut));
+      }),
+    );
+  cluster
+    .command('install-certificate')
+    .description('verify the cluster certificate against its trust anchor and the HSM\'s key, then store both on every HSM')
+    .argument('<clusterId>')
+    .requiredOption('--cluster-certificate <file://path>', 'the cluster certificate the CA issued from the CSR (file://…)', textValue)
+    .requiredOption('--trust-anchor-certificate <file://path>', 'the certificate of the CA that issued it (file://…)', textValue)
+    .addOption(stdinOption('read the SO PIN from the first line of stdin'))
+    .addOption(timeoutOption())
+    .action(
+      action(async (s, clusterId: string, opts: { clusterCertificate: Promise<string>; trustAnchorCertificate: Promise<string>; stdin?: boolean }) => {
+        const [ClusterCertificate, TrustAnchorCertificate] = await Promise.all([opts.clusterCertificate, opts.trustAnchorCertificate]).catch((error: unknown) => s.fail(fileValueError(error)));
+        const [SoPin] = await s.adminSecrets(opts.stdin === true, false);
+        const value = await s.call('InstallClusterCertificate', { ClusterId: clusterId, ClusterCertificate, TrustAnchorCertificate, SoPin });
+        s.print(value, (safe) => formatCluster(safe.Cluster));
+      }),
+    );
+  cluster
+    .command('add-hsm')
+    .description('add a token to the cluster: its member key pair, trust both ways with every other HSM, and the certificates')
+    .argument('<clusterId>')
+    .option('--token-serial <serial>', 'the new HSM by token serial number')
+    .option('--token-label <label>', 'the new HSM by token label')
+    .addOption(stdinOption())
+    .addOption(timeoutOption())
+    .action(
+      action(async (s, clusterId: string, opts: { tokenSerial?: string; tokenLabel?: string; stdin?: boolean }) => {
+        const [SoPin, KmsuserPassword] = await s.adminSecrets(opts.stdin === true);
+        const value = await s.call('AddHsm', { ClusterId: clusterId, Hsm: { TokenSerial: opts.tokenSerial, TokenLabel: opts.tokenLabel }, SoPin, KmsuserPassword });
+        s.print(value, (safe) => `Added ${safe.Hsm.HsmId}.\n${formatCluster(safe.Cluster)}`);
+      }),
+    );
+  cluster
+    .command('remove-hsm')
+    .description('remove an HSM from the cluster and the trust every other HSM had in it')
+    .argument('<clusterId>')
+    .argument('<hsmId>')
+    .addOption(stdinOption('read the SO PIN from the first line of stdin'))
+    .addOption(timeoutOption())
+    .action(
+      action(async (s, clusterId: string, hsmId: string, opts: { stdin?: boolean }) => {
+        const [SoPin] = await s.adminSecrets(opts.stdin === true, false);
+        const value = await s.call('RemoveHsm', { ClusterId: clusterId, HsmId: hsmId, SoPin });
+        s.print(value, (safe) => [`Removed ${safe.HsmId}.`, ...safe.Notes, formatCluster(safe.Cluster)].join('\n'));
       }),
     );
 
@@ -349,6 +414,28 @@ export function buildProgram(): Command {
   addKmsCommands(kms, operations, { action: (fn) => action(fn), changeOptions: () => [timeoutOption()] });
 
   return program;
+}
+
+/**
+ * A text member's value as the AWS CLI takes it: `file://path` is the file's text, anything else is the text
+ * itself. Read when the action runs (the parser cannot wait), so a missing file is reported like every error.
+ */
+function textValue(value: string): Promise<string> {
+  if (!value.startsWith('file://')) return Promise.resolve(value);
+  const path = value.slice('file://'.length);
+  return readFile(path, 'utf8').catch((error: unknown) => {
+    throw fileSystemError(error, 'read', path);
+  });
+}
+
+function fileValueError(error: unknown): ErrorInfo {
+  return error instanceof WorkbenchError ? error.toInfo() : { name: 'FileSystemException', message: String(error) };
+}
+
+async function writeTextFile(path: string, text: string): Promise<void> {
+  await writeFile(path, text, { mode: 0o644 }).catch((error: unknown) => {
+    throw fileSystemError(error, 'write', path);
+  });
 }
 
 /** Runs the CLI and returns its exit code (the bin script calls process.exit with it). */

@@ -1,5 +1,6 @@
 import type { CheckResult, ClusterCheckReport } from '../../shared/contract/checks';
-import type { ClusterInfo } from '../../shared/contract/clusters';
+import { DEMO_CA_LABEL, type ClusterInfo, type HsmTrust } from '../../shared/contract/clusters';
+import type { ResponseOf } from '../../shared/contract/operations';
 import type { ModuleInfo, SlotInfo } from '../../shared/contract/hsm';
 import type { DescribeKmsuserResponse, KmsuserPasswordResponse } from '../../shared/contract/kmsuser';
 import type { ErrorInfo } from '../../shared/errors';
@@ -53,10 +54,38 @@ export function formatCluster(c: ClusterInfo): string {
       ['LoginFormat', c.LoginFormat],
       ['CustomKeyStoreId', c.CustomKeyStoreId ?? '(none)'],
       ['CreateTimestamp', c.CreateTimestamp],
+      ['State', c.State],
+      ['TrustAnchor', c.Certificates.TrustAnchorCertificate === null ? '(none)' : c.Certificates.DemoCa ? DEMO_CA_LABEL : 'installed'],
     ],
   );
-  const members = table(['HsmId', 'TokenSerial', 'TokenLabel'], c.Hsms.map((h) => [h.HsmId, h.TokenSerial ?? '', h.TokenLabel ?? '']));
+  const members = table(
+    ['HsmId', 'TokenSerial', 'TokenLabel', 'Trust'],
+    c.Hsms.map((h) => [h.HsmId, h.TokenSerial ?? '', h.TokenLabel ?? '', describeTrust(h.Trust)]),
+  );
   return `${facts}\n${members}`;
+}
+
+/** A member's trust in a few words: what is missing, or COMPLETE. */
+function describeTrust(t: HsmTrust): string {
+  if (t.Status === 'COMPLETE') return 'COMPLETE';
+  const missing = [...(t.MemberKey ? [] : ['no member key']), ...(t.MissingTrustFrom.length > 0 ? [`not trusted by ${t.MissingTrustFrom.join(', ')}`] : []), ...(t.Certificates ? [] : ['no certificates'])];
+  return `INCOMPLETE: ${missing.join('; ')}`;
+}
+
+export function formatInitialized(r: ResponseOf<'InitializeCluster'>, csrPath: string | undefined): string {
+  const lines = [formatCluster(r.Cluster)];
+  lines.push(csrPath === undefined ? r.ClusterCsr.trimEnd() : `CSR written to ${csrPath}.`);
+  if (r.TrustAnchorCertificatePath !== null) {
+    lines.push(
+      `Cluster certificate issued and installed by the ${DEMO_CA_LABEL}.`,
+      `Trust anchor (${DEMO_CA_LABEL}): ${r.TrustAnchorCertificatePath}`,
+      'Next:',
+      `  hsm-workbench kms create-custom-key-store --custom-key-store-name NAME --cloud-hsm-cluster-id ${r.Cluster.ClusterId} --trust-anchor-certificate file://${r.TrustAnchorCertificatePath} --key-store-password-stdin`,
+    );
+  } else {
+    lines.push('Next: have your CA sign the CSR, then:', `  hsm-workbench cluster install-certificate ${r.Cluster.ClusterId} --cluster-certificate file://cluster.crt --trust-anchor-certificate file://customerCA.crt --stdin`);
+  }
+  return lines.join('\n');
 }
 
 const STATUS_WORD: Record<CheckResult['Status'], string> = { pass: 'PASS', warn: 'WARN', fail: 'FAIL', skipped: 'SKIP' };

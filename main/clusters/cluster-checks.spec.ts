@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { CheckClusterProgress, ClusterCheckReport } from '../../shared/contract/checks';
-import type { ClusterInfo } from '../../shared/contract/clusters';
+import type { ClusterInfo, HsmTrust } from '../../shared/contract/clusters';
 import type { TokenInfo } from '../../shared/contract/hsm';
 import { createHsmHostPool } from '../hsm/hsm-host-client';
 import type { HsmHost } from '../hsm/hsm-host';
@@ -9,6 +9,8 @@ import { CLUSTER_CHECKS } from './checks';
 import type { CheckDefinition, ClusterCheck, MemberCheck, ModuleCheck } from './checks/check-definition';
 
 // The runner is pure orchestration: these registries of tiny checks never call the HSM host, so no child is started.
+const NO_TRUST: HsmTrust = { MemberKey: false, TrustedBy: [], MissingTrustFrom: [], Certificates: false, Status: 'INCOMPLETE' };
+
 const cluster: ClusterInfo = {
   ClusterId: 'cluster-abcdefghijk',
   ClusterName: 'runner',
@@ -16,12 +18,14 @@ const cluster: ClusterInfo = {
   ModuleEnvironment: {},
   LoginFormat: 'password',
   Hsms: [
-    { HsmId: 'hsm-aaaaaaaaaaa', TokenSerial: 'a', TokenLabel: null },
-    { HsmId: 'hsm-bbbbbbbbbbb', TokenSerial: 'b', TokenLabel: null },
-    { HsmId: 'hsm-ccccccccccc', TokenSerial: 'c', TokenLabel: null },
+    { HsmId: 'hsm-aaaaaaaaaaa', TokenSerial: 'a', TokenLabel: null, Trust: NO_TRUST },
+    { HsmId: 'hsm-bbbbbbbbbbb', TokenSerial: 'b', TokenLabel: null, Trust: NO_TRUST },
+    { HsmId: 'hsm-ccccccccccc', TokenSerial: 'c', TokenLabel: null, Trust: NO_TRUST },
   ],
   CreateTimestamp: '2024-01-01T00:00:00.000Z',
   CustomKeyStoreId: null,
+  State: 'UNINITIALIZED',
+  Certificates: { ClusterCsr: null, ClusterCertificate: null, TrustAnchorCertificate: null, DemoCa: false },
 };
 const [first, second, third] = cluster.Hsms.map((m) => m.HsmId);
 
@@ -65,6 +69,7 @@ describe('the cluster check registry', () => {
       ['member', 'hsm.mechanisms', 'Mechanisms for CMK key material are supported'],
       ['member', 'hsm.rw-session', 'A read-write session can be opened'],
       ['member', 'hsm.kmsuser-login', 'kmsuser can log in'],
+      ['member', 'hsm.member-trust', 'Member trust and cluster certificates are on the HSM'],
       ['cluster', 'cluster.distinct-members', 'Each HSM is a different token'],
       ['cluster', 'cluster.exclusive-members', 'No HSM is also a member of another cluster'],
       ['cluster', 'cluster.active-hsms', 'Enough active HSMs'],

@@ -1,4 +1,4 @@
-import type { ClusterInfo, HsmMember } from '../../shared/contract/clusters';
+import type { ClusterHsm, ClusterInfo, HsmMember } from '../../shared/contract/clusters';
 import type { ParsedRequestOf } from '../../shared/contract/operations';
 import type { SlotInfo } from '../../shared/contract/hsm';
 import { WorkbenchError } from '../../shared/errors';
@@ -6,6 +6,7 @@ import { newClusterId, newHsmId } from '../core/ids';
 import type { HsmHostPool } from '../hsm/hsm-host';
 import { keyStoreOfCluster, type ClusterRecord, type CustomKeyStoreRecord } from '../state/records';
 import type { StateStore } from '../state/state-store';
+import { memberTrust } from './cluster-trust';
 import { findMemberSlot, membersInOtherClusters } from './member-tokens';
 
 type ParsedCreateClusterRequest = ParsedRequestOf<'CreateCluster'>;
@@ -34,15 +35,59 @@ export function toClusterInfo(record: ClusterRecord, keyStores: readonly CustomK
     ModulePath: record.ModulePath,
     ModuleEnvironment: { ...record.ModuleEnvironment },
     LoginFormat: record.LoginFormat,
-    Hsms: record.Hsms.map((h): HsmMember => ({ HsmId: h.HsmId, TokenSerial: h.TokenSerial, TokenLabel: h.TokenLabel })),
+    Hsms: record.Hsms.map((h): ClusterHsm => ({ HsmId: h.HsmId, TokenSerial: h.TokenSerial, TokenLabel: h.TokenLabel, Trust: memberTrust(record, h) })),
     CreateTimestamp: record.CreateTimestamp,
     CustomKeyStoreId: keyStoreOfCluster(keyStores, record.ClusterId)?.CustomKeyStoreId ?? null,
+    State: record.State ?? 'UNINITIALIZED',
+    Certificates: {
+      ClusterCsr: record.Certificates?.ClusterCsr ?? null,
+      ClusterCertificate: record.Certificates?.ClusterCertificate ?? null,
+      TrustAnchorCertificate: record.Certificates?.TrustAnchorCertificate ?? null,
+      DemoCa: record.Certificates?.DemoCa === true,
+    },
   };
 }
 
 /** Cluster names are unique regardless of case: "Prod" and "prod" would be told apart by no one. */
 export function sameName(a: string, b: string): boolean {
   return a.localeCompare(b, undefined, { sensitivity: 'accent' }) === 0;
+}
+
+/** Resolves one selector to a new member's token, or names what is wrong: no such token, or two alike. */
+export function resolveMember(slots: readonly SlotInfo[], selector: { TokenSerial?: string; TokenLabel?: string }, modulePath: string): HsmMember {
+  const slot = findMemberSlot(slots, { TokenSerial: selector.TokenSerial ?? null, TokenLabel: selector.TokenLabel ?? null });
+  if (slot === 'ambiguous') {
+    throw new WorkbenchError(
+      'ValidationException',
+      selector.TokenSerial !== undefined
+        ? `More than one token has a serial number like "${selector.TokenSerial}", differing only in case. Type the serial exactly as the token reports it.`
+        : `More than one token is labelled "${selector.TokenLabel ?? ''}". Choose the HSM by its serial number instead.`,
+      { details: { ...selector } },
+    );
+  }
+  if (slot === undefined || slot.Token === null) {
+    // An uninitialised token has a blank label and serial: name it by its slot instead of "(serial )".
+    const available = slots.flatMap((s) =>
+      s.Token === null ? [] : [s.Token.Flags.includes('CKF_TOKEN_INITIALIZED') ? `${s.Token.Label} (serial ${s.Token.SerialNumber})` : `an uninitialised token (slot ${s.SlotId})`],
+    );
+    const wanted = selector.TokenSerial !== undefined ? `serial ${selector.TokenSerial}` : `label "${selector.TokenLabel ?? ''}"`;
+    throw new WorkbenchError('TokenNotFoundException', `No token with ${wanted} is present in ${modulePath}. Tokens present: ${available.join(', ') || 'none'}.`, {
+      details: { ...selector, TokensPresent: available },
+    });
+  }
+  return { HsmId: newHsmId(), TokenSerial: slot.Token.SerialNumber, TokenLabel: slot.Token.Label };
+}
+
+/** A token belongs to one cluster: two key stores rotating one kmsuser password would lock each other out. */
+export function refuseTokensInOtherClusters(clusters: readonly ClusterRecord[], members: readonly HsmMember[]): void {
+  const [first] = membersInOtherClusters(null, members, clusters);
+  if (first === undefined) return;
+  const others = first.others.map((c) => `"${c.ClusterName}" (${c.ClusterId})`).join(', ');
+  throw new WorkbenchError(
+    'TokenInUseException',
+    `Token ${first.member.TokenLabel ?? ''} (serial ${first.member.TokenSerial ?? ''}) is already an HSM of cluster ${others}. A token belongs to one cluster: two key stores rotating one kmsuser password would lock each other out. Choose another token, or delete that cluster first.`,
+    { details: { TokenSerial: first.member.TokenSerial, ClusterIds: first.others.map((c) => c.ClusterId) } },
+  );
 }
 
 export function createClusterService(deps: { state: StateStore; hosts: HsmHostPool }): ClusterService {
@@ -53,34 +98,14 @@ export function createClusterService(deps: { state: StateStore; hosts: HsmHostPo
     const slots: SlotInfo[] = await hosts.get({ ModulePath: request.ModulePath, ModuleEnvironment: request.ModuleEnvironment }).listSlots();
     const chosen = new Set<string>();
     return request.Hsms.map((selector) => {
-      const slot = findMemberSlot(slots, { TokenSerial: selector.TokenSerial ?? null, TokenLabel: selector.TokenLabel ?? null });
-      if (slot === 'ambiguous') {
-        throw new WorkbenchError(
-          'ValidationException',
-          selector.TokenSerial !== undefined
-            ? `More than one token has a serial number like "${selector.TokenSerial}", differing only in case. Type the serial exactly as the token reports it.`
-            : `More than one token is labelled "${selector.TokenLabel ?? ''}". Choose the HSM by its serial number instead.`,
-          { details: { ...selector } },
-        );
-      }
-      if (slot === undefined || slot.Token === null) {
-        // An uninitialised token has a blank label and serial: name it by its slot instead of "(serial )".
-        const available = slots.flatMap((s) =>
-          s.Token === null ? [] : [s.Token.Flags.includes('CKF_TOKEN_INITIALIZED') ? `${s.Token.Label} (serial ${s.Token.SerialNumber})` : `an uninitialised token (slot ${s.SlotId})`],
-        );
-        const wanted = selector.TokenSerial !== undefined ? `serial ${selector.TokenSerial}` : `label "${selector.TokenLabel ?? ''}"`;
-        throw new WorkbenchError('TokenNotFoundException', `No token with ${wanted} is present in ${request.ModulePath}. Tokens present: ${available.join(', ') || 'none'}.`, {
-          details: { ...selector, TokensPresent: available },
+      const member = resolveMember(slots, selector, request.ModulePath);
+      if (member.TokenSerial !== null && chosen.has(member.TokenSerial)) {
+        throw new WorkbenchError('ValidationException', `Token ${member.TokenLabel ?? ''} (serial ${member.TokenSerial}) is chosen twice. Each HSM joins a cluster once.`, {
+          details: { TokenSerial: member.TokenSerial },
         });
       }
-      const token = slot.Token;
-      if (chosen.has(token.SerialNumber)) {
-        throw new WorkbenchError('ValidationException', `Token ${token.Label} (serial ${token.SerialNumber}) is chosen twice. Each HSM joins a cluster once.`, {
-          details: { TokenSerial: token.SerialNumber },
-        });
-      }
-      chosen.add(token.SerialNumber);
-      return { HsmId: newHsmId(), TokenSerial: token.SerialNumber, TokenLabel: token.Label };
+      if (member.TokenSerial !== null) chosen.add(member.TokenSerial);
+      return member;
     });
   }
 
@@ -91,17 +116,6 @@ export function createClusterService(deps: { state: StateStore; hosts: HsmHostPo
         details: { ClusterId: existing.ClusterId },
       });
     }
-  }
-
-  function refuseTokensInOtherClusters(clusters: readonly ClusterRecord[], members: readonly HsmMember[]): void {
-    const [first] = membersInOtherClusters(null, members, clusters);
-    if (first === undefined) return;
-    const others = first.others.map((c) => `"${c.ClusterName}" (${c.ClusterId})`).join(', ');
-    throw new WorkbenchError(
-      'TokenInUseException',
-      `Token ${first.member.TokenLabel ?? ''} (serial ${first.member.TokenSerial ?? ''}) is already an HSM of cluster ${others}. A token belongs to one cluster: two key stores rotating one kmsuser password would lock each other out. Choose another token, or delete that cluster first.`,
-      { details: { TokenSerial: first.member.TokenSerial, ClusterIds: first.others.map((c) => c.ClusterId) } },
-    );
   }
 
   return {

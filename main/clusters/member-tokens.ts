@@ -19,7 +19,7 @@ export function findMemberSlot(slots: readonly SlotInfo[], member: { TokenSerial
 }
 
 /** What telling members apart needs of a cluster: the API's ClusterInfo and the state's record both have it. */
-export type ClusterMembers = Pick<ClusterInfo, 'ClusterId' | 'ClusterName' | 'Hsms'>;
+export type ClusterMembers = Pick<ClusterInfo, 'ClusterId' | 'ClusterName'> & { Hsms: readonly HsmMember[] };
 
 export interface SharedMember<C extends ClusterMembers = ClusterMembers> {
   member: HsmMember;

@@ -2,14 +2,15 @@ import { fileURLToPath } from 'node:url';
 import type { ErrorInfo, Result } from '../../shared/errors';
 import { expectationFromState, openAuditLog } from '../audit/audit-log';
 import { runClusterChecks } from '../clusters/cluster-checks';
+import { createClusterTrustService } from '../clusters/cluster-initialization';
 import { createClusterService } from '../clusters/cluster-service';
 import { confirmDemoCredentialsShown, createDemoCluster } from '../demo/demo-cluster';
 import { DEFAULT_HSM_TIMEOUT_MS } from '../hsm/hsm-host';
 import { createHsmHostPool } from '../hsm/hsm-host-client';
+import { createKmsuserService, type KmsuserLogin } from '../kmsuser/kmsuser-service';
 import { createConnectionManager } from '../key-stores/connection-manager';
 import { createKeyStoreService } from '../key-stores/key-store-service';
 import { secretVaultSource, type SecretVaultOptions, type SecretVaultSource } from '../secrets/secret-vault';
-import { createKmsuserService, type KmsuserLogin } from '../kmsuser/kmsuser-service';
 import { openStateStore, type StateStoreOptions } from '../state/state-store';
 import { createDispatcher, type CallContext, type OperationHandlers } from './dispatcher';
 import { createEventHub, type WorkbenchEventListener } from './event-hub';
@@ -90,6 +91,7 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
   const secrets = secretVaultSource({ stateDir: options.stateDir, protectors: options.secretProtectors, onUnprotected: options.onSecretsUnprotected });
   const clusters = createClusterService({ state, hosts });
   const kmsuser = createKmsuserService({ state, hosts });
+  const trust = createClusterTrustService({ state, hosts, stateDir: options.stateDir });
   const demoDeps = { stateDir: options.stateDir, program: options.program, state, hosts, clusters };
   const events = createEventHub(logger);
   // Said once the state file holds the change, so a window that reloads on it reads the new records.
@@ -114,6 +116,11 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
 
   const handlers: OperationHandlers = {
     DescribeWorkbench: async () => ({ Version: WORKBENCH_VERSION, StateDirectory: options.stateDir, SuggestedModules: suggestedModules() }),
+    DescribeSecretStore: async () => {
+      // Opens (on first use, creates) the state directory's vault: its protector is only known once it holds the key.
+      const { protection } = await secrets();
+      return { Protector: protection.kind, Protected: protection.protected, Description: protection.description };
+    },
     CancelOperation: async (request) => ({ Cancelled: dispatcher.cancel(request.CallId) }),
     ListSlots: async (request) => {
       const host = hosts.get(request);
@@ -146,6 +153,35 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
       };
     },
     ConfirmDemoCredentials: async (request) => ({ Cluster: await confirmDemoCredentialsShown(demoDeps, request.ClusterId) }),
+    InitializeCluster: async (request, context) => {
+      // The records change step by step: say so also when a step fails part-way.
+      try {
+        return await trust.initialize(request, (step) => context.journal(step));
+      } finally {
+        clustersChanged(request.ClusterId);
+      }
+    },
+    InstallClusterCertificate: async (request, context) => {
+      try {
+        return { Cluster: await trust.installCertificate(request, (step) => context.journal(step)) };
+      } finally {
+        clustersChanged(request.ClusterId);
+      }
+    },
+    AddHsm: async (request, context) => {
+      try {
+        return await trust.addHsm(request, (step) => context.journal(step));
+      } finally {
+        clustersChanged(request.ClusterId);
+      }
+    },
+    RemoveHsm: async (request, context) => {
+      try {
+        return await trust.removeHsm(request, (step) => context.journal(step));
+      } finally {
+        clustersChanged(request.ClusterId);
+      }
+    },
     CheckCluster: async (request, context) => {
       const cluster = await clusters.get(request.ClusterId);
       // A read-only operation that writes: each login test is a real login on the HSM, and a refused one spends a try,

@@ -1,12 +1,17 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, dialog, session, type BrowserWindow } from 'electron';
+import { app, dialog, safeStorage, session, type BrowserWindow } from 'electron';
 import { toErrorInfo, WorkbenchError } from '../../shared/errors';
 import { createLogger, workbenchLogPath } from '../core/logger';
 import { createWorkbenchCore, type WorkbenchCore } from '../core/workbench-core';
+import { GUI_HEALTH_PROBE_MS } from '../key-stores/connection-manager';
+import { keyFileProtector } from '../secrets/key-file-protector';
+import { osKeyringProtector } from '../secrets/os-keyring-protector';
+import { secretsDirOf } from '../secrets/secrets-dir';
 import { resolveStateDir } from '../state/state-dir';
 import { handleAppProtocol, registerAppSchemePrivileges } from './app-protocol';
 import { registerIpcHandlers } from './ipc-main';
+import { safeStorageFallbackNote, safeStorageProtector } from './safe-storage';
 import { APP_ENTRY_URL } from './security-policy';
 import { createMainWindow, guardAllWebContents, hardenSession } from './window';
 
@@ -19,6 +24,9 @@ let logger = createLogger();
 const preloadPath = fileURLToPath(new URL('../preload/preload.cjs', import.meta.url));
 const rendererRoot = fileURLToPath(new URL('../renderer/', import.meta.url));
 const hostChildEntry = fileURLToPath(new URL('./hsm-host-child.js', import.meta.url));
+
+/** How long the GUI waits for the OS keyring: long enough to type the password into its unlock prompt. */
+const GUI_KEYRING_TIMEOUT_MS = 60_000;
 
 let mainWindow: BrowserWindow | undefined;
 let core: WorkbenchCore | undefined;
@@ -43,7 +51,23 @@ function openMainWindow(): void {
 async function start(stateDir: string): Promise<void> {
   hardenSession(session.defaultSession);
   handleAppProtocol(rendererRoot);
-  const started = await createWorkbenchCore({ stateDir, program: 'gui', hostChildEntry, logger, watchState: true });
+  const secretsDir = secretsDirOf(stateDir);
+  const started = await createWorkbenchCore({
+    stateDir,
+    program: 'gui',
+    hostChildEntry,
+    logger,
+    watchState: true,
+    // The window shows each store's state live: a member that stops answering turns its store FAILED on its own.
+    healthProbeMs: GUI_HEALTH_PROBE_MS,
+    // The OS keyring first: the CLI reads it too. A person is at the desktop to answer an unlock prompt, hence the longer wait.
+    secretProtectors: [
+      osKeyringProtector({ timeoutMs: GUI_KEYRING_TIMEOUT_MS }),
+      safeStorageProtector(safeStorage, secretsDir),
+      keyFileProtector(secretsDir, { note: safeStorageFallbackNote(safeStorage) }),
+    ],
+    onSecretsUnprotected: (protection) => logger.warn('secrets at rest are not protected', { protector: protection.kind, description: protection.description }),
+  });
   core = started;
   unregisterIpc = registerIpcHandlers({
     core: started,

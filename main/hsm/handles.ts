@@ -24,3 +24,19 @@ export function readUlong(value: Buffer): number {
   if (value.length === 4) return value.readUInt32LE();
   throw new Error(`unexpected CK_ULONG width ${value.length}`);
 }
+
+/** CK_ULONGs (CKA_ALLOWED_MECHANISMS' array) as bytes in the module's width and byte order. */
+export function ulongBytes(values: readonly number[], width: number): Buffer {
+  const buffer = Buffer.alloc(values.length * width);
+  values.forEach((value, i) => {
+    if (width === 8) buffer.writeBigUInt64LE(BigInt(value), i * width);
+    else buffer.writeUInt32LE(value, i * width);
+  });
+  return buffer;
+}
+
+/** The bytes of a hex string argument; throws RangeError naming `what` (never the value) for anything else. */
+export function bytesFromHex(value: unknown, what: string): Buffer {
+  if (typeof value !== 'string' || !/^([0-9a-fA-F]{2})*$/.test(value)) throw new RangeError(`${what} must be hex`);
+  return Buffer.from(value, 'hex');
+}

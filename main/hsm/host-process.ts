@@ -54,7 +54,7 @@ export class HostProcess {
   private readonly retiring = new WeakSet<ChildProcess>();
   /** Children retired at any time, for the exit report (the set above empties as they shut down). */
   private readonly retired = new WeakSet<ChildProcess>();
-  private readonly exitListeners = new Set<(exit: HostExit) => void>();
+  private readonly exitListeners = new Set<(exit: HostExit, pid: number | undefined) => void>();
   private nextId = 1;
 
   constructor(private readonly options: HostProcessOptions) {}
@@ -64,8 +64,13 @@ export class HostProcess {
     return [...this.pending.values()].some((p) => p.child === this.child);
   }
 
-  /** Tells `listener` whenever a child exits, so the owner of its sessions (a connected key store) can follow. */
-  onExit(listener: (exit: HostExit) => void): () => void {
+  /** The current child's process id; undefined while none runs. A call made now is served by this child. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Tells `listener` whenever a child exits (and which), so the owner of its sessions (a connected key store) can follow. */
+  onExit(listener: (exit: HostExit, pid: number | undefined) => void): () => void {
     this.exitListeners.add(listener);
     return () => this.exitListeners.delete(listener);
   }
@@ -94,7 +99,7 @@ export class HostProcess {
       });
       this.startHeadTimer(child);
       this.updateRef(child);
-      // Secret: for login, initToken, initPin, setPin and initUserPin the args carry PINs; they go only down the IPC channel, never to a log.
+      // Secret: PIN verbs' args carry PINs, key verbs' may carry key material or plaintext (host-protocol.ts); they go only down the IPC channel, never to a log.
       const request: HostRequest = { kind: 'call', id, verb: method, args };
       child.send(request, (error) => {
         if (error) this.settle(id, new WorkbenchError('HsmHostCrashedException', `The HSM host for ${this.options.modulePath} could not be reached (${error.message}). Try again.`));
@@ -242,7 +247,7 @@ export class HostProcess {
     }
     const exitReason: HostExit['reason'] = reason?.exit ?? (this.retired.has(child) ? 'retired' : 'crashed');
     const exit: HostExit = { reason: exitReason, expected: exitReason === 'stopped', exitCode: code, signal };
-    for (const listener of [...this.exitListeners]) listener(exit);
+    for (const listener of [...this.exitListeners]) listener(exit, child.pid);
   }
 
   private settle(id: number, error: WorkbenchError | undefined, value?: unknown): void {

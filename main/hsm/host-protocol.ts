@@ -34,6 +34,18 @@ export const HOST_VERBS = {
   setPin: { arity: 3 },
   closeSession: { arity: 1 },
   findObjects: { arity: 2, paged: true },
+  getAttributes: { arity: 3 },
+  setAttributes: { arity: 3 },
+  createObject: { arity: 2 },
+  destroyObject: { arity: 2 },
+  generateKey: { arity: 3 },
+  generateKeyPair: { arity: 4 },
+  sign: { arity: 4 },
+  encrypt: { arity: 4 },
+  decrypt: { arity: 4 },
+  wrapKey: { arity: 4 },
+  unwrapKey: { arity: 5 },
+  generateRandom: { arity: 2 },
   initUserPin: { arity: 3, flow: true },
 } as const satisfies Record<string, VerbTraits>;
 
@@ -55,8 +67,10 @@ export function isHostVerb(value: unknown): value is HostVerb {
 /**
  * The messages between the supervisor (parent) and one HSM host child, over Node's IPC channel.
  * Plain data only: no Buffers, no handles as identities (session references are opaque strings).
- * Secret: the args of login, initToken, initPin, setPin and initUserPin carry PINs; they travel only down this
- * channel, and nothing on either side logs a request.
+ * Secret: the args of login, initToken, initPin, setPin and initUserPin carry PINs, and those of createObject,
+ * unwrapKey, encrypt and decrypt (and decrypt's result) may carry key material or plaintext; they travel only
+ * down this channel, and nothing on either side logs a request or a result. CKA_VALUE of key material never
+ * travels at all: the child refuses to read it (SENSITIVE_ATTRIBUTE_REFUSED).
  */
 export type HostRequest =
   | { kind: 'call'; id: number; verb: HostVerb; args: unknown[] }

@@ -1,5 +1,6 @@
 import type { ModuleRef } from '../../shared/contract/hsm';
-import { DEFAULT_HSM_TIMEOUT_MS, type CallOptions, type HsmHost, type HsmHostPool, type ObjectInfo, type RemoteVerbs } from './hsm-host';
+import { WorkbenchError } from '../../shared/errors';
+import { DEFAULT_HSM_TIMEOUT_MS, type CallOptions, type HsmHost, type HsmHostPool, type ObjectInfo, type RemoteVerbs, type SessionLostEvent } from './hsm-host';
 import { HOST_VERBS, type HostVerb, type HostVerbs, type VerbTraits } from './host-protocol';
 import { HostProcess } from './host-process';
 
@@ -17,6 +18,15 @@ export interface HsmHostPoolOptions {
 }
 
 const DEFAULT_MAX_HOSTS = 16;
+
+/** Returns of a call naming a session after which that session is gone, and what they mean to its owner. */
+const SESSION_LOST: Readonly<Record<string, SessionLostEvent['reason']>> = {
+  CKR_DEVICE_ERROR: 'device-error',
+  CKR_DEVICE_REMOVED: 'token-removed',
+  CKR_TOKEN_NOT_PRESENT: 'token-removed',
+  CKR_SESSION_HANDLE_INVALID: 'session-invalid',
+  CKR_SESSION_CLOSED: 'session-invalid',
+};
 
 /** A host as the pool sees it: whether stopping it now would cut anything off. */
 type PooledHost = HsmHost & { readonly idle: boolean };
@@ -71,42 +81,80 @@ export function createHsmHost(module: ModuleRef, options: { childEntry: string; 
   const moduleRef: ModuleRef = { ModulePath: module.ModulePath, ModuleEnvironment: { ...(module.ModuleEnvironment ?? {}) } };
   const child = new HostProcess({ childEntry: options.childEntry, modulePath: moduleRef.ModulePath, moduleEnvironment: moduleRef.ModuleEnvironment });
 
-  // Open sessions, so the pool never stops a host a flow is still using between its calls. A child's exit ends them all.
-  let openSessions = 0;
-  child.onExit(() => (openSessions = 0));
+  // Open sessions, by the pid of the child holding them: the pool never stops a host a flow (or a connected key store)
+  // is still using between its calls, and a child's exit ends exactly its own sessions.
+  const sessions = new Map<string, number | undefined>();
+  const lostListeners = new Set<(event: SessionLostEvent) => void>();
+  const lose = (session: string, reason: SessionLostEvent['reason'], code?: string): void => {
+    if (!sessions.delete(session)) return;
+    const event: SessionLostEvent = code === undefined ? { session, reason } : { session, reason, code };
+    for (const listener of [...lostListeners]) listener(event);
+  };
+  child.onExit((exit, pid) => {
+    for (const [session, holder] of [...sessions]) {
+      if (holder !== pid) continue;
+      // dispose() is the owner's own doing; anything else took the session away.
+      if (exit.expected) sessions.delete(session);
+      else lose(session, 'host-exit');
+    }
+  });
+
+  /** One call to the child; openSession and closeSession keep the session map. */
+  async function send(verb: HostVerb, traits: VerbTraits, args: unknown[], callOptions: CallOptions<ObjectInfo[]> & { timeoutMs: number }): Promise<unknown> {
+    const { timeoutMs, signal } = callOptions;
+    if (!traits.paged) {
+      const served = child.call(verb, args, { timeoutMs, signal });
+      // The call was just handed to the current child: that one holds the session it opens.
+      const holder = child.pid;
+      const value = await served;
+      if (verb === 'openSession' && typeof value === 'string') sessions.set(value, holder);
+      if (verb === 'closeSession' && typeof args[0] === 'string') sessions.delete(args[0]);
+      return value;
+    }
+    const objects: ObjectInfo[] = [];
+    await child.call(verb, args, {
+      timeoutMs,
+      signal,
+      onPage: (page) => {
+        for (const object of page) objects.push(object);
+        callOptions.onPage?.(page);
+      },
+    });
+    return objects;
+  }
 
   const remote = (verb: HostVerb) =>
     async (...all: unknown[]): Promise<unknown> => {
       const traits: VerbTraits = HOST_VERBS[verb];
       const args = all.slice(0, traits.arity);
       const callOptions = (all[traits.arity] ?? {}) as CallOptions<ObjectInfo[]>;
-      const timeoutMs = callOptions.timeoutMs ?? options.defaultTimeoutMs;
-      if (!traits.paged) {
-        const value = await child.call(verb, args, { timeoutMs, signal: callOptions.signal });
-        if (verb === 'openSession') openSessions += 1;
-        if (verb === 'closeSession') openSessions = Math.max(0, openSessions - 1);
-        return value;
+      // Session verbs name their session first; only a session this host opened is followed.
+      const named = typeof args[0] === 'string' && sessions.has(args[0]) ? args[0] : undefined;
+      try {
+        return await send(verb, traits, args, { ...callOptions, timeoutMs: callOptions.timeoutMs ?? options.defaultTimeoutMs });
+      } catch (error) {
+        const code = error instanceof WorkbenchError ? error.code : undefined;
+        const reason = code === undefined ? undefined : SESSION_LOST[code];
+        if (named !== undefined && reason !== undefined) lose(named, reason, code);
+        throw error;
       }
-      const objects: ObjectInfo[] = [];
-      await child.call(verb, args, {
-        timeoutMs,
-        signal: callOptions.signal,
-        onPage: (page) => {
-          for (const object of page) objects.push(object);
-          callOptions.onPage?.(page);
-        },
-      });
-      return objects;
     };
   const verbs = Object.fromEntries((Object.keys(HOST_VERBS) as HostVerb[]).map((verb) => [verb, remote(verb)])) as unknown as RemoteVerbs<HostVerbs>;
 
   return {
     ...verbs,
     get idle(): boolean {
-      return openSessions === 0 && !child.busy;
+      return sessions.size === 0 && !child.busy;
     },
     module: moduleRef,
-    onExit: (listener) => child.onExit(listener),
+    onExit: (listener) => child.onExit((exit) => listener(exit)),
+    onSessionLost: (listener) => {
+      lostListeners.add(listener);
+      return () => lostListeners.delete(listener);
+    },
+    get pid(): number | undefined {
+      return child.pid;
+    },
     retire: () => child.retire(),
     dispose: () => child.stop(),
   };

@@ -5,14 +5,26 @@ import type { HostVerbs } from './host-protocol';
  * The core's view of one PKCS#11 module loaded in its own supervised child process: every verb of
  * host-protocol.ts (documented where the child implements it, in pkcs11-module.ts and token-flows.ts), called
  * with the same arguments plus optional call options, answering with a promise.
- * Every verb may reject with a WorkbenchError: Pkcs11Exception (code = CKR_ name), Pkcs11ModuleLoadException,
+ * Every verb may reject with a WorkbenchError: Pkcs11Exception (code = CKR_ name, or SENSITIVE_ATTRIBUTE_REFUSED
+ * when CKA_VALUE of key material or of a private or sensitive object is asked for), Pkcs11ModuleLoadException,
  * HsmHostTimeoutException, HsmHostCrashedException, OperationCancelledException.
+ * Binary values cross as lowercase hex strings, handles (sessions: opaque references) as strings.
  * After a crash or timeout the child is gone; the next call starts a fresh one.
  */
 export type HsmHost = RemoteVerbs<HostVerbs> & {
   readonly module: ModuleRef;
   /** Called whenever a child of this host exits, for whatever reason; returns the unsubscribe function. */
   onExit(listener: (exit: HostExit) => void): () => void;
+  /**
+   * Called once for each open session this host has lost: a call naming it failed with CKR_DEVICE_ERROR,
+   * CKR_DEVICE_REMOVED, CKR_TOKEN_NOT_PRESENT, CKR_SESSION_HANDLE_INVALID or CKR_SESSION_CLOSED, or the child
+   * holding it exited unexpectedly (crash, timeout kill, retired after a device error). Not for a session the
+   * owner closed, nor on dispose(). The owner of a held session (a connected key store) follows reality this way;
+   * getSessionInfo is the cheap liveness probe that makes a loss show. Returns the unsubscribe function.
+   */
+  onSessionLost(listener: (event: SessionLostEvent) => void): () => void;
+  /** The current child's process id (undefined while none runs): for supervision and tests. */
+  readonly pid: number | undefined;
   /**
    * Sends the next call to a fresh child (a new C_Initialize), letting the current one finish the calls it
    * has: for a module that sees no HSM (p11-kit's client loaded while its server was down), without cutting
@@ -55,6 +67,14 @@ export interface CallOptions<Page = never> extends CallTimeout {
   onPage?: (page: Page) => void;
 }
 
+export interface SessionLostEvent {
+  /** The session reference openSession returned. */
+  session: string;
+  reason: 'device-error' | 'session-invalid' | 'token-removed' | 'host-exit';
+  /** The CKR_ name of the failed call (absent for host-exit). */
+  code?: string;
+}
+
 /** Why a host's child process ended. `expected` is false for a crash, a timeout kill or a vanished device. */
 export interface HostExit {
   reason: 'stopped' | 'retired' | 'timeout' | 'crashed';
@@ -70,38 +90,106 @@ export interface HostExit {
  */
 export const DEFAULT_HSM_TIMEOUT_MS = 15_000;
 
-/** Attributes by their camelCase names (graphene style): label, id (hex), class (CKO_ name), keyType, token, private, ... */
-export type ObjectAttributeName = 'handle' | 'class' | 'label' | 'id' | 'keyType' | 'token' | 'private' | 'sensitive' | 'extractable' | 'valueLen' | 'checkValue';
-
-export interface ObjectTemplate {
+/**
+ * PKCS#11 attributes by their camelCase names (graphene style), as plain data: CKO_/CKK_/CKC_/CKM_ names for
+ * enumerations, hex for byte strings (id, modulus, subject, …), numbers for CK_ULONGs. One interface serves
+ * both directions: a template (create, generate, unwrap, search, set) and what C_GetAttributeValue read back.
+ */
+export interface ObjectAttributes {
+  /** CKO_ name */
   class?: string;
+  /** CKK_ name */
+  keyType?: string;
   label?: string;
   /** Hex */
   id?: string;
-  keyType?: string;
   token?: boolean;
+  private?: boolean;
+  sensitive?: boolean;
+  extractable?: boolean;
+  modifiable?: boolean;
+  encrypt?: boolean;
+  decrypt?: boolean;
+  sign?: boolean;
+  verify?: boolean;
+  wrap?: boolean;
+  unwrap?: boolean;
+  derive?: boolean;
+  wrapWithTrusted?: boolean;
+  /** Only the SO can set it (a trusted wrapping key, DESIGN.md §2). */
+  trusted?: boolean;
+  alwaysSensitive?: boolean;
+  neverExtractable?: boolean;
+  local?: boolean;
+  modulusBits?: number;
+  /** Hex */
+  modulus?: string;
+  /** Hex */
+  publicExponent?: string;
+  valueLen?: number;
+  /** Hex. Read only from public, non-sensitive objects that are not secret or private keys: the host refuses the rest. */
+  value?: string;
+  /** CKC_ name */
+  certificateType?: string;
+  /** Hex DER */
+  subject?: string;
+  /** Hex DER */
+  issuer?: string;
+  /** Hex DER */
+  serialNumber?: string;
+  /** Hex */
+  checkValue?: string;
+  /** CKM_ names */
+  allowedMechanisms?: string[];
+  /** CKM_ name */
+  keyGenMechanism?: string;
+}
+
+export type ObjectTemplate = ObjectAttributes;
+
+/** The readable names; `handle` is not an attribute but the session-scoped object handle. */
+export type ObjectAttributeName = 'handle' | keyof ObjectAttributes;
+
+/** A mechanism by its CKM_ name, with the parameters the workbench uses (RSA-OAEP for wrapping, AES-GCM). */
+export interface Mechanism {
+  mechanism: string;
+  params?: RsaOaepParams | AesGcmParams;
+}
+
+export interface RsaOaepParams {
+  kind: 'rsa-oaep';
+  hashAlg: 'CKM_SHA_1' | 'CKM_SHA256';
+  mgf: 'CKG_MGF1_SHA1' | 'CKG_MGF1_SHA256';
+}
+
+export interface AesGcmParams {
+  kind: 'aes-gcm';
+  /** Hex */
+  iv: string;
+  /** Hex */
+  aad: string;
+  tagBits: number;
+}
+
+export interface KeyPairHandles {
+  publicKey: string;
+  privateKey: string;
 }
 
 export interface FindObjectsQuery {
   template: ObjectTemplate;
+  /**
+   * What to read of each match. With `value`, the search stops with SENSITIVE_ATTRIBUTE_REFUSED at the first
+   * match whose value may not be read: narrow the template to public objects (class CKO_CERTIFICATE, private false).
+   */
   attributes: readonly ObjectAttributeName[];
   /** Objects per page (one message each); 1–4096, default 1024. */
   pageSize?: number;
 }
 
 /** One object as plain data. `handle` is session-scoped: shown, never used as an identity. */
-export interface ObjectInfo {
+export interface ObjectInfo extends ObjectAttributes {
   handle?: string;
-  class?: string;
-  label?: string;
-  id?: string;
-  keyType?: string;
-  token?: boolean;
-  private?: boolean;
-  sensitive?: boolean;
-  extractable?: boolean;
-  valueLen?: number;
-  checkValue?: string;
 }
 
 export interface SessionInfoDto {

@@ -6,14 +6,23 @@ import type { MechanismInfo, ModuleInfo, SlotInfo, TokenInfo } from '../../share
 import { WorkbenchError } from '../../shared/errors';
 import { ckf, mechanismFlagNames, sessionFlagNames, sessionStateName, slotFlagNames, tokenFlagNames } from './ckf';
 import { fixedString, paddedTokenLabel } from './ck-strings';
-import { ckmName } from './ckm';
+import { ckmName, toPkcs11Mechanism } from './ckm';
 import { ckrMessage, ckrName } from './ckr';
-import { handleFromString, handleToString } from './handles';
-import type { FindObjectsQuery, ObjectAttributeName, ObjectInfo, SessionInfoDto } from './hsm-host';
+import { bytesFromHex, handleFromString, handleToString } from './handles';
+import type { FindObjectsQuery, KeyPairHandles, Mechanism, ObjectAttributeName, ObjectInfo, ObjectTemplate, SessionInfoDto } from './hsm-host';
 import { attributeQuery, decodeAttributes, toPkcs11Template } from './template';
 import { TokenLogins, type UserType } from './token-logins';
 
 const DEFAULT_PAGE_SIZE = 1024;
+/**
+ * Output room for one-part operations (pkcs11js has no length query): a signature or RSA block up to 16384-bit
+ * keys, an encryption's input plus padding and tag, a wrapped RSA-4096 private key. Too small → CKR_BUFFER_TOO_SMALL.
+ */
+const OUTPUT_ROOM = 2048;
+const WRAPPED_KEY_MAX = 16_384;
+const RANDOM_MAX = 4096;
+/** Classes whose CKA_VALUE is key material, whatever their other attributes say. */
+const KEY_MATERIAL_CLASSES: readonly string[] = ['CKO_SECRET_KEY', 'CKO_PRIVATE_KEY'];
 
 /**
  * One PKCS#11 module, loaded and initialised in this (child) process. Speaks the spec's nouns and
@@ -76,16 +85,7 @@ export class Pkcs11Module {
     return slots.map((slot) => {
       const info = this.call('C_GetSlotInfo', () => this.lib.C_GetSlotInfo(slot));
       const flags = slotFlagNames(info.flags);
-      let token: TokenInfo | null = null;
-      if (flags.includes('CKF_TOKEN_PRESENT')) {
-        // A token can vanish between C_GetSlotInfo and C_GetTokenInfo (SoftHSM answers CKR_GENERAL_ERROR
-        // once its directory is gone; USB tokens answer CKR_DEVICE_REMOVED): report the slot as empty.
-        try {
-          token = tokenInfo(this.lib.C_GetTokenInfo(slot));
-        } catch {
-          token = null;
-        }
-      }
+      const token = this.presentToken(slot, flags);
       return {
         SlotId: handleToString(slot),
         SlotDescription: fixedString(info.slotDescription),
@@ -110,13 +110,27 @@ export class Pkcs11Module {
   openSession(slotId: string, options: { readWrite?: boolean } = {}): string {
     const flags = ckf('CKF_SERIAL_SESSION') | (options.readWrite === true ? ckf('CKF_RW_SESSION') : 0);
     const handle = this.call('C_OpenSession', () => this.lib.C_OpenSession(this.slot(slotId), flags));
+    this.handleWidth = handle.length;
     const ref = `${this.instance}.${handleToString(handle)}`;
     this.sessions.set(ref, { handle, slotId });
     return ref;
   }
 
+  /**
+   * C_GetSessionInfo, and the liveness probe of a held session: it also checks that the session's token is
+   * still there. PKCS#11 closes a removed token's sessions, but SoftHSM keeps serving a session (even
+   * C_GetSessionInfo) on a token whose directory is gone, and fails only later writes and logins with
+   * CKR_GENERAL_ERROR. So a missing token ends the session here, with CKR_TOKEN_NOT_PRESENT.
+   */
   getSessionInfo(ref: string): SessionInfoDto {
-    const info = this.call('C_GetSessionInfo', () => this.lib.C_GetSessionInfo(this.session(ref).handle));
+    const session = this.session(ref);
+    const info = this.call('C_GetSessionInfo', () => this.lib.C_GetSessionInfo(session.handle));
+    const slot = this.slot(session.slotId);
+    const slotInfo = this.call('C_GetSlotInfo', () => this.lib.C_GetSlotInfo(slot));
+    if (this.presentToken(slot, slotFlagNames(slotInfo.flags)) === null) {
+      this.abandon(ref);
+      throw new WorkbenchError('Pkcs11Exception', ckrMessage('C_GetSessionInfo', 'CKR_TOKEN_NOT_PRESENT'), { code: 'CKR_TOKEN_NOT_PRESENT', details: { function: 'C_GetSessionInfo', slotId: session.slotId } });
+    }
     return { SlotId: handleToString(info.slotID), State: sessionStateName(info.state), Flags: sessionFlagNames(info.flags) };
   }
 
@@ -211,12 +225,7 @@ export class Pkcs11Module {
    */
   *findObjects(ref: string, query: FindObjectsQuery): Generator<ObjectInfo[]> {
     const session = this.session(ref).handle;
-    let template;
-    try {
-      template = toPkcs11Template(query.template);
-    } catch (error) {
-      throw new WorkbenchError('Pkcs11Exception', `The search template is not valid: ${(error as Error).message}.`, { code: 'CKR_TEMPLATE_INCONSISTENT' });
-    }
+    const template = this.template(query.template, 'search');
     const withHandle = query.attributes.includes('handle');
     const pageSize = Math.max(1, Math.min(4096, Math.floor(query.pageSize ?? DEFAULT_PAGE_SIZE)));
     this.call('C_FindObjectsInit', () => this.lib.C_FindObjectsInit(session, template));
@@ -235,6 +244,115 @@ export class Pkcs11Module {
     }
   }
 
+  /**
+   * C_GetAttributeValue of one object. `value` (CKA_VALUE) is refused, never requested, for key material and
+   * for private or sensitive objects (see assertValueReadable); other attributes the object lacks or keeps
+   * sensitive are left out.
+   */
+  getAttributes(ref: string, handle: string, attributes: readonly ObjectAttributeName[]): ObjectInfo {
+    return this.readObject(this.session(ref).handle, this.object(handle), attributes, attributes.includes('handle'));
+  }
+
+  /** C_SetAttributeValue. CKA_TRUSTED needs the SO; most tokens refuse to turn sensitive or wrap-with-trusted off. */
+  setAttributes(ref: string, handle: string, template: ObjectTemplate): void {
+    const session = this.session(ref).handle;
+    const object = this.object(handle);
+    const attributes = this.template(template, 'attribute');
+    this.call('C_SetAttributeValue', () => this.lib.C_SetAttributeValue(session, object, attributes));
+  }
+
+  /** C_CreateObject (certificates, public keys, data objects); returns the new object's handle. */
+  createObject(ref: string, template: ObjectTemplate): string {
+    const session = this.session(ref).handle;
+    const attributes = this.template(template, 'object');
+    return handleToString(this.call('C_CreateObject', () => this.lib.C_CreateObject(session, attributes)));
+  }
+
+  destroyObject(ref: string, handle: string): void {
+    const session = this.session(ref).handle;
+    const object = this.object(handle);
+    this.call('C_DestroyObject', () => this.lib.C_DestroyObject(session, object));
+  }
+
+  /** C_GenerateKey (e.g. CKM_AES_KEY_GEN with valueLen 32); returns the key's handle. */
+  generateKey(ref: string, mechanism: Mechanism, template: ObjectTemplate): string {
+    const session = this.session(ref).handle;
+    const mech = this.mechanism(mechanism, 'C_GenerateKey');
+    const attributes = this.template(template, 'key');
+    return handleToString(this.call('C_GenerateKey', () => this.lib.C_GenerateKey(session, mech, attributes)));
+  }
+
+  /** C_GenerateKeyPair (e.g. CKM_RSA_PKCS_KEY_PAIR_GEN with modulusBits on the public template). */
+  generateKeyPair(ref: string, mechanism: Mechanism, publicTemplate: ObjectTemplate, privateTemplate: ObjectTemplate): KeyPairHandles {
+    const session = this.session(ref).handle;
+    const mech = this.mechanism(mechanism, 'C_GenerateKeyPair');
+    const publicAttributes = this.template(publicTemplate, 'public key');
+    const privateAttributes = this.template(privateTemplate, 'private key');
+    const pair = this.call('C_GenerateKeyPair', () => this.lib.C_GenerateKeyPair(session, mech, publicAttributes, privateAttributes));
+    return { publicKey: handleToString(pair.publicKey), privateKey: handleToString(pair.privateKey) };
+  }
+
+  /** C_SignInit + C_Sign in one part; the signature as hex. */
+  sign(ref: string, mechanism: Mechanism, keyHandle: string, dataHex: string): string {
+    const session = this.session(ref).handle;
+    const mech = this.mechanism(mechanism, 'C_SignInit');
+    const key = this.object(keyHandle);
+    const data = this.data(dataHex, 'the data to sign');
+    this.call('C_SignInit', () => this.lib.C_SignInit(session, mech, key));
+    return this.call('C_Sign', () => this.lib.C_Sign(session, data, Buffer.alloc(OUTPUT_ROOM))).toString('hex');
+  }
+
+  /** C_EncryptInit + C_Encrypt in one part (AES-GCM appends the tag); the ciphertext as hex. */
+  encrypt(ref: string, mechanism: Mechanism, keyHandle: string, dataHex: string): string {
+    const session = this.session(ref).handle;
+    const mech = this.mechanism(mechanism, 'C_EncryptInit');
+    const key = this.object(keyHandle);
+    const data = this.data(dataHex, 'the plaintext');
+    this.call('C_EncryptInit', () => this.lib.C_EncryptInit(session, mech, key));
+    return this.call('C_Encrypt', () => this.lib.C_Encrypt(session, data, Buffer.alloc(data.length + OUTPUT_ROOM))).toString('hex');
+  }
+
+  /** C_DecryptInit + C_Decrypt in one part; the plaintext as hex. */
+  decrypt(ref: string, mechanism: Mechanism, keyHandle: string, dataHex: string): string {
+    const session = this.session(ref).handle;
+    const mech = this.mechanism(mechanism, 'C_DecryptInit');
+    const key = this.object(keyHandle);
+    const data = this.data(dataHex, 'the ciphertext');
+    this.call('C_DecryptInit', () => this.lib.C_DecryptInit(session, mech, key));
+    return this.call('C_Decrypt', () => this.lib.C_Decrypt(session, data, Buffer.alloc(data.length + OUTPUT_ROOM))).toString('hex');
+  }
+
+  /**
+   * C_WrapKey: `keyHandle` encrypted under `wrappingKeyHandle` (RSA-OAEP for a trusted member's public key).
+   * The token enforces CKA_WRAP_WITH_TRUSTED and CKA_EXTRACTABLE; the key material never leaves it in clear.
+   */
+  wrapKey(ref: string, mechanism: Mechanism, wrappingKeyHandle: string, keyHandle: string): string {
+    const session = this.session(ref).handle;
+    const mech = this.mechanism(mechanism, 'C_WrapKey');
+    const wrappingKey = this.object(wrappingKeyHandle);
+    const key = this.object(keyHandle);
+    return this.call('C_WrapKey', () => this.lib.C_WrapKey(session, mech, wrappingKey, key, Buffer.alloc(WRAPPED_KEY_MAX))).toString('hex');
+  }
+
+  /** C_UnwrapKey: a new key object from `wrappedHex` with `template`'s attributes; returns its handle. */
+  unwrapKey(ref: string, mechanism: Mechanism, unwrappingKeyHandle: string, wrappedHex: string, template: ObjectTemplate): string {
+    const session = this.session(ref).handle;
+    const mech = this.mechanism(mechanism, 'C_UnwrapKey');
+    const unwrappingKey = this.object(unwrappingKeyHandle);
+    const wrapped = this.data(wrappedHex, 'the wrapped key');
+    const attributes = this.template(template, 'unwrapped key');
+    return handleToString(this.call('C_UnwrapKey', () => this.lib.C_UnwrapKey(session, mech, unwrappingKey, wrapped, attributes)));
+  }
+
+  /** C_GenerateRandom: `length` (1–4096) bytes from the token's RNG as hex. Needs a session, not a login. */
+  generateRandom(ref: string, length: number): string {
+    const session = this.session(ref).handle;
+    if (!Number.isInteger(length) || length < 1 || length > RANDOM_MAX) {
+      throw new WorkbenchError('Pkcs11Exception', `generateRandom takes a length of 1 to ${RANDOM_MAX} bytes. Ask for a whole number of bytes in that range.`, { code: 'CKR_ARGUMENTS_BAD', details: { function: 'C_GenerateRandom' } });
+    }
+    return this.call('C_GenerateRandom', () => this.lib.C_GenerateRandom(session, Buffer.alloc(length))).toString('hex');
+  }
+
   /** C_Finalize and unload; for an orderly exit. */
   finalize(): void {
     try {
@@ -249,8 +367,9 @@ export class Pkcs11Module {
     // pkcs11js writes the values into the template it is given, so each call gets a fresh one.
     const template = attributeQuery(attributes);
     if (template.length === 0) return info;
+    if (attributes.includes('value')) this.assertValueReadable(session, handle);
     try {
-      return decodeAttributes(this.lib.C_GetAttributeValue(session, handle, template), info);
+      return decodeAttributes(this.lib.C_GetAttributeValue(session, handle, template), info, this.handleWidth);
     } catch (error) {
       const code = pkcs11Code(error);
       if (code !== 'CKR_ATTRIBUTE_TYPE_INVALID' && code !== 'CKR_ATTRIBUTE_SENSITIVE') throw this.pkcs11Error('C_GetAttributeValue', error);
@@ -260,13 +379,103 @@ export class Pkcs11Module {
     for (const name of attributes) {
       if (name === 'handle') continue;
       try {
-        decodeAttributes(this.lib.C_GetAttributeValue(session, handle, attributeQuery([name])), info);
+        decodeAttributes(this.lib.C_GetAttributeValue(session, handle, attributeQuery([name])), info, this.handleWidth);
       } catch (error) {
         const code = pkcs11Code(error);
         if (code !== 'CKR_ATTRIBUTE_TYPE_INVALID' && code !== 'CKR_ATTRIBUTE_SENSITIVE') throw this.pkcs11Error('C_GetAttributeValue', error);
       }
     }
     return info;
+  }
+
+  /**
+   * CKA_VALUE is asked for only after CKA_CLASS, CKA_PRIVATE and CKA_SENSITIVE say the object is public data:
+   * key material (a secret or private key, even one the token would hand out), a private object or a
+   * sensitive one is refused here, so its value is never requested and never crosses the IPC channel.
+   */
+  private assertValueReadable(session: Buffer, handle: Buffer): void {
+    const guard = this.readObject(session, handle, ['class', 'private', 'sensitive'], false);
+    const objectClass = guard.class;
+    const why =
+      objectClass === undefined
+        ? 'its class (CKA_CLASS) could not be read'
+        : KEY_MATERIAL_CLASSES.includes(objectClass)
+          ? `it is key material (${objectClass})`
+          : guard.private !== false
+            ? 'it is a private object (CKA_PRIVATE)'
+            : guard.sensitive === true
+              ? 'it is sensitive (CKA_SENSITIVE)'
+              : undefined;
+    if (why === undefined) return;
+    throw new WorkbenchError(
+      'Pkcs11Exception',
+      `The HSM host refused to read CKA_VALUE of object ${handleToString(handle)}: ${why}, and such values never leave the HSM. Ask for value only of public, non-sensitive objects (certificates, public keys, public data objects); identify keys by label, id and check value.`,
+      { code: 'SENSITIVE_ATTRIBUTE_REFUSED', details: { function: 'C_GetAttributeValue', attribute: 'CKA_VALUE', ...(objectClass ? { objectClass } : {}) } },
+    );
+  }
+
+  /** A template for a verb; a malformed one is refused before any PKCS#11 call. */
+  private template(template: ObjectTemplate, what: string): pkcs11js.Template {
+    try {
+      return toPkcs11Template(template, this.handleWidth);
+    } catch (error) {
+      throw new WorkbenchError('Pkcs11Exception', `The ${what} template is not valid: ${(error as Error).message}.`, { code: 'CKR_TEMPLATE_INCONSISTENT' });
+    }
+  }
+
+  private mechanism(mechanism: Mechanism, functionName: string): pkcs11js.Mechanism {
+    try {
+      return toPkcs11Mechanism(mechanism);
+    } catch (error) {
+      throw new WorkbenchError('Pkcs11Exception', `The mechanism for ${functionName} is not valid: ${(error as Error).message}.`, { code: 'CKR_MECHANISM_INVALID', details: { function: functionName } });
+    }
+  }
+
+  private object(handle: string): Buffer {
+    try {
+      return handleFromString(handle, this.handleWidth);
+    } catch {
+      throw new WorkbenchError('Pkcs11Exception', 'An object handle is a decimal number, as findObjects returns it. Find the object again.', { code: 'CKR_OBJECT_HANDLE_INVALID' });
+    }
+  }
+
+  /** Input bytes of a one-part operation; pkcs11js refuses an empty buffer, so empty input is refused here by name. */
+  private data(value: string, what: string): Buffer {
+    let bytes: Buffer;
+    try {
+      bytes = bytesFromHex(value, what);
+    } catch (error) {
+      throw new WorkbenchError('Pkcs11Exception', `${capitalized((error as Error).message)}. Pass the bytes as a lowercase hex string.`, { code: 'CKR_ARGUMENTS_BAD' });
+    }
+    if (bytes.length === 0) throw new WorkbenchError('Pkcs11Exception', `${capitalized(what)} is empty. Pass at least one byte.`, { code: 'CKR_ARGUMENTS_BAD' });
+    return bytes;
+  }
+
+  /**
+   * The token in `slot`, or null for an empty slot. A token can vanish between C_GetSlotInfo and C_GetTokenInfo
+   * (SoftHSM answers CKR_GENERAL_ERROR once its directory is gone; USB tokens answer CKR_DEVICE_REMOVED): that
+   * slot is empty too.
+   */
+  private presentToken(slot: Buffer, slotFlags: readonly string[]): TokenInfo | null {
+    if (!slotFlags.includes('CKF_TOKEN_PRESENT')) return null;
+    try {
+      return tokenInfo(this.lib.C_GetTokenInfo(slot));
+    } catch {
+      return null;
+    }
+  }
+
+  /** Forgets a session whose token is gone: its login ends with it, and a refused C_CloseSession changes nothing. */
+  private abandon(ref: string): void {
+    const session = this.sessions.get(ref);
+    if (!session) return;
+    if (this.logins.holds(session.slotId, ref)) this.logins.loggedOut(session.slotId);
+    try {
+      this.lib.C_CloseSession(session.handle);
+    } catch {
+      // The token is gone, and the session with it.
+    }
+    this.sessions.delete(ref);
   }
 
   private slot(slotId: string): Buffer {
@@ -430,6 +639,10 @@ function closeQuietly(lib: PKCS11): void {
   } catch {
     // Unloading is best effort; the process is about to report an error or exit.
   }
+}
+
+function capitalized(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function version(v: { major: number; minor: number }): string {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { mechanismFlagNames, sessionStateName, slotFlagNames, tokenFlagNames } from './ckf';
-import { ckmName, ckmValue } from './ckm';
+import { ckmName, ckmValue, toPkcs11Mechanism } from './ckm';
 import { ckrMessage, ckrName } from './ckr';
 import { handleFromString, handleToString, readUlong } from './handles';
+import type { ObjectTemplate, RsaOaepParams } from './hsm-host';
 import { attributeQuery, decodeAttributes, toPkcs11Template } from './template';
 
 describe('PKCS#11 names', () => {
@@ -44,11 +45,11 @@ describe('handles and templates', () => {
   });
 
   it('converts a search template and decodes attribute values', () => {
-    const template = toPkcs11Template({ class: 'CKO_SECRET_KEY', keyType: 'CKK_AES', label: 'arn:x', id: '00ff', token: true });
+    const template = toPkcs11Template({ class: 'CKO_SECRET_KEY', keyType: 'CKK_AES', label: 'arn:x', id: '00ff', token: true }, 8);
     expect(template.map((a) => a.type)).toEqual([0x0, 0x100, 0x3, 0x102, 0x1]);
     expect(template[3]?.value).toEqual(Buffer.from([0, 255]));
-    expect(() => toPkcs11Template({ class: 'CKO_NOPE' })).toThrow(/unknown object class CKO_NOPE/);
-    expect(() => toPkcs11Template({ id: 'xyz' })).toThrow(/hex/);
+    expect(() => toPkcs11Template({ class: 'CKO_NOPE' }, 8)).toThrow(/unknown object class CKO_NOPE/);
+    expect(() => toPkcs11Template({ id: 'xyz' }, 8)).toThrow(/hex/);
 
     expect(attributeQuery(['handle', 'label', 'class'])).toEqual([{ type: 0x3 }, { type: 0x0 }]);
     const ulong = (n: number): Buffer => Buffer.from(new BigUint64Array([BigInt(n)]).buffer);
@@ -62,8 +63,47 @@ describe('handles and templates', () => {
         { type: 0x161, value: ulong(32) },
       ],
       { handle: '7' },
+      8,
     );
     expect(decoded).toEqual({ handle: '7', label: 'label é', class: 'CKO_SECRET_KEY', keyType: 'CKK_AES', id: '0102', extractable: false, valueLen: 32 });
     expect(readUlong(ulong(4))).toBe(4);
+  });
+
+  it('converts the key-management attributes both ways, CK_ULONG arrays in the module width', () => {
+    const template = toPkcs11Template({ certificateType: 'CKC_X_509', allowedMechanisms: ['CKM_AES_GCM', 'CKM_RSA_PKCS_OAEP'], keyGenMechanism: 'CKM_AES_KEY_GEN', wrapWithTrusted: true, modulusBits: 3072, subject: '3000' }, 4);
+    expect(template.map((a) => a.type)).toEqual([0x80, 0x40000600, 0x166, 0x210, 0x121, 0x101]);
+    expect(template[0]?.value).toBe(0);
+    expect(template[1]?.value).toEqual(Buffer.from('8710000009000000', 'hex'));
+    expect(toPkcs11Template({ allowedMechanisms: ['CKM_AES_GCM'] }, 8)[0]?.value).toEqual(Buffer.from('8710000000000000', 'hex'));
+    expect(() => toPkcs11Template({ allowedMechanisms: ['CKM_NOPE'] }, 8)).toThrow(/unknown mechanism CKM_NOPE/);
+    expect(() => toPkcs11Template({ trusted: 'yes' } as unknown as ObjectTemplate, 8)).toThrow(/trusted must be true or false/);
+    expect(() => toPkcs11Template({ value: 'secret!' }, 8)).toThrow(/^value must be hex$/);
+    expect(() => toPkcs11Template({ colour: 'red' } as unknown as ObjectTemplate, 8)).toThrow(/colour is not an attribute/);
+
+    const decoded = decodeAttributes(
+      [
+        { type: 0x80, value: Buffer.from('0000000000000000', 'hex') },
+        { type: 0x40000600, value: Buffer.from('87100000000000000900000000000000', 'hex') },
+        { type: 0x86, value: Buffer.from([1]) },
+        { type: 0x11, value: Buffer.from('3082', 'hex') },
+      ],
+      {},
+      8,
+    );
+    expect(decoded).toEqual({ certificateType: 'CKC_X_509', allowedMechanisms: ['CKM_AES_GCM', 'CKM_RSA_PKCS_OAEP'], trusted: true, value: '3082' });
+  });
+
+  it('converts mechanisms with RSA-OAEP and AES-GCM parameters, refusing unknown parts by name', () => {
+    expect(toPkcs11Mechanism({ mechanism: 'CKM_RSA_PKCS_OAEP', params: { kind: 'rsa-oaep', hashAlg: 'CKM_SHA256', mgf: 'CKG_MGF1_SHA256' } })).toEqual({
+      mechanism: 0x9,
+      parameter: { type: 4, hashAlg: 0x250, mgf: 2, source: 1 },
+    });
+    expect(toPkcs11Mechanism({ mechanism: 'CKM_AES_GCM', params: { kind: 'aes-gcm', iv: '00'.repeat(12), aad: '', tagBits: 128 } })).toEqual({
+      mechanism: 0x1087,
+      parameter: { type: 25, iv: Buffer.alloc(12), ivBits: 96, tagBits: 128 },
+    });
+    expect(() => toPkcs11Mechanism({ mechanism: 'CKM_NOPE' })).toThrow(/known CKM_ name/);
+    expect(() => toPkcs11Mechanism({ mechanism: 'CKM_RSA_PKCS_OAEP', params: { kind: 'rsa-oaep', hashAlg: 'CKM_MD5', mgf: 'CKG_MGF1_SHA1' } as unknown as RsaOaepParams })).toThrow(/hashAlg/);
+    expect(() => toPkcs11Mechanism({ mechanism: 'CKM_AES_GCM', params: { kind: 'aes-gcm', iv: 'zz', aad: '', tagBits: 128 } })).toThrow(/iv must be hex/);
   });
 });

@@ -6,7 +6,7 @@ import type { HsmHostPool } from '../hsm/hsm-host';
 import { noteKmsuserLogin, noteKmsuserRotation } from '../kmsuser/ledger';
 import type { ClusterRecord, CustomKeyStoreRecord, RotationJournalRecord } from '../state/records';
 import type { StateStore, WorkbenchState } from '../state/state-store';
-import { asMemberFailure, MemberFailure } from './connection-errors';
+import { asMemberFailure, failureDetail, MemberFailure } from './connection-errors';
 import { findKeyStore, kmsuserPasswordContext } from './key-store-records';
 import { kmsuserPin, loginMember, newKmsuserPassword, releaseSession, type MemberSession } from './member-sessions';
 import type { SecretVaultSource } from '../secrets/secret-vault';
@@ -23,6 +23,12 @@ export interface ConnectionManagerDeps {
   recordServiceEvent(event: ServiceEvent): Promise<void>;
 }
 
+/**
+ * The GUI's probe interval: a store whose HSM stops answering is FAILED/NETWORK_ERRORS within 10 s (the issue's
+ * bound) — a probe every 2 s, each given PROBE_TIMEOUT_MS for an HSM that hangs rather than refuses.
+ */
+export const GUI_HEALTH_PROBE_MS = 2_000;
+
 /** Held kmsuser sessions of this process, per key store: one per active member, while the store is CONNECTED. */
 export interface ConnectionManager {
   /** Runs a connect whose CONNECTING is recorded, to CONNECTED or FAILED; tracked, so dispose() waits for it. */
@@ -38,6 +44,9 @@ export interface ConnectionManager {
 }
 
 type Passwords = { current: string; pending?: string };
+
+/** A probe's answer comes quickly from a live HSM; the 10 s the GUI promises include one of these. */
+const PROBE_TIMEOUT_MS = 4_000;
 
 export function createConnectionManager(deps: ConnectionManagerDeps): ConnectionManager {
   const { state, hosts, logger, timeoutMs } = deps;
@@ -72,13 +81,14 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
     deps.changed('customKeyStores', storeId);
   }
 
-  async function fail(storeId: string, failure: MemberFailure, logins: ReadonlyMap<string, boolean>, keepJournal = true): Promise<void> {
+  async function fail(storeId: string, failure: MemberFailure, logins: ReadonlyMap<string, boolean>): Promise<void> {
     await record(storeId, logins, (store) => {
       store.ConnectionState = 'FAILED';
       store.ConnectionErrorCode = failure.code;
       store.MemberFailures = { ...(store.MemberFailures ?? {}), [failure.hsmId]: { ConnectionErrorCode: failure.code, Detail: failure.detail } };
       delete store.Owner;
-      if (!keepJournal) delete store.Rotation;
+      // Rolled back everywhere: no HSM has the pending password, so the journal has nothing left to say.
+      if (store.Rotation !== undefined && Object.values(store.Rotation.Hsms).every((v) => v === 'CURRENT')) delete store.Rotation;
     });
     logger.warn('custom key store connection failed', { customKeyStoreId: storeId, connectionErrorCode: failure.code, hsmId: failure.hsmId, detail: failure.detail });
   }
@@ -118,10 +128,11 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
 
   function hold(storeId: string, held: MemberSession[]): void {
     sessions.set(storeId, held);
-    // A host child that dies takes its sessions with it: the store's state follows reality.
+    // A host child that dies takes its sessions with it: the store's state follows reality. The exit may be of
+    // another child of the host (one retired earlier), so the sessions are asked before the store is failed.
     const stops = [...new Set(held.map((s) => s.host))].map((host) =>
       host.onExit((exit) => {
-        if (!exit.expected) void lost(storeId, new MemberFailure(held.find((s) => s.host === host)?.hsmId ?? '-', 'NETWORK_ERRORS', `the HSM host stopped (${exit.reason})`));
+        if (!exit.expected) void probeStore(storeId);
       }),
     );
     exitListeners.set(storeId, () => stops.forEach((stop) => stop()));
@@ -199,8 +210,9 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
           const { store } = storeAndCluster(s, storeId);
           if (store.Rotation !== undefined) store.Rotation.Hsms[session.hsmId] = 'CURRENT';
         });
-      } catch {
+      } catch (error) {
         // It keeps the new password: the journal says PENDING, so the next connect logs in with it.
+        logger.warn('a rotated member could not be rolled back; the journal keeps its password', { customKeyStoreId: storeId, hsmId: session.hsmId, detail: failureDetail(error) });
       }
     }
   }
@@ -307,17 +319,20 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
     }
   }
 
-  async function probe(): Promise<void> {
-    for (const [storeId, held] of sessions) {
-      for (const session of held) {
-        try {
-          await session.host.getSessionInfo(session.ref, { timeoutMs: Math.min(timeoutMs, 4_000) });
-        } catch (error) {
-          await lost(storeId, asMemberFailure(session.hsmId, error));
-          break;
-        }
+  /** Asks each held session whether its HSM still answers (C_GetSessionInfo); the first that does not fails the store. */
+  async function probeStore(storeId: string): Promise<void> {
+    for (const session of sessions.get(storeId) ?? []) {
+      try {
+        await session.host.getSessionInfo(session.ref, { timeoutMs: Math.min(timeoutMs, PROBE_TIMEOUT_MS) });
+      } catch (error) {
+        await lost(storeId, asMemberFailure(session.hsmId, error));
+        return;
       }
     }
+  }
+
+  async function probe(): Promise<void> {
+    for (const storeId of [...sessions.keys()]) await probeStore(storeId);
   }
 
   let probing = false;

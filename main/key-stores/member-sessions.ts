@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { SlotInfo } from '../../shared/contract/hsm';
+import { NO_SLOTS } from '../clusters/check-result';
 import { findMemberSlot } from '../clusters/member-tokens';
 import type { HsmHost, HsmHostPool } from '../hsm/hsm-host';
 import type { ClusterRecord, HsmMemberRecord } from '../state/records';
@@ -21,6 +22,11 @@ export function kmsuserPin(cluster: Pick<ClusterRecord, 'LoginFormat'>, password
 /** The member's slot now (slot ids change between module loads); a token that is gone is INSUFFICIENT_CLOUDHSM_HSMS. */
 async function memberSlot(host: HsmHost, member: HsmMemberRecord, timeoutMs: number): Promise<SlotInfo> {
   const slots = await host.listSlots({ timeoutMs });
+  if (slots.length === 0) {
+    // No slots at all: nothing behind the module (p11-kit's client without its server). The next call starts it afresh.
+    host.retire();
+    throw new MemberFailure(member.HsmId, 'NETWORK_ERRORS', `${NO_SLOTS.evidence} ${NO_SLOTS.cause}`);
+  }
   const slot = findMemberSlot(slots, member);
   if (slot === undefined || slot === 'ambiguous' || slot.Token === null) {
     const which = member.TokenSerial !== null ? `serial ${member.TokenSerial}` : `label "${member.TokenLabel ?? ''}"`;

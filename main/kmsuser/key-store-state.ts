@@ -5,23 +5,14 @@ import { keyStoreOfCluster, type CustomKeyStoreRecord } from '../state/records';
 const LOGGED_IN_STATES: ReadonlySet<string> = new Set(['CONNECTED', 'CONNECTING']);
 
 /**
- * The key store's recorded ConnectionState. Read loosely: the key-store record's own fields arrive with the
- * key-store service, and a record without one (written before it) is a store that never connected.
- */
-function connectionState(keyStore: CustomKeyStoreRecord): string | undefined {
-  const state: unknown = (keyStore as Record<string, unknown>).ConnectionState;
-  return typeof state === 'string' ? state : undefined;
-}
-
-/**
  * Refuses to change kmsuser's password under a connected (or connecting) key store: its sessions are logged in
  * as kmsuser and it rotates the password itself, so a change behind its back would leave it holding a password
  * no HSM has. Disconnecting first is the admin's decision, as in AWS.
  */
 export function refuseWhileKeyStoreConnected(keyStores: readonly CustomKeyStoreRecord[], clusterId: string, operation: string): void {
   const keyStore = keyStoreOfCluster(keyStores, clusterId);
-  const state = keyStore === undefined ? undefined : connectionState(keyStore);
-  if (keyStore === undefined || state === undefined || !LOGGED_IN_STATES.has(state)) return;
+  if (keyStore === undefined || !LOGGED_IN_STATES.has(keyStore.ConnectionState)) return;
+  const state = keyStore.ConnectionState;
   throw new WorkbenchError(
     'CustomKeyStoreInvalidStateException',
     `Custom key store ${keyStore.CustomKeyStoreId}, which uses cluster ${clusterId}, is ${state}: its sessions are logged in as kmsuser. ${operation} was refused and nothing was changed. Disconnect it first (hsm-workbench kms disconnect-custom-key-store --custom-key-store-id ${keyStore.CustomKeyStoreId}).`,

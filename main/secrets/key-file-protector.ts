@@ -8,7 +8,7 @@ import { createPrivateFileOnce, readPrivateFile, removePrivateFile } from './sec
  * It keeps the secrets out of the state file, its backups and anything that copies state.json alone, and from
  * other local users; it does not keep them from anyone who can read the whole state directory as this user.
  */
-export function keyFileProtector(secretsDir: string): VaultKeyProtector {
+export function keyFileProtector(secretsDir: string, options: { note?: string } = {}): VaultKeyProtector {
   const pathOf = (kid: string): string => join(secretsDir, `${kid}.key`);
   const what = 'The vault key file';
   const protection: ProtectionInfo = {
@@ -16,7 +16,7 @@ export function keyFileProtector(secretsDir: string): VaultKeyProtector {
     protected: false,
     description:
       `No OS keyring answered, so the secret store's key is a file readable only by you (${join(secretsDir, '<id>.key')}, mode 0600): ` +
-      'secrets are not in the state file, but anyone who can read your state directory as you can open them.',
+      `secrets are not in the state file, but anyone who can read your state directory as you can open them.${options.note === undefined ? '' : ` ${options.note}`}`,
   };
   return {
     kind: 'key-file',

@@ -1,6 +1,6 @@
 import { constants, type Stats } from 'node:fs';
 import { link, mkdir, open, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { WorkbenchError } from '../../shared/errors';
 import { syncDirectory, tempFilePath } from '../state/durable-json-file';
 import { isErrno, notAFileError, openNoFollow, refuseSymlink, withFileSystemErrors } from '../state/safe-files';
@@ -85,7 +85,7 @@ export async function createPrivateFileOnce(path: string, content: string, what:
         if (isErrno(error, 'EEXIST')) return false;
         throw error;
       }
-      await syncDirectory(join(path, '..'));
+      await syncDirectory(dirname(path));
       return true;
     } finally {
       await unlink(temp).catch(() => undefined);

@@ -31,11 +31,22 @@ export const KmsuserLedgerRecord = z.looseObject({
   LastFailedLogin: z.string().optional(),
 });
 
+/** A member's part in the cluster's trust mesh, as the workbench made it. Absent: none of it yet. */
+export const MemberTrustRecord = z.looseObject({
+  /** The member key pair (RSA-3072, unwrap only) is on this member's token, under CKA_ID memberKeyId(HsmId). */
+  MemberKey: z.boolean().optional(),
+  /** HsmIds of the members whose SO imported this member's public key as a trusted wrapping key. */
+  TrustedBy: z.array(z.string()).optional(),
+  /** The cluster and trust anchor certificates are on this member's token. */
+  Certificates: z.boolean().optional(),
+});
+
 export const HsmMemberRecord = z.looseObject({
   HsmId: z.string(),
   TokenSerial: z.string().nullable(),
   TokenLabel: z.string().nullable(),
   Kmsuser: KmsuserLedgerRecord.optional(),
+  Trust: MemberTrustRecord.optional(),
 });
 
 /** UNINITIALIZED → INITIALIZED (signing key pair made, CSR written) → ACTIVE (certificates installed, trust complete). Absent: UNINITIALIZED. */
@@ -61,6 +72,8 @@ export const ClusterRecord = z
     CreateTimestamp: z.string(),
     State: ClusterStateRecord.optional(),
     Certificates: ClusterCertificatesRecord.optional(),
+    /** The member whose token holds the cluster signing key pair (made by InitializeCluster). Absent: not made yet. */
+    SigningKeyHsmId: z.string().optional(),
   })
   .superRefine((cluster, ctx) => {
     // Schema 1 stored the key store here, a back-pointer that could disagree with the key store itself.
@@ -139,7 +152,8 @@ export const CustomKeyStoreRecord = z.looseObject({
 export type Known<T> = { [K in keyof T as string extends K ? never : K]: T[K] };
 
 export type KmsuserLedgerRecord = Known<z.infer<typeof KmsuserLedgerRecord>>;
-export type HsmMemberRecord = Omit<Known<z.infer<typeof HsmMemberRecord>>, 'Kmsuser'> & { Kmsuser?: KmsuserLedgerRecord };
+export type MemberTrustRecord = Known<z.infer<typeof MemberTrustRecord>>;
+export type HsmMemberRecord = Omit<Known<z.infer<typeof HsmMemberRecord>>, 'Kmsuser' | 'Trust'> & { Kmsuser?: KmsuserLedgerRecord; Trust?: MemberTrustRecord };
 export type ClusterCertificatesRecord = Known<z.infer<typeof ClusterCertificatesRecord>>;
 export type ClusterRecord = Omit<Known<z.infer<typeof ClusterRecord>>, 'Hsms' | 'Certificates'> & { Hsms: HsmMemberRecord[]; Certificates?: ClusterCertificatesRecord };
 export type SealedSecretRecord = z.infer<typeof SealedSecretRecord>;

@@ -34,16 +34,51 @@ export const HsmMember = z.object({
   TokenLabel: z.string().nullable(),
 });
 
+/** UNINITIALIZED → INITIALIZED (signing key pair made in the first HSM, CSR written) → ACTIVE (certificates on every member, trust complete). */
+export const ClusterState = z.enum(['UNINITIALIZED', 'INITIALIZED', 'ACTIVE']);
+
+/** Shown wherever the demo CA shows (its certificate's subject, the CLI, the GUI): it is a throwaway. */
+export const DEMO_CA_LABEL = 'demo CA — not for production';
+
+/**
+ * One member's part in the cluster's trust mesh, as the workbench recorded it: its member key pair (RSA-3072,
+ * unwrap only), the other members whose SO imported its public key as a trusted wrapping key, and the cluster
+ * certificates on its token. `Status` is COMPLETE when all of that is there (certificates once the cluster has them).
+ */
+export const HsmTrust = z.object({
+  MemberKey: z.boolean(),
+  /** HsmIds of the members that hold this member's public key as a trusted wrapping key (CKA_TRUSTED, CKA_WRAP). */
+  TrustedBy: z.array(z.string()),
+  /** HsmIds of the members that should, and do not yet. */
+  MissingTrustFrom: z.array(z.string()),
+  /** The cluster and trust anchor certificates are stored on this member's token (CKO_CERTIFICATE). */
+  Certificates: z.boolean(),
+  Status: z.enum(['COMPLETE', 'INCOMPLETE']),
+});
+
+export const ClusterHsm = HsmMember.extend({ Trust: HsmTrust });
+
+/** The cluster's PKI (PEM text); null until that step is done. */
+export const ClusterCertificatesInfo = z.object({
+  ClusterCsr: z.string().nullable(),
+  ClusterCertificate: z.string().nullable(),
+  TrustAnchorCertificate: z.string().nullable(),
+  /** The trust anchor is the workbench's throwaway demo CA: label it DEMO_CA_LABEL wherever it shows. */
+  DemoCa: z.boolean(),
+});
+
 export const ClusterInfo = z.object({
   ClusterId,
   ClusterName: z.string(),
   ModulePath: z.string(),
   ModuleEnvironment: z.record(z.string(), z.string()),
   LoginFormat,
-  Hsms: z.array(HsmMember),
+  Hsms: z.array(ClusterHsm),
   CreateTimestamp: z.string(),
   /** Set when a custom key store uses this cluster (later issues). */
   CustomKeyStoreId: z.string().nullable(),
+  State: ClusterState,
+  Certificates: ClusterCertificatesInfo,
 });
 
 export const CreateClusterRequest = z
@@ -69,7 +104,56 @@ export const DescribeClustersRequest = z.object({ ClusterIds: z.array(ClusterId)
 export const DescribeClustersResponse = z.object({ Clusters: z.array(ClusterInfo) });
 export const ClusterIdRequest = z.object({ ClusterId });
 
+/*
+ * Cluster initialization and membership. The SO PIN is asked for when needed and never stored, logged or
+ * audited (secretFields); the kmsuser password logs in where SoftHSM allows private objects only to CKU_USER
+ * (the cluster signing key, the member key pairs).
+ */
+export const SoPin = z.string().min(1, 'the SO PIN is required').max(255, 'the SO PIN is at most 255 characters');
+export const KmsuserPassword = z.string().min(7, 'the kmsuser password is 7 to 32 characters').max(32, 'the kmsuser password is 7 to 32 characters');
+/** A PEM certificate (or a file:// value's text), at most 5000 characters as CloudHSM's InitializeCluster takes it. Parsed by the service, which names what is wrong with it. */
+export const PemCertificate = z.string().min(1, 'the certificate is empty').max(5000, 'a certificate is at most 5000 characters of PEM');
+export const HsmId = z.string().min(1, 'HsmId is required').max(64, 'HsmId is at most 64 characters');
+
+export const InitializeClusterRequest = z.object({
+  ClusterId,
+  /** Also issue and install the cluster certificate with a throwaway local CA kept under the state directory. */
+  DemoCa: z.boolean().default(false),
+  SoPin,
+  KmsuserPassword,
+});
+export const InitializeClusterResponse = z.object({
+  Cluster: ClusterInfo,
+  /** PKCS#10, PEM, signed inside the first HSM by the cluster signing key. */
+  ClusterCsr: z.string(),
+  /** With DemoCa: where the demo CA's certificate is, for `kms create-custom-key-store --trust-anchor-certificate file://…`. */
+  TrustAnchorCertificatePath: z.string().nullable(),
+});
+
+export const InstallClusterCertificateRequest = z.object({ ClusterId, ClusterCertificate: PemCertificate, TrustAnchorCertificate: PemCertificate, SoPin });
+
+export const AddHsmRequest = z.object({
+  ClusterId,
+  Hsm: HsmMemberSelector,
+  /** One SO PIN for every member (the newcomer's SO and each existing member's). */
+  SoPin,
+  /** The newcomer's kmsuser logs in to make its member key pair; where it has no kmsuser yet, this becomes its password. */
+  KmsuserPassword,
+});
+export const AddHsmResponse = z.object({ Cluster: ClusterInfo, Hsm: ClusterHsm });
+
+export const RemoveHsmRequest = z.object({ ClusterId, HsmId, SoPin });
+export const RemoveHsmResponse = z.object({
+  Cluster: ClusterInfo,
+  HsmId,
+  /** What stayed behind and why (an absent token, the member's private key the SO cannot see). */
+  Notes: z.array(z.string()),
+});
+
 export type ClusterInfo = z.infer<typeof ClusterInfo>;
+export type ClusterHsm = z.infer<typeof ClusterHsm>;
+export type ClusterState = z.infer<typeof ClusterState>;
+export type HsmTrust = z.infer<typeof HsmTrust>;
 export type HsmMember = z.infer<typeof HsmMember>;
 export type CreateClusterRequest = z.input<typeof CreateClusterRequest>;
 export type LoginFormat = z.infer<typeof LoginFormat>;

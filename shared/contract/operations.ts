@@ -2,9 +2,23 @@ import { z } from 'zod';
 import { CONNECTION_ERROR_EXPLANATIONS } from '../connection-errors';
 import type { ErrorName } from '../errors';
 import { CheckClusterProgress, CheckClusterRequest, CheckClusterResponse } from './checks';
-import { ClusterIdRequest, ClusterResponse, CreateClusterRequest, DescribeClustersRequest, DescribeClustersResponse } from './clusters';
+import {
+  AddHsmRequest,
+  AddHsmResponse,
+  ClusterIdRequest,
+  ClusterResponse,
+  CreateClusterRequest,
+  DescribeClustersRequest,
+  DescribeClustersResponse,
+  InitializeClusterRequest,
+  InitializeClusterResponse,
+  InstallClusterCertificateRequest,
+  RemoveHsmRequest,
+  RemoveHsmResponse,
+} from './clusters';
 import { CreateDemoClusterRequest, CreateDemoClusterResponse } from './demo';
 import { ModuleInfo, ModuleRef, SlotInfo } from './hsm';
+import { ChangeKmsuserPasswordRequest, CreateKmsuserRequest, DescribeKmsuserRequest, DescribeKmsuserResponse, KmsuserPasswordResponse } from './kmsuser';
 import {
   CreateCustomKeyStoreRequest,
   CreateCustomKeyStoreResponse,
@@ -15,8 +29,7 @@ import {
   EmptyResponse,
   UpdateCustomKeyStoreRequest,
 } from './key-stores';
-import { ChangeKmsuserPasswordRequest, CreateKmsuserRequest, DescribeKmsuserRequest, DescribeKmsuserResponse, KmsuserPasswordResponse } from './kmsuser';
-import { CancelOperationRequest, CancelOperationResponse, DescribeWorkbenchRequest, DescribeWorkbenchResponse } from './system';
+import { CancelOperationRequest, CancelOperationResponse, DescribeSecretStoreRequest, DescribeSecretStoreResponse, DescribeWorkbenchRequest, DescribeWorkbenchResponse } from './system';
 
 /**
  * Every operation, declared once. The preload API, the IPC handlers, the CLI and the E2E test bridge
@@ -104,8 +117,6 @@ function op<const S extends OperationSpec>(spec: S): S {
 
 const HSM_ERRORS = ['Pkcs11ModuleLoadException', 'Pkcs11Exception', 'HsmHostTimeoutException', 'HsmHostCrashedException'] as const;
 const STATE_ERRORS = ['StateLockedException', 'StateFileCorruptException', 'StateFileMissingException', 'StateFileVersionException'] as const;
-// A failed connection is not an error of the call: it is the store's FAILED state and ConnectionErrorCode.
-const KEY_STORE_STATE_ERRORS = ['CustomKeyStoreNotFoundException', 'CustomKeyStoreInvalidStateException', ...STATE_ERRORS] as const;
 /** Setting kmsuser's password as SO on every member: a missing token, a refused SO PIN (Pkcs11Exception CKR_PIN_INCORRECT, naming the HSM), a store logged in. */
 const KMSUSER_PASSWORD_ERRORS = [
   'CloudHsmClusterNotFoundException',
@@ -115,6 +126,8 @@ const KMSUSER_PASSWORD_ERRORS = [
   ...HSM_ERRORS,
   ...STATE_ERRORS,
 ] as const;
+// A failed connection is not an error of the call: it is the store's FAILED state and ConnectionErrorCode.
+const KEY_STORE_STATE_ERRORS = ['CustomKeyStoreNotFoundException', 'CustomKeyStoreInvalidStateException', ...STATE_ERRORS] as const;
 
 export const operations = {
   DescribeWorkbench: op({
@@ -124,6 +137,15 @@ export const operations = {
     request: DescribeWorkbenchRequest,
     response: DescribeWorkbenchResponse,
     errors: [],
+    readOnly: true,
+  }),
+  DescribeSecretStore: op({
+    name: 'DescribeSecretStore',
+    domain: 'system',
+    method: 'describeSecretStore',
+    request: DescribeSecretStoreRequest,
+    response: DescribeSecretStoreResponse,
+    errors: ['SecretStoreException'],
     readOnly: true,
   }),
   CancelOperation: op({
@@ -184,6 +206,46 @@ export const operations = {
     auditAlways: true,
     secretFields: ['KmsuserPassword'],
   }),
+  InitializeCluster: op({
+    name: 'InitializeCluster',
+    domain: 'clusters',
+    method: 'initialize',
+    request: InitializeClusterRequest,
+    response: InitializeClusterResponse,
+    errors: ['CloudHsmClusterNotFoundException', 'CloudHsmInvalidRequestException', 'CloudHsmClusterInvalidConfigurationException', 'TokenNotFoundException', ...HSM_ERRORS, ...STATE_ERRORS],
+    readOnly: false,
+    secretFields: ['SoPin', 'KmsuserPassword'],
+  }),
+  InstallClusterCertificate: op({
+    name: 'InstallClusterCertificate',
+    domain: 'clusters',
+    method: 'installCertificate',
+    request: InstallClusterCertificateRequest,
+    response: ClusterResponse,
+    errors: ['CloudHsmClusterNotFoundException', 'CloudHsmInvalidRequestException', 'IncorrectTrustAnchorException', 'TokenNotFoundException', ...HSM_ERRORS, ...STATE_ERRORS],
+    readOnly: false,
+    secretFields: ['SoPin'],
+  }),
+  AddHsm: op({
+    name: 'AddHsm',
+    domain: 'clusters',
+    method: 'addHsm',
+    request: AddHsmRequest,
+    response: AddHsmResponse,
+    errors: ['CloudHsmClusterNotFoundException', 'CloudHsmInvalidRequestException', 'CloudHsmClusterInUseException', 'TokenNotFoundException', 'TokenInUseException', ...HSM_ERRORS, ...STATE_ERRORS],
+    readOnly: false,
+    secretFields: ['SoPin', 'KmsuserPassword'],
+  }),
+  RemoveHsm: op({
+    name: 'RemoveHsm',
+    domain: 'clusters',
+    method: 'removeHsm',
+    request: RemoveHsmRequest,
+    response: RemoveHsmResponse,
+    errors: ['CloudHsmClusterNotFoundException', 'CloudHsmResourceNotFoundException', 'CloudHsmInvalidRequestException', 'CloudHsmClusterInUseException', ...HSM_ERRORS, ...STATE_ERRORS],
+    readOnly: false,
+    secretFields: ['SoPin'],
+  }),
   CreateDemoCluster: op({
     name: 'CreateDemoCluster',
     domain: 'demo',
@@ -202,6 +264,35 @@ export const operations = {
     response: ClusterResponse,
     errors: ['CloudHsmClusterNotFoundException', ...STATE_ERRORS],
     readOnly: false,
+  }),
+  CreateKmsuser: op({
+    name: 'CreateKmsuser',
+    domain: 'kmsuser',
+    method: 'create',
+    request: CreateKmsuserRequest,
+    response: KmsuserPasswordResponse,
+    errors: KMSUSER_PASSWORD_ERRORS,
+    readOnly: false,
+    secretFields: ['SoPin', 'KmsuserPassword'],
+  }),
+  DescribeKmsuser: op({
+    name: 'DescribeKmsuser',
+    domain: 'kmsuser',
+    method: 'describe',
+    request: DescribeKmsuserRequest,
+    response: DescribeKmsuserResponse,
+    errors: ['CloudHsmClusterNotFoundException', ...STATE_ERRORS],
+    readOnly: true,
+  }),
+  ChangeKmsuserPassword: op({
+    name: 'ChangeKmsuserPassword',
+    domain: 'kmsuser',
+    method: 'changePassword',
+    request: ChangeKmsuserPasswordRequest,
+    response: KmsuserPasswordResponse,
+    errors: KMSUSER_PASSWORD_ERRORS,
+    readOnly: false,
+    secretFields: ['SoPin', 'NewKmsuserPassword'],
   }),
   CreateCustomKeyStore: op({
     name: 'CreateCustomKeyStore',
@@ -306,35 +397,6 @@ export const operations = {
     response: DescribeKeyStoreConnectionResponse,
     errors: ['CustomKeyStoreNotFoundException', ...STATE_ERRORS],
     readOnly: true,
-  }),
-  CreateKmsuser: op({
-    name: 'CreateKmsuser',
-    domain: 'kmsuser',
-    method: 'create',
-    request: CreateKmsuserRequest,
-    response: KmsuserPasswordResponse,
-    errors: KMSUSER_PASSWORD_ERRORS,
-    readOnly: false,
-    secretFields: ['SoPin', 'KmsuserPassword'],
-  }),
-  DescribeKmsuser: op({
-    name: 'DescribeKmsuser',
-    domain: 'kmsuser',
-    method: 'describe',
-    request: DescribeKmsuserRequest,
-    response: DescribeKmsuserResponse,
-    errors: ['CloudHsmClusterNotFoundException', ...STATE_ERRORS],
-    readOnly: true,
-  }),
-  ChangeKmsuserPassword: op({
-    name: 'ChangeKmsuserPassword',
-    domain: 'kmsuser',
-    method: 'changePassword',
-    request: ChangeKmsuserPasswordRequest,
-    response: KmsuserPasswordResponse,
-    errors: KMSUSER_PASSWORD_ERRORS,
-    readOnly: false,
-    secretFields: ['SoPin', 'NewKmsuserPassword'],
   }),
 } as const;
 

@@ -11,3 +11,16 @@ export const DescribeWorkbenchResponse = z.object({
 
 export const CancelOperationRequest = z.object({ CallId: z.string().min(1).max(64) });
 export const CancelOperationResponse = z.object({ Cancelled: z.boolean() });
+
+export const DescribeSecretStoreRequest = z.object({});
+
+/**
+ * Where kmsuser passwords are kept at rest (main/secrets/): the GUI shows it beside every password field, and
+ * says plainly when the protection is a key file anyone who can read the state directory can read too.
+ */
+export const DescribeSecretStoreResponse = z.object({
+  Protector: z.enum(['os-keyring', 'electron-safe-storage', 'key-file']),
+  Protected: z.boolean(),
+  Description: z.string(),
+});
+export type DescribeSecretStoreResponse = z.infer<typeof DescribeSecretStoreResponse>;

@@ -86,6 +86,7 @@ function validRequests(f: Fixture): { [N in OperationName]: RequestOf<N> } {
   const module = { ModulePath: f.hsm.modulePath, ModuleEnvironment: f.hsm.env };
   return {
     DescribeWorkbench: {},
+    DescribeSecretStore: {},
     CancelOperation: { CallId: 'fuzz-call-1' },
     ListSlots: module,
     CreateCluster: { ClusterName: 'fuzz-new', ...module, LoginFormat: 'user:password', Hsms: [{ TokenSerial: first.serial }, { TokenLabel: 'fz-2' }] },
@@ -94,16 +95,20 @@ function validRequests(f: Fixture): { [N in OperationName]: RequestOf<N> } {
     CheckCluster: { ClusterId: f.alpha, KmsuserPassword: `${SECRET_MARK}-1` },
     CreateDemoCluster: { KmsuserPassword: `${SECRET_MARK}-2` },
     ConfirmDemoCredentials: { ClusterId: f.alpha },
-    CreateCustomKeyStore: { CustomKeyStoreName: 'fuzz-store', CloudHsmClusterId: f.alpha, TrustAnchorCertificate: 'not a certificate', KeyStorePassword: `${SECRET_MARK}-3` },
+    CreateKmsuser: { ClusterId: f.alpha, SoPin: `${SECRET_MARK}-3`, KmsuserPassword: `${SECRET_MARK}-4` },
+    DescribeKmsuser: { ClusterId: f.alpha },
+    ChangeKmsuserPassword: { ClusterId: f.alpha, SoPin: `${SECRET_MARK}-5`, NewKmsuserPassword: `${SECRET_MARK}-6` },
+    InitializeCluster: { ClusterId: f.alpha, SoPin: `${SECRET_MARK}-7`, KmsuserPassword: `${SECRET_MARK}-8` },
+    InstallClusterCertificate: { ClusterId: f.alpha, ClusterCertificate: 'not a certificate', TrustAnchorCertificate: 'not a certificate', SoPin: `${SECRET_MARK}-9` },
+    AddHsm: { ClusterId: f.alpha, Hsm: { TokenLabel: 'fz-2' }, SoPin: `${SECRET_MARK}-10`, KmsuserPassword: `${SECRET_MARK}-11` },
+    RemoveHsm: { ClusterId: f.alpha, HsmId: 'hsm-fuzz', SoPin: `${SECRET_MARK}-12` },
+    CreateCustomKeyStore: { CustomKeyStoreName: 'fuzz-store', CloudHsmClusterId: f.alpha, TrustAnchorCertificate: 'not a certificate', KeyStorePassword: `${SECRET_MARK}-13` },
     DescribeCustomKeyStores: { CustomKeyStoreId: KEY_STORE_ID },
     ConnectCustomKeyStore: { CustomKeyStoreId: KEY_STORE_ID },
     DisconnectCustomKeyStore: { CustomKeyStoreId: KEY_STORE_ID },
-    UpdateCustomKeyStore: { CustomKeyStoreId: KEY_STORE_ID, NewCustomKeyStoreName: 'fuzz-renamed', KeyStorePassword: `${SECRET_MARK}-4` },
+    UpdateCustomKeyStore: { CustomKeyStoreId: KEY_STORE_ID, NewCustomKeyStoreName: 'fuzz-renamed', KeyStorePassword: `${SECRET_MARK}-14` },
     DeleteCustomKeyStore: { CustomKeyStoreId: KEY_STORE_ID },
     DescribeKeyStoreConnection: { CustomKeyStoreId: KEY_STORE_ID },
-    CreateKmsuser: { ClusterId: f.alpha, SoPin: `${SECRET_MARK}-5`, KmsuserPassword: `${SECRET_MARK}-6` },
-    DescribeKmsuser: { ClusterId: f.alpha },
-    ChangeKmsuserPassword: { ClusterId: f.alpha, SoPin: `${SECRET_MARK}-7`, NewKmsuserPassword: `${SECRET_MARK}-8` },
   };
 }
 
@@ -122,11 +127,24 @@ function refusals(f: Fixture): { [N in MutatingOperationName]: readonly Refusal[
       { why: 'no such cluster', apply: (r) => ({ ...r, ClusterId: UNKNOWN_CLUSTER_ID }), expected: ['CloudHsmClusterNotFoundException'] },
       { why: 'a key store uses the cluster', apply: (r) => ({ ...r, ClusterId: f.inUse }), expected: ['CloudHsmClusterInUseException'] },
     ],
+    // Each would log in to the tokens with a fuzzed SO PIN: only a cluster that does not exist is asked for.
+    InitializeCluster: [{ why: 'no such cluster', apply: (r) => ({ ...r, ClusterId: UNKNOWN_CLUSTER_ID }), expected: ['CloudHsmClusterNotFoundException'] }],
+    InstallClusterCertificate: [{ why: 'no such cluster', apply: (r) => ({ ...r, ClusterId: UNKNOWN_CLUSTER_ID }), expected: ['CloudHsmClusterNotFoundException'] }],
+    AddHsm: [{ why: 'no such cluster', apply: (r) => ({ ...r, ClusterId: UNKNOWN_CLUSTER_ID }), expected: ['CloudHsmClusterNotFoundException'] }],
+    RemoveHsm: [{ why: 'no such cluster', apply: (r) => ({ ...r, ClusterId: UNKNOWN_CLUSTER_ID }), expected: ['CloudHsmClusterNotFoundException'] }],
     // Every valid request creates a demo cluster, by design: only requests the contract refuses are sent.
     CreateDemoCluster: [{ why: 'the password is too short', apply: (r) => ({ ...r, KmsuserPassword: 'short' }), expected: ['ValidationException'] }],
     ConfirmDemoCredentials: [
       { why: 'not a demo cluster', apply: (r) => ({ ...r, ClusterId: f.alpha }), expected: ['ValidationException'] },
       { why: 'no such cluster', apply: (r) => ({ ...r, ClusterId: UNKNOWN_CLUSTER_ID }), expected: ['CloudHsmClusterNotFoundException'] },
+    ],
+    CreateKmsuser: [
+      { why: 'no such cluster', apply: (r) => ({ ...r, ClusterId: UNKNOWN_CLUSTER_ID }), expected: ['CloudHsmClusterNotFoundException'] },
+      { why: 'the password is too long', apply: (r) => ({ ...r, KmsuserPassword: 'x'.repeat(33) }), expected: ['ValidationException'] },
+    ],
+    ChangeKmsuserPassword: [
+      { why: 'no such cluster', apply: (r) => ({ ...r, ClusterId: UNKNOWN_CLUSTER_ID }), expected: ['CloudHsmClusterNotFoundException'] },
+      { why: 'the password is too short', apply: (r) => ({ ...r, NewKmsuserPassword: 'short' }), expected: ['ValidationException'] },
     ],
     // The name may have been mutated into the fixture store's: that check comes first.
     CreateCustomKeyStore: [
@@ -137,14 +155,6 @@ function refusals(f: Fixture): { [N in MutatingOperationName]: readonly Refusal[
     DisconnectCustomKeyStore: [{ why: 'the key store is disconnected', apply: (r) => ({ ...r, CustomKeyStoreId: KEY_STORE_ID }), expected: ['CustomKeyStoreInvalidStateException'] }],
     UpdateCustomKeyStore: [{ why: 'no such key store to update', apply: (r) => ({ ...r, CustomKeyStoreId: UNKNOWN_KEY_STORE_ID }), expected: ['CustomKeyStoreNotFoundException'] }],
     DeleteCustomKeyStore: [{ why: 'no such key store to delete', apply: (r) => ({ ...r, CustomKeyStoreId: UNKNOWN_KEY_STORE_ID }), expected: ['CustomKeyStoreNotFoundException'] }],
-    CreateKmsuser: [
-      { why: 'no such cluster', apply: (r) => ({ ...r, ClusterId: UNKNOWN_CLUSTER_ID }), expected: ['CloudHsmClusterNotFoundException'] },
-      { why: 'the password is too long', apply: (r) => ({ ...r, KmsuserPassword: 'x'.repeat(33) }), expected: ['ValidationException'] },
-    ],
-    ChangeKmsuserPassword: [
-      { why: 'no such cluster', apply: (r) => ({ ...r, ClusterId: UNKNOWN_CLUSTER_ID }), expected: ['CloudHsmClusterNotFoundException'] },
-      { why: 'the password is too short', apply: (r) => ({ ...r, NewKmsuserPassword: 'short' }), expected: ['ValidationException'] },
-    ],
   };
 }
 

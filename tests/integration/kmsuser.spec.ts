@@ -12,6 +12,7 @@ import { cli, type CliRun } from '../fixtures/cli';
 import { rejection } from '../fixtures/outcomes';
 import { HOST_CHILD_ENTRY } from '../fixtures/workbench';
 import { createSoftHsmCluster, peerLogin, type SoftHsmCluster } from '../fixtures/softhsm';
+import { keyStoreRecord } from '../fixtures/records';
 
 const FIRST_PASSWORD = 'kmsuser-first-pw';
 const NEW_PASSWORD = 'kmsuser-second-pw';
@@ -169,7 +170,7 @@ describe('kmsuser create, status and change-password', () => {
   it('change-password refuses while a key store using the cluster is CONNECTED', async () => {
     const store = await openStateStore({ stateDir, program: 'test' });
     await store.transact((state) => {
-      state.customKeyStores.push({ CustomKeyStoreId: 'cks-0123456789abcdef0', CloudHsmClusterId: clusterId, ConnectionState: 'CONNECTED' } as (typeof state.customKeyStores)[number]);
+      state.customKeyStores.push({ ...keyStoreRecord('cks-0123456789abcdef0', clusterId), ConnectionState: 'CONNECTED' });
     });
     try {
       const refused = await json<CliError>(['kmsuser', 'change-password', clusterId, '--stdin'], `${hsm.soPin}\n${NEW_PASSWORD}\n`);

@@ -44,6 +44,17 @@ describe('secrets at rest on a headless machine with no keyring daemon', () => {
       await core.dispose();
     }
   });
+
+  it('DescribeSecretStore tells the GUI the fallback is in force and that it is not protected', async () => {
+    const core = await createWorkbenchCore({ stateDir, program: 'test', hostChildEntry: HOST_CHILD_ENTRY });
+    try {
+      const result = await core.dispatch('DescribeSecretStore', {}, { callId: 'secret-store-1' });
+      expect(result).toMatchObject({ ok: true, value: { Protector: 'key-file', Protected: false } });
+      expect(result.ok && (result.value as { Description: string }).Description).toMatch(/No OS keyring answered/);
+    } finally {
+      await core.dispose();
+    }
+  });
 });
 
 describe('expectNoSecretOnDisk', () => {

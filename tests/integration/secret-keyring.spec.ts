@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { KEYRING_SERVICE } from '../../main/secrets/os-keyring-protector';
-import { openSecretVault } from '../../main/secrets/secret-vault';
+import { keyFileProtector } from '../../main/secrets/key-file-protector';
+import { KEYRING_SERVICE, osKeyringProtector } from '../../main/secrets/os-keyring-protector';
+import { openSecretVault, type VaultKeyProtector } from '../../main/secrets/secret-vault';
 import { secretsDirOf } from '../../main/secrets/secrets-dir';
 import { rejection } from '../fixtures/outcomes';
 import { expectNoSecretOnDisk, expectNoSecretInText } from '../fixtures/secret-scan';
@@ -18,23 +19,6 @@ const CONTEXT = 'kmsuser-password:cks-00000000000000001';
 let keyring: SecretService;
 let stateDir: string;
 const savedBus = process.env.DBUS_SESSION_BUS_ADDRESS;
-
-beforeAll(async () => {
-  keyring = await startSecretService();
-  // @napi-rs/keyring reads the bus address from this process's environment at each call.
-  process.env.DBUS_SESSION_BUS_ADDRESS = keyring.env.DBUS_SESSION_BUS_ADDRESS;
-});
-afterAll(async () => {
-  if (savedBus === undefined) delete process.env.DBUS_SESSION_BUS_ADDRESS;
-  else process.env.DBUS_SESSION_BUS_ADDRESS = savedBus;
-  await keyring?.stop();
-});
-beforeEach(async () => {
-  stateDir = await mkdtemp(join(tmpdir(), 'hsmwb-keyring-vault-'));
-});
-afterEach(async () => {
-  await rm(stateDir, { recursive: true, force: true });
-});
 
 /** The vault key as an independent client (libsecret's secret-tool) reads it from the keyring; null when absent. */
 async function keyInKeyring(kid: string): Promise<Buffer | null> {
@@ -53,7 +37,25 @@ async function clearKeyInKeyring(kid: string): Promise<void> {
   await promisify(execFile)('secret-tool', ['clear', 'service', KEYRING_SERVICE, 'username', `vault-key/${kid}`], { env: { ...process.env, ...keyring.env } });
 }
 
-describe('the OS keyring protector (gnome-keyring over the Secret Service)', () => {
+// The Secret Service is Linux's keyring (scripts/system-packages.mjs installs it there); macOS and Windows have their own.
+describe.runIf(process.platform === 'linux')('the OS keyring protector (gnome-keyring over the Secret Service)', () => {
+  beforeAll(async () => {
+    keyring = await startSecretService();
+    // @napi-rs/keyring reads the bus address from this process's environment at each call.
+    process.env.DBUS_SESSION_BUS_ADDRESS = keyring.env.DBUS_SESSION_BUS_ADDRESS;
+  });
+  afterAll(async () => {
+    if (savedBus === undefined) delete process.env.DBUS_SESSION_BUS_ADDRESS;
+    else process.env.DBUS_SESSION_BUS_ADDRESS = savedBus;
+    await keyring?.stop();
+  });
+  beforeEach(async () => {
+    stateDir = await mkdtemp(join(tmpdir(), 'hsmwb-keyring-vault-'));
+  });
+  afterEach(async () => {
+    await rm(stateDir, { recursive: true, force: true });
+  });
+
   it('holds the key of a new vault: protected, nothing of the key or the password in the state directory, and a second opener reads the same vault', async () => {
     const told: unknown[] = [];
     const vault = await openSecretVault({ stateDir, onUnprotected: (p) => told.push(p) });
@@ -110,6 +112,27 @@ describe('the OS keyring protector (gnome-keyring over the Secret Service)', () 
     } finally {
       await keyring.stopKeyring();
       await keyring.startKeyring({ unlock: true });
+    }
+  });
+
+  it('a keyring that holds its bus name but never answers is given up after the timeout, for a new vault and an existing one', async () => {
+    const existingDir = await mkdtemp(join(tmpdir(), 'hsmwb-keyring-hung-'));
+    try {
+      await openSecretVault({ stateDir: existingDir });
+      keyring.pauseKeyring();
+      // libdbus's default reply limit is 25 s; the keyring library and the protector's own limit both give up long before.
+      const chain = (dir: string): VaultKeyProtector[] => [osKeyringProtector({ timeoutMs: 500 }), keyFileProtector(secretsDirOf(dir))];
+      let started = Date.now();
+      expect((await openSecretVault({ stateDir, protectors: chain(stateDir) })).protection.kind).toBe('key-file');
+      expect(Date.now() - started).toBeLessThan(5000);
+      started = Date.now();
+      const hung = await rejection(openSecretVault({ stateDir: existingDir, protectors: chain(existingDir) }));
+      expect(Date.now() - started).toBeLessThan(5000);
+      expect(hung.code).toBe('KEYRING_UNAVAILABLE');
+      expect(hung.message).toMatch(/which did not answer \(/);
+    } finally {
+      keyring.resumeKeyring();
+      await rm(existingDir, { recursive: true, force: true });
     }
   });
 

@@ -3,6 +3,7 @@ import { clusterActiveHsms } from './cluster-active-hsms';
 import { clusterDistinctMembers } from './cluster-distinct-members';
 import { clusterExclusiveMembers } from './cluster-exclusive-members';
 import { clusterKeyStoreAssociation } from './cluster-key-store-association';
+import { clusterMemberTrust } from './cluster-member-trust';
 import { hsmKmsuserInitialized } from './hsm-kmsuser-initialized';
 import { hsmKmsuserLogin } from './hsm-kmsuser-login';
 import { hsmMechanisms } from './hsm-mechanisms';
@@ -26,6 +27,7 @@ export const CLUSTER_CHECKS: readonly CheckDefinition[] = [
   hsmMechanisms,
   hsmRwSession,
   hsmKmsuserLogin,
+  clusterMemberTrust,
   clusterDistinctMembers,
   clusterExclusiveMembers,
   clusterActiveHsms,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CheckResult, ClusterInfo } from '../../../shared/index';
+import type { CheckResult, ClusterInfo, HsmTrust } from '../../../shared/index';
 import { groupChecks, summaryLine, verdictOf } from './check-report';
 
 const check = (CheckId: string, HsmId: string | null, Status: CheckResult['Status'] = 'pass'): CheckResult => ({
@@ -12,6 +12,8 @@ const check = (CheckId: string, HsmId: string | null, Status: CheckResult['Statu
   PredictedConnectionErrorCode: null,
 });
 
+const NO_TRUST: HsmTrust = { MemberKey: false, TrustedBy: [], MissingTrustFrom: [], Certificates: false, Status: 'INCOMPLETE' };
+
 const cluster: ClusterInfo = {
   ClusterId: 'cluster-abcdefghijk',
   ClusterName: 'c',
@@ -19,11 +21,13 @@ const cluster: ClusterInfo = {
   ModuleEnvironment: {},
   LoginFormat: 'password',
   Hsms: [
-    { HsmId: 'hsm-b', TokenSerial: '2222', TokenLabel: 'second' },
-    { HsmId: 'hsm-a', TokenSerial: '1111', TokenLabel: null },
+    { HsmId: 'hsm-b', TokenSerial: '2222', TokenLabel: 'second', Trust: NO_TRUST },
+    { HsmId: 'hsm-a', TokenSerial: '1111', TokenLabel: null, Trust: NO_TRUST },
   ],
   CreateTimestamp: '2026-01-01T00:00:00Z',
   CustomKeyStoreId: null,
+  State: 'UNINITIALIZED',
+  Certificates: { ClusterCsr: null, ClusterCertificate: null, TrustAnchorCertificate: null, DemoCa: false },
 };
 
 describe('groupChecks', () => {

@@ -13,6 +13,8 @@ const elsewhere: ClusterInfo = {
   Hsms: [],
   CreateTimestamp: '2026-01-01T00:00:00Z',
   CustomKeyStoreId: null,
+  State: 'UNINITIALIZED',
+  Certificates: { ClusterCsr: null, ClusterCertificate: null, TrustAnchorCertificate: null, DemoCa: false },
 };
 
 describe('the clusters store', () => {

@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { ClusterInfo, CreateClusterRequest, Result } from '../../../shared/index';
+import type { ClusterInfo, CreateClusterRequest, RequestOf, ResponseOf, Result } from '../../../shared/index';
 import { useCall } from '../composables/use-call';
 import { workbench } from '../lib/workbench';
 
@@ -29,10 +29,31 @@ export const useClustersStore = defineStore('clusters', () => {
     return clusters.value.find((c) => c.ClusterId === clusterId);
   }
 
+  /** A cluster main answered with replaces the mirrored one (or joins the list). */
+  function put(cluster: ClusterInfo): void {
+    const index = clusters.value.findIndex((c) => c.ClusterId === cluster.ClusterId);
+    clusters.value = index === -1 ? [...clusters.value, cluster] : clusters.value.map((c, i) => (i === index ? cluster : c));
+  }
+
   async function create(request: CreateClusterRequest): Promise<Result<ClusterInfo>> {
     const result = await workbench().clusters.create(request);
     if (!result.ok) return result;
-    clusters.value = [...clusters.value.filter((c) => c.ClusterId !== result.value.Cluster.ClusterId), result.value.Cluster];
+    put(result.value.Cluster);
+    return { ok: true, value: result.value.Cluster };
+  }
+
+  /** The SO PIN and kmsuser password go into the request and nowhere else. */
+  async function initialize(request: RequestOf<'InitializeCluster'>): Promise<Result<ResponseOf<'InitializeCluster'>>> {
+    const result = await workbench().clusters.initialize(request);
+    if (result.ok) put(result.value.Cluster);
+    return result;
+  }
+
+  /** The SO PIN goes into the request and nowhere else. */
+  async function installCertificate(request: RequestOf<'InstallClusterCertificate'>): Promise<Result<ClusterInfo>> {
+    const result = await workbench().clusters.installCertificate(request);
+    if (!result.ok) return result;
+    put(result.value.Cluster);
     return { ok: true, value: result.value.Cluster };
   }
 
@@ -44,5 +65,5 @@ export const useClustersStore = defineStore('clusters', () => {
     return { ok: true, value: result.value.Cluster };
   }
 
-  return { clusters, loaded, loading: describe.loading, error: describe.error, load, byId, create, remove };
+  return { clusters, loaded, loading: describe.loading, error: describe.error, load, byId, create, initialize, installCertificate, remove };
 });

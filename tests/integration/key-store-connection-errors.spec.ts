@@ -1,0 +1,210 @@
+import { execFile } from 'node:child_process';
+import { hostname } from 'node:os';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CustomKeyStoreInfo } from '../../shared/contract/key-stores';
+import type { ModuleRef } from '../../shared/contract/hsm';
+import { activateCluster, makeClusterPki, type ClusterPki } from '../fixtures/cluster-pki';
+import { injectFaults, type FaultInjection } from '../fixtures/fault-module';
+import { ok } from '../fixtures/outcomes';
+import { P11KIT_CLIENT_MODULE, startP11KitServer, type P11KitServer } from '../fixtures/p11kit-server';
+import { expectNoSecretInText, expectNoSecretOnDisk } from '../fixtures/secret-scan';
+import { createSoftHsmCluster, type SoftHsmCluster } from '../fixtures/softhsm';
+import { createTestWorkbench, type TestWorkbench } from '../fixtures/workbench';
+
+/**
+ * Every ConnectionErrorCode real tokens can produce, from real tokens (SoftHSM2, a p11-kit network member),
+ * and the rest from the fault module; a failed rotation rolled back, and its journal finished by the next
+ * connect; the health probe turning a store FAILED when its network HSM dies.
+ */
+
+const PASSWORD = 'kmsuser-pass-2';
+let hsm: SoftHsmCluster;
+let wb: TestWorkbench;
+let pki: ClusterPki;
+let faults: FaultInjection;
+let serial = 0;
+
+function login(h: { modulePath: string; env: Record<string, string> }, label: string, pin: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    execFile('pkcs11-tool', ['--module', h.modulePath, '--token-label', label, '--login', '--pin', pin, '-O'], { env: { ...process.env, ...h.env } }, (error) => resolve(error === null));
+  });
+}
+
+/** An ACTIVE cluster over `labels` of `module`, and a store on it holding `password`. */
+async function storeOn(module: ModuleRef, labels: readonly string[], password = PASSWORD): Promise<{ clusterId: string; id: string }> {
+  serial += 1;
+  const clusterId = ok(await wb.call('CreateCluster', { ClusterName: `c${serial}`, ...module, Hsms: labels.map((TokenLabel) => ({ TokenLabel })) })).Cluster.ClusterId;
+  await wb.editState((s) => activateCluster(s, clusterId, pki));
+  const id = ok(await wb.call('CreateCustomKeyStore', { CustomKeyStoreName: `s${serial}`, CloudHsmClusterId: clusterId, TrustAnchorCertificate: pki.trustAnchor, KeyStorePassword: password })).CustomKeyStoreId;
+  return { clusterId, id };
+}
+
+async function settled(id: string, core = wb): Promise<CustomKeyStoreInfo> {
+  for (let i = 0; i < 400; i += 1) {
+    const [store] = ok(await core.call('DescribeCustomKeyStores', { CustomKeyStoreId: id })).CustomKeyStores;
+    if (store && store.ConnectionState !== 'CONNECTING') return store;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('still CONNECTING');
+}
+
+async function connectOutcome(id: string): Promise<CustomKeyStoreInfo> {
+  ok(await wb.call('ConnectCustomKeyStore', { CustomKeyStoreId: id }));
+  return settled(id);
+}
+
+beforeAll(async () => {
+  hsm = await createSoftHsmCluster({ tokens: 12, userPin: PASSWORD, labelPrefix: 'ce' });
+  wb = await createTestWorkbench({ hsmTimeoutMs: 5_000 });
+  pki = await makeClusterPki();
+  faults = await injectFaults(hsm);
+}, 120_000);
+
+afterAll(async () => {
+  await wb?.dispose();
+  await faults?.cleanup();
+  await hsm?.cleanup();
+});
+
+const softhsm = (): ModuleRef => ({ ModulePath: hsm.modulePath, ModuleEnvironment: hsm.env });
+const faulty = (): ModuleRef => ({ ModulePath: faults.modulePath, ModuleEnvironment: faults.env });
+
+describe('connection error codes', () => {
+  it('INVALID_CREDENTIALS from a wrong password; a FAILED store must be disconnected before it reconnects', async () => {
+    const { id } = await storeOn(softhsm(), ['ce-1', 'ce-2'], 'not-the-password');
+    const store = await connectOutcome(id);
+    expect(store).toMatchObject({ ConnectionState: 'FAILED', ConnectionErrorCode: 'INVALID_CREDENTIALS' });
+    const refused = await wb.call('ConnectCustomKeyStore', { CustomKeyStoreId: id });
+    expect(refused.ok ? '' : refused.error.name).toBe('CustomKeyStoreInvalidStateException');
+    expect(refused.ok ? '' : refused.error.message).toMatch(/is FAILED; disconnect it first/);
+    const connection = ok(await wb.call('DescribeKeyStoreConnection', { CustomKeyStoreId: id })).Connection;
+    expect(connection.Remedy).toMatch(/kmsuser change-password/);
+    // One wrong try spent, on the first member only: the second was never asked.
+    const [first, second] = JSON.parse((await wb.stateText()) ?? '{}').clusters.at(-1).Hsms;
+    expect(first.Kmsuser.FailedLoginsCaused).toBe(1);
+    expect(second.Kmsuser).toBeUndefined();
+    ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: id }));
+    const [after] = ok(await wb.call('DescribeCustomKeyStores', { CustomKeyStoreId: id })).CustomKeyStores;
+    expect(after?.ConnectionState).toBe('DISCONNECTED');
+    expect(after?.ConnectionErrorCode).toBeUndefined();
+    // The password never changed anywhere.
+    expect(await login(hsm, 'ce-1', PASSWORD)).toBe(true);
+  });
+
+  it('INSUFFICIENT_CLOUDHSM_HSMS when a member token is removed, and no other member is rotated', async () => {
+    const { id } = await storeOn(softhsm(), ['ce-3', 'ce-4']);
+    await hsm.removeToken(3);
+    expect(await connectOutcome(id)).toMatchObject({ ConnectionState: 'FAILED', ConnectionErrorCode: 'INSUFFICIENT_CLOUDHSM_HSMS' });
+    expect(await login(hsm, 'ce-3', PASSWORD)).toBe(true);
+  });
+
+  it.each([
+    ['CKR_PIN_LOCKED', 'USER_LOCKED_OUT'],
+    ['CKR_USER_ALREADY_LOGGED_IN', 'USER_LOGGED_IN'],
+    ['CKR_USER_PIN_NOT_INITIALIZED', 'USER_NOT_FOUND'],
+  ])('%s from the fault module is %s', async (ckr, code) => {
+    const label = ckr === 'CKR_PIN_LOCKED' ? 'ce-5' : ckr === 'CKR_USER_ALREADY_LOGGED_IN' ? 'ce-6' : 'ce-7';
+    const { id } = await storeOn(faulty(), [label]);
+    await faults.setFaults([{ function: 'C_Login', userType: 'CKU_USER', returns: ckr }]);
+    try {
+      expect(await connectOutcome(id)).toMatchObject({ ConnectionState: 'FAILED', ConnectionErrorCode: code });
+    } finally {
+      await faults.setFaults([]);
+    }
+  });
+
+  it('a member refusing C_SetPIN: the members already rotated are rolled back, and no journal is left', async () => {
+    const { id } = await storeOn(faulty(), ['ce-8', 'ce-9']);
+    await faults.setFaults([{ function: 'C_SetPIN', returns: 'CKR_PIN_INVALID', after: 1, count: 1 }]);
+    try {
+      expect(await connectOutcome(id)).toMatchObject({ ConnectionState: 'FAILED', ConnectionErrorCode: 'INTERNAL_ERROR' });
+    } finally {
+      await faults.setFaults([]);
+    }
+    // ce-8 was rotated and rolled back; ce-9 refused: both still take the original password.
+    expect(await login(hsm, 'ce-8', PASSWORD)).toBe(true);
+    expect(await login(hsm, 'ce-9', PASSWORD)).toBe(true);
+    expect(JSON.parse((await wb.stateText()) ?? '{}').customKeyStores.find((k: { CustomKeyStoreId: string }) => k.CustomKeyStoreId === id).Rotation).toBeUndefined();
+    ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: id }));
+  });
+
+  it('a member going silent in C_SetPIN leaves a journal that names a password for every member; the next connect finishes the rotation', async () => {
+    const { id } = await storeOn(faulty(), ['ce-11', 'ce-12']);
+    await faults.setFaults([{ function: 'C_SetPIN', returns: 'CKR_DEVICE_ERROR', after: 1, count: 1 }]);
+    try {
+      expect(await connectOutcome(id)).toMatchObject({ ConnectionState: 'FAILED', ConnectionErrorCode: 'NETWORK_ERRORS' });
+    } finally {
+      await faults.setFaults([]);
+    }
+    // The device error restarted the host child, so ce-11 could not be rolled back: the journal says it has the new password.
+    const journal = JSON.parse((await wb.stateText()) ?? '{}').customKeyStores.find((k: { CustomKeyStoreId: string }) => k.CustomKeyStoreId === id).Rotation;
+    expect(journal.Step).toBe('ROTATING');
+    expect(Object.values(journal.Hsms)).toEqual(['PENDING', 'SETTING']);
+    expect(await login(hsm, 'ce-11', PASSWORD)).toBe(false);
+    expect(await login(hsm, 'ce-12', PASSWORD)).toBe(true);
+
+    ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: id }));
+    expect(await connectOutcome(id)).toMatchObject({ ConnectionState: 'CONNECTED' });
+    const connection = ok(await wb.call('DescribeKeyStoreConnection', { CustomKeyStoreId: id })).Connection;
+    expect(connection.LastRecovery).toMatchObject({ Step: 'ROTATING', Message: expect.stringMatching(/interrupted at step ROTATING .*every HSM has it now/) });
+    expect(await login(hsm, 'ce-12', PASSWORD)).toBe(false);
+    expect(JSON.parse((await wb.stateText()) ?? '{}').customKeyStores.find((k: { CustomKeyStoreId: string }) => k.CustomKeyStoreId === id).Rotation).toBeUndefined();
+    ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: id }));
+  });
+
+  it('an interrupted connect (its process gone) is FAILED/INTERNAL_ERROR until disconnected, and says so', async () => {
+    const { id } = await storeOn(softhsm(), ['ce-10']);
+    await wb.editState((s) => {
+      const store = s.customKeyStores.find((k) => k.CustomKeyStoreId === id);
+      if (store) Object.assign(store, { ConnectionState: 'CONNECTING', Owner: { Pid: 2 ** 22 + 1, Host: hostname(), Since: new Date().toISOString() } });
+    });
+    const [store] = ok(await wb.call('DescribeCustomKeyStores', { CustomKeyStoreId: id })).CustomKeyStores;
+    expect(store).toMatchObject({ ConnectionState: 'FAILED', ConnectionErrorCode: 'INTERNAL_ERROR' });
+    expect(ok(await wb.call('DescribeKeyStoreConnection', { CustomKeyStoreId: id })).Connection.Explanation).toMatch(/ended before it finished/);
+    ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: id }));
+    expect(await connectOutcome(id)).toMatchObject({ ConnectionState: 'CONNECTED' });
+    ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: id }));
+  });
+
+  it('keeps every password out of the state directory, the audit log and the log', async () => {
+    await expectNoSecretOnDisk(wb.stateDir, [PASSWORD, 'not-the-password']);
+    expectNoSecretInText(await wb.auditText(), [PASSWORD, 'not-the-password'], 'audit log');
+  });
+});
+
+describe('a network member (p11-kit)', () => {
+  let net: SoftHsmCluster;
+  let server: P11KitServer;
+  beforeAll(async () => {
+    net = await createSoftHsmCluster({ tokens: 1, userPin: PASSWORD, labelPrefix: 'net' });
+    server = await startP11KitServer({ providerModule: net.modulePath, env: net.env });
+  }, 60_000);
+  afterAll(async () => {
+    await server?.stop();
+    await net?.cleanup();
+  });
+
+  it('the health probe turns a held store FAILED/NETWORK_ERRORS within 10 s of its server being killed, with no call made', async () => {
+    const { id } = await storeOn({ ModulePath: P11KIT_CLIENT_MODULE, ModuleEnvironment: server.env }, ['net-1']);
+    await wb.core.dispose();
+    // The GUI's core: it logs in for the CONNECTED store and probes its sessions.
+    const gui = await createTestWorkbench({ stateDir: wb.stateDir, healthProbeMs: 1_000, hsmTimeoutMs: 3_000 });
+    wb = gui;
+    expect(await connectOutcome(id)).toMatchObject({ ConnectionState: 'CONNECTED' });
+    server.kill('SIGKILL');
+    const killedAt = Date.now();
+    let store: CustomKeyStoreInfo | undefined;
+    while (Date.now() - killedAt < 10_000) {
+      const text = (await gui.stateText()) ?? '{}';
+      const record = JSON.parse(text).customKeyStores.find((k: { CustomKeyStoreId: string }) => k.CustomKeyStoreId === id);
+      if (record.ConnectionState === 'FAILED') {
+        [store] = ok(await gui.call('DescribeCustomKeyStores', { CustomKeyStoreId: id })).CustomKeyStores;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(store).toMatchObject({ ConnectionState: 'FAILED', ConnectionErrorCode: 'NETWORK_ERRORS' });
+    const events = (await gui.auditRecords()).filter((r) => r.eventName === 'CustomKeyStoreConnectionLost');
+    expect(events.at(-1)).toMatchObject({ eventType: 'AwsServiceEvent', additionalEventData: { customKeyStoreId: id, connectionErrorCode: 'NETWORK_ERRORS' } });
+  }, 40_000);
+});
