@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { apiFunction, type WorkbenchApi } from '../../shared/api';
+import { DEMO_CA_LABEL } from '../../shared/contract/clusters';
 import { isOperationName, operations, type OperationName, type OperationSpec, type ProgressOf, type RequestOf, type ResponseOf } from '../../shared/contract/operations';
 import { WorkbenchError, type ErrorInfo } from '../../shared/errors';
 import { escapeTerminalText } from '../../shared/terminal-text';
@@ -13,7 +14,7 @@ import { DEFAULT_LOCK_WAIT_MS, describeHolder } from '../state/lock-file';
 import { fileSystemError } from '../state/safe-files';
 import { resolveStateDir } from '../state/state-dir';
 import { addKmsCommands } from './kms-commands';
-import { formatCheck, formatCluster, formatClusters, formatError, formatInitialized, formatKmsuserPassword, formatKmsuserStatus, formatReportSummary, formatSlots, render, type OutputFormat } from './output';
+import { createKeyStoreCommand, formatCheck, formatCluster, formatClusters, formatError, formatInitialized, formatKmsuserPassword, formatKmsuserStatus, formatReportSummary, formatSlots, render, type OutputFormat } from './output';
 import { confirm, readSecret, readSecretLines } from './secret-input';
 
 /** 0 ok, 1 the operation failed or checks failed, 2 usage or validation error. */
@@ -387,7 +388,7 @@ export function buildProgram(): Command {
   const demo = program.command('demo').description('a throwaway SoftHSM2 cluster to try the workbench');
   demo
     .command('init')
-    .description('create a SoftHSM2 configuration with two initialized tokens under the state directory, and a cluster over them')
+    .description('create a SoftHSM2 configuration with two tokens under the state directory and an ACTIVE cluster over them: kmsuser set, demo CA certificates, member trust')
     .option('--kmsuser-password-stdin', 'read the kmsuser password from stdin instead of generating one')
     .action(
       action(async (s, opts: { kmsuserPasswordStdin?: boolean }) => {
@@ -399,10 +400,11 @@ export function buildProgram(): Command {
             ...(safe.Recovery === null ? [] : [safe.Recovery]),
             formatCluster(safe.Cluster),
             `Demo SoftHSM2 tokens are in ${safe.SoftHsmDirectory}.`,
+            `Trust anchor (${DEMO_CA_LABEL}): ${safe.TrustAnchorCertificatePath}`,
             `kmsuser password: ${safe.DemoCredentials.KmsuserPassword ?? '(the one you gave)'}`,
             `SO PIN:           ${safe.DemoCredentials.SoPin}`,
-            'These throwaway credentials are shown once and not stored. Next:',
-            `  hsm-workbench cluster check ${safe.Cluster.ClusterId} --kmsuser-password-stdin`,
+            'These throwaway credentials are shown once and not stored. Next, a key store over the cluster (the kmsuser password on stdin):',
+            `  ${createKeyStoreCommand(safe.Cluster.ClusterId, safe.TrustAnchorCertificatePath, 'demo-key-store')}`,
           ].join('\n'),
         );
         // Only now have they been shown: a run killed before this line is made again by the next demo init.

@@ -72,6 +72,11 @@ function describeTrust(t: HsmTrust): string {
   return `INCOMPLETE: ${missing.join('; ')}`;
 }
 
+/** The command that makes a key store over an ACTIVE cluster whose trust anchor is the demo CA's certificate at `path`. */
+export function createKeyStoreCommand(clusterId: string, trustAnchorPath: string, name = 'NAME'): string {
+  return `hsm-workbench kms create-custom-key-store --custom-key-store-name ${name} --cloud-hsm-cluster-id ${clusterId} --trust-anchor-certificate file://${trustAnchorPath} --key-store-password-stdin`;
+}
+
 export function formatInitialized(r: ResponseOf<'InitializeCluster'>, csrPath: string | undefined): string {
   const lines = [formatCluster(r.Cluster)];
   lines.push(csrPath === undefined ? r.ClusterCsr.trimEnd() : `CSR written to ${csrPath}.`);
@@ -80,7 +85,7 @@ export function formatInitialized(r: ResponseOf<'InitializeCluster'>, csrPath: s
       `Cluster certificate issued and installed by the ${DEMO_CA_LABEL}.`,
       `Trust anchor (${DEMO_CA_LABEL}): ${r.TrustAnchorCertificatePath}`,
       'Next:',
-      `  hsm-workbench kms create-custom-key-store --custom-key-store-name NAME --cloud-hsm-cluster-id ${r.Cluster.ClusterId} --trust-anchor-certificate file://${r.TrustAnchorCertificatePath} --key-store-password-stdin`,
+      `  ${createKeyStoreCommand(r.Cluster.ClusterId, r.TrustAnchorCertificatePath)}`,
     );
   } else {
     lines.push('Next: have your CA sign the CSR, then:', `  hsm-workbench cluster install-certificate ${r.Cluster.ClusterId} --cluster-certificate file://cluster.crt --trust-anchor-certificate file://customerCA.crt --stdin`);

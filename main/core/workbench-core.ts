@@ -90,9 +90,9 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
   });
   const secrets = secretVaultSource({ stateDir: options.stateDir, protectors: options.secretProtectors, onUnprotected: options.onSecretsUnprotected });
   const clusters = createClusterService({ state, hosts });
-  const kmsuser = createKmsuserService({ state, hosts });
   const trust = createClusterTrustService({ state, hosts, stateDir: options.stateDir });
-  const demoDeps = { stateDir: options.stateDir, program: options.program, state, hosts, clusters };
+  const kmsuser = createKmsuserService({ state, hosts });
+  const demoDeps = { stateDir: options.stateDir, program: options.program, state, hosts, clusters, trust, kmsuser };
   const events = createEventHub(logger);
   // Said once the state file holds the change, so a window that reloads on it reads the new records.
   const clustersChanged = (clusterId: string): void => events.emit('StateChanged', { Resource: 'clusters', Ids: [clusterId] });
@@ -141,12 +141,13 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
       clustersChanged(cluster.ClusterId);
       return { Cluster: cluster };
     },
-    CreateDemoCluster: async (request) => {
-      const demo = await createDemoCluster(demoDeps, request.KmsuserPassword);
+    CreateDemoCluster: async (request, context) => {
+      const demo = await createDemoCluster(demoDeps, request.KmsuserPassword, context);
       clustersChanged(demo.cluster.ClusterId);
       return {
         Cluster: demo.cluster,
         SoftHsmDirectory: demo.dir,
+        TrustAnchorCertificatePath: demo.trustAnchorCertificatePath,
         // Secrets of throwaway tokens, returned once; the audit record redacts them (secretFields).
         DemoCredentials: { KmsuserPassword: request.KmsuserPassword === undefined ? demo.kmsuserPassword : null, SoPin: demo.soPin },
         Recovery: demo.recovery,

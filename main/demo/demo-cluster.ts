@@ -1,14 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type { ClusterInfo } from '../../shared/contract/clusters';
 import type { ModuleRef } from '../../shared/contract/hsm';
 import { WorkbenchError } from '../../shared/errors';
+import type { ClusterTrustService } from '../clusters/cluster-initialization';
 import { sameName, type ClusterService } from '../clusters/cluster-service';
+import { demoCaCertificatePath } from '../clusters/demo-ca';
 import type { HsmHost, HsmHostPool } from '../hsm/hsm-host';
+import type { KmsuserCallContext, KmsuserService } from '../kmsuser/kmsuser-service';
 import { createSoftHsmConfig, locateSoftHsm, softHsmConfPath } from '../softhsm/softhsm-config';
 import { syncDirectory } from '../state/durable-json-file';
 import { withLock } from '../state/lock-file';
+import { withFileSystemErrors } from '../state/safe-files';
 import { keyStoreOfCluster, type ClusterRecord } from '../state/records';
 import type { StateStore, WorkbenchState } from '../state/state-store';
 import { inspectDemoDir, isOwnJournal, removeDemoDir, startedJournal, writeDemoJournal, type DemoDirState } from './demo-journal';
@@ -23,11 +27,16 @@ export interface DemoDependencies {
   state: StateStore;
   hosts: HsmHostPool;
   clusters: ClusterService;
+  trust: ClusterTrustService;
+  kmsuser: KmsuserService;
 }
 
 export interface DemoCluster {
+  /** ACTIVE. */
   cluster: ClusterInfo;
   dir: string;
+  /** The demo CA's certificate, the trust anchor a key store over this cluster names. */
+  trustAnchorCertificatePath: string;
   /** Secrets, returned once to whoever asked; never stored. */
   kmsuserPassword: string;
   soPin: string;
@@ -100,6 +109,16 @@ function describeRecovery(found: DemoDirState, dir: string, removed: ClusterReco
   );
 }
 
+/**
+ * The demo CA of a demo being started over. It lives under the state directory, beside and not inside the
+ * demo directory (the trust service keeps every cluster's demo CA in its own directory), so it is removed
+ * by name, before the demo directory and so before its journal, which names it.
+ */
+async function removeDemoCa(stateDir: string, clusterId: string): Promise<void> {
+  const caDir = dirname(demoCaCertificatePath(stateDir, clusterId));
+  await withFileSystemErrors('remove the demo CA of an interrupted demo', caDir, () => rm(caDir, { recursive: true, force: true }));
+}
+
 /** A failure after the journal was written: say how the half-made demo gets cleaned up. */
 function withRestartHint(error: unknown): unknown {
   if (!(error instanceof WorkbenchError)) return error;
@@ -111,16 +130,20 @@ function withRestartHint(error: unknown): unknown {
 }
 
 /**
- * A throwaway SoftHSM2 configuration with two initialised tokens under the state directory, and a
- * cluster over them. The tokens are initialised through the HSM host (C_InitToken, then C_InitPIN as
- * the SO), so the PINs never appear on a command line; the cluster is created by the normal service.
+ * A throwaway SoftHSM2 configuration with two initialised tokens under the state directory, and an ACTIVE
+ * cluster over them, ready for `kms create-custom-key-store`. The tokens are initialised through the HSM
+ * host (C_InitToken), so the PINs never appear on a command line; then the normal services take over, as an
+ * admin's commands would: the cluster is created, kmsuser set on every member (kmsuser create), and the
+ * cluster initialized with the demo CA (cluster initialize --demo-ca: signing key, certificates on every
+ * member, member key pairs and the trust mesh). Their steps go into this call's audit record.
  *
  * Crash safety: nothing touches a token before every refusal has been checked and the journal says a
- * demo is being made. A re-run after any interruption finds that journal and starts over, and says so.
+ * demo is being made; the journal names the cluster once it is recorded, before its demo CA exists. A
+ * re-run after any interruption finds that journal and starts over (tokens, cluster record, demo CA), and says so.
  * The demo is complete only once the front end confirms the credentials were shown
  * (confirmDemoCredentialsShown); until then a re-run makes it again.
  */
-export async function createDemoCluster(deps: DemoDependencies, kmsuserPassword?: string): Promise<DemoCluster> {
+export async function createDemoCluster(deps: DemoDependencies, kmsuserPassword: string | undefined, context: KmsuserCallContext): Promise<DemoCluster> {
   const dir = demoDir(deps.stateDir);
   const { modulePath } = locateSoftHsm();
   const module: ModuleRef = { ModulePath: modulePath, ModuleEnvironment: { SOFTHSM2_CONF: softHsmConfPath(dir) } };
@@ -130,25 +153,30 @@ export async function createDemoCluster(deps: DemoDependencies, kmsuserPassword?
     if (found.kind === 'leftover' || found.kind === 'interrupted') {
       // A host child of this process may still have the old tokens open (the GUI runs for days).
       await deps.hosts.get(module).dispose();
+      if (found.kind === 'interrupted' && found.journal.ClusterId !== undefined) await removeDemoCa(deps.stateDir, found.journal.ClusterId);
       await removeDemoDir(dir);
     }
     await mkdir(dir, { mode: 0o700 });
     await syncDirectory(deps.stateDir);
-    await writeDemoJournal(dir, startedJournal());
+    const journal = startedJournal();
+    await writeDemoJournal(dir, journal);
     try {
       await createSoftHsmConfig(dir);
       const password = kmsuserPassword ?? randomBytes(12).toString('base64url');
       const soPin = randomBytes(9).toString('base64url');
       const host = deps.hosts.get(module);
       const serials: string[] = [];
-      for (const label of DEMO_TOKEN_LABELS) serials.push(await initDemoToken(host, label, soPin, password));
-      const cluster = await deps.clusters.create({
+      for (const label of DEMO_TOKEN_LABELS) serials.push(await initDemoToken(host, label, soPin));
+      const { ClusterId } = await deps.clusters.create({
         ClusterName: DEMO_CLUSTER_NAME,
         ...module,
         LoginFormat: 'password',
         Hsms: serials.map((TokenSerial) => ({ TokenSerial })),
       });
-      return { cluster, dir, kmsuserPassword: password, soPin, recovery: describeRecovery(found, dir, removed) };
+      await writeDemoJournal(dir, { ...journal, ClusterId });
+      await deps.kmsuser.create({ ClusterId, SoPin: soPin, KmsuserPassword: password }, context);
+      const { Cluster } = await deps.trust.initialize({ ClusterId, DemoCa: true, SoPin: soPin, KmsuserPassword: password }, (step) => context.journal(step));
+      return { cluster: Cluster, dir, trustAnchorCertificatePath: demoCaCertificatePath(deps.stateDir, ClusterId), kmsuserPassword: password, soPin, recovery: describeRecovery(found, dir, removed) };
     } catch (error) {
       throw withRestartHint(error);
     }
@@ -175,14 +203,13 @@ export async function confirmDemoCredentialsShown(deps: DemoDependencies, cluste
   });
 }
 
-/** Initialises the next free SoftHSM slot as `label` with kmsuser's PIN set; returns the token's serial. */
-async function initDemoToken(host: HsmHost, label: string, soPin: string, userPin: string): Promise<string> {
+/** Initialises the next free SoftHSM slot as `label` (no user PIN yet: kmsuser create sets it); returns the token's serial. */
+async function initDemoToken(host: HsmHost, label: string, soPin: string): Promise<string> {
   const free = (await host.listSlots()).find((s) => s.Token !== null && !s.Token.Flags.includes('CKF_TOKEN_INITIALIZED'));
   if (!free) throw new WorkbenchError('TokenNotFoundException', 'SoftHSM2 offers no free slot for a demo token.');
   await host.initToken(free.SlotId, soPin, label);
   // SoftHSM moves an initialised token to a slot id derived from its serial: find it again by label.
   const slot = (await host.listSlots()).find((s) => s.Token?.Label === label);
   if (!slot?.Token) throw new WorkbenchError('TokenNotFoundException', `Demo token "${label}" was initialised but is not listed.`);
-  await host.initUserPin(slot.SlotId, soPin, userPin);
   return slot.Token.SerialNumber;
 }

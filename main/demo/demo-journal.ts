@@ -2,6 +2,7 @@ import { access, readdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { ClusterId } from '../../shared/contract/clusters';
 import { WorkbenchError } from '../../shared/errors';
 import { softHsmConfPath } from '../softhsm/softhsm-config';
 import { readTextIfExists, tempFileWriter, writeFileDurably } from '../state/durable-json-file';
@@ -22,6 +23,11 @@ const DemoJournal = z.object({
   StartedAt: z.string(),
   /** The process making the demo: it alone may confirm it, and while it lives no one else starts it over. */
   Owner: z.object({ Pid: z.number().int(), Hostname: z.string() }),
+  /**
+   * The demo's cluster, once recorded: a start-over removes its demo CA (outside this directory) even after
+   * the cluster record is gone. Checked as an id, as it names a directory to remove.
+   */
+  ClusterId: ClusterId.optional(),
 });
 export type DemoJournal = z.infer<typeof DemoJournal>;
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ClusterId } from './clusters';
+import { KmsuserPassword } from './credentials';
 
 /** AWS KMS ConnectionErrorCode values a check can predict, each mapped to its local meaning in the remedy. */
 export const ConnectionErrorCode = z.enum([
@@ -35,7 +36,7 @@ export const CheckResult = z.object({
 export const CheckClusterRequest = z.object({
   ClusterId,
   /** kmsuser password for the optional login test. Secret: never stored, logged or audited. */
-  KmsuserPassword: z.string().min(7, 'the kmsuser password is 7 to 32 characters').max(32, 'the kmsuser password is 7 to 32 characters').optional(),
+  KmsuserPassword: KmsuserPassword.optional(),
 });
 
 export const ClusterCheckReport = z.object({

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ModuleEnvironment, ModulePath } from './hsm';
+import { KmsuserPassword, SoPin } from './credentials';
 import { printableName } from './names';
 
 export const CLUSTER_ID_PATTERN = /^cluster-[2-7a-zA-Z]{11}$/;
@@ -109,8 +110,6 @@ export const ClusterIdRequest = z.object({ ClusterId });
  * audited (secretFields); the kmsuser password logs in where SoftHSM allows private objects only to CKU_USER
  * (the cluster signing key, the member key pairs).
  */
-export const SoPin = z.string().min(1, 'the SO PIN is required').max(255, 'the SO PIN is at most 255 characters');
-export const KmsuserPassword = z.string().min(7, 'the kmsuser password is 7 to 32 characters').max(32, 'the kmsuser password is 7 to 32 characters');
 /** A PEM certificate (or a file:// value's text), at most 5000 characters as CloudHSM's InitializeCluster takes it. Parsed by the service, which names what is wrong with it. */
 export const PemCertificate = z.string().min(1, 'the certificate is empty').max(5000, 'a certificate is at most 5000 characters of PEM');
 export const HsmId = z.string().min(1, 'HsmId is required').max(64, 'HsmId is at most 64 characters');

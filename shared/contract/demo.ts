@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ClusterInfo } from './clusters';
+import { KmsuserPassword } from './credentials';
 
-const KmsuserPassword = z.string().min(7, 'the kmsuser password is 7 to 32 characters').max(32, 'the kmsuser password is 7 to 32 characters');
 
 export const CreateDemoClusterRequest = z.object({
   /** Secret. When absent, a random one is generated and returned once. */
@@ -14,9 +14,12 @@ export const CreateDemoClusterRequest = z.object({
  * credentials are stored nowhere and a demo without them cannot be used.
  */
 export const CreateDemoClusterResponse = z.object({
+  /** ACTIVE: kmsuser set, certificates from the demo CA on every member, trust complete. */
   Cluster: ClusterInfo,
   /** Where the demo's SoftHSM2 configuration and tokens live (under the state directory). */
   SoftHsmDirectory: z.string(),
+  /** The demo CA's certificate (DEMO_CA_LABEL), for `kms create-custom-key-store --trust-anchor-certificate file://…`. */
+  TrustAnchorCertificatePath: z.string(),
   /**
    * Secrets of throwaway demo tokens, returned once to whoever asked and never stored.
    * KmsuserPassword is null when the caller chose it.

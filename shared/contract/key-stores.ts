@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ConnectionErrorCode } from './checks';
 import { ClusterId } from './clusters';
+import { kmsuserPasswordField } from './credentials';
 import { printableName } from './names';
 
 /*
@@ -21,7 +22,7 @@ export const CustomKeyStoreName = printableName(
 );
 
 /** The kmsuser password. Secret: sealed by the secret store, never logged, audited or echoed. */
-export const KeyStorePassword = z.string().min(7, 'KeyStorePassword is 7 to 32 characters').max(32, 'KeyStorePassword is 7 to 32 characters');
+export const KeyStorePassword = kmsuserPasswordField('KeyStorePassword');
 
 /** PEM text of the certificate that issued the cluster certificate (customerCA.crt). Whether it is a certificate is checked by the service, which names this field. */
 export const TrustAnchorCertificate = z

@@ -1,11 +1,7 @@
 import { z } from 'zod';
 import { ClusterId } from './clusters';
+import { KmsuserPassword, SoPin } from './credentials';
 
-/** The kmsuser password: 7 to 32 characters, as AWS KMS requires of KeyStorePassword. Secret. */
-export const KmsuserPassword = z.string().min(7, 'the kmsuser password is 7 to 32 characters').max(32, 'the kmsuser password is 7 to 32 characters');
-
-/** The token's security officer PIN. Secret: asked for when needed, never stored, logged or audited. */
-export const SoPin = z.string().min(1, 'the SO PIN is required').max(255, 'the SO PIN is at most 255 characters');
 
 /** One SO PIN for every member, as an admin who owns the cluster has; a member that refuses it is named. */
 export const CreateKmsuserRequest = z.object({ ClusterId, SoPin, KmsuserPassword });

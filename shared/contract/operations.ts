@@ -252,7 +252,8 @@ export const operations = {
     method: 'createCluster',
     request: CreateDemoClusterRequest,
     response: CreateDemoClusterResponse,
-    errors: ['ClusterNameInUseException', 'TokenNotFoundException', 'TokenInUseException', ...HSM_ERRORS, ...STATE_ERRORS],
+    // The last two from the trust service, which initializes the demo cluster.
+    errors: ['ClusterNameInUseException', 'TokenNotFoundException', 'TokenInUseException', ...HSM_ERRORS, ...STATE_ERRORS, 'CloudHsmInvalidRequestException', 'CloudHsmClusterNotFoundException'],
     readOnly: false,
     secretFields: ['KmsuserPassword', 'SoPin'],
   }),

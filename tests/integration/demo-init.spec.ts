@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openStateStore } from '../../main/state/state-store';
 import { cli, type CliRun } from '../fixtures/cli';
-import { demoDirOf, demoTokens } from '../fixtures/demo';
+import { demoDirOf, demoTokens, forgetDemoRecord } from '../fixtures/demo';
 import { associateKeyStore, clusterRecord } from '../fixtures/records';
 import { expectWorkingDemo } from './demo-expectations';
 import { startLockHolder, waitForExit } from './state-writer-process';
@@ -17,6 +17,9 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(stateDir, { recursive: true, force: true });
 });
+
+/** A demo init makes three RSA key pairs in SoftHSM: a test that makes two demos needs more than the default on a busy machine. */
+const DEMO_TIMEOUT_MS = 120_000;
 
 /** JSON output, for the response; `refusedDemoInit` prints errors as a user reads them. */
 function demoInit(): Promise<CliRun> {
@@ -76,7 +79,34 @@ describe('demo init checks everything that can refuse it before it touches a tok
   });
 });
 
-describe('demo init after an interrupted one', () => {
+describe('demo init makes an ACTIVE cluster', { timeout: DEMO_TIMEOUT_MS }, () => {
+  it('prints the demo CA certificate as the trust anchor, labelled, and the kms command that uses it; the audit record has every step and no secret', async () => {
+    const run = await cli(stateDir, ['demo', 'init']);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const clusterId = /ClusterId\s+│ (cluster-\w+)/.exec(run.stdout)?.[1] ?? '';
+    const anchor = join(stateDir, 'demo-ca', clusterId, 'demo-ca-certificate.pem');
+    expect(run.stdout).toContain(`Trust anchor (demo CA — not for production): ${anchor}\n`);
+    expect(run.stdout).toContain(
+      `\n  hsm-workbench kms create-custom-key-store --custom-key-store-name demo-key-store --cloud-hsm-cluster-id ${clusterId} --trust-anchor-certificate file://${anchor} --key-store-password-stdin\n`,
+    );
+    expect(run.stdout).toMatch(/State\s+│ ACTIVE /);
+
+    const password = /^kmsuser password: (\S+)$/m.exec(run.stdout)?.[1] ?? '';
+    const soPin = /^SO PIN:\s+(\S+)$/m.exec(run.stdout)?.[1] ?? '';
+    expect(password).not.toBe('');
+    expect(soPin).not.toBe('');
+    const audit = await readFile(join(stateDir, 'audit', 'audit-log.jsonl'), 'utf8');
+    const steps = audit
+      .split('\n')
+      .filter((line) => line.includes('"eventName":"CreateDemoCluster"') && line.includes('"auditPhase":"Step"'))
+      .map((line) => (JSON.parse(line) as { additionalEventData: { step: { name: string } } }).additionalEventData.step.name);
+    for (const step of ['SetKmsuserPassword', 'MakeClusterSigningKeyAndMemberKey', 'MakeMemberKey', 'ImportTrustedMemberKeys', 'IssueWithDemoCa', 'StoreCertificates']) expect(steps).toContain(step);
+    for (const secret of [password, soPin]) expect(audit).not.toContain(secret);
+  });
+});
+
+describe('demo init after an interrupted one', { timeout: DEMO_TIMEOUT_MS }, () => {
   it('starts over a demo whose credentials were never confirmed shown: its cluster record and tokens are replaced, and it says so', async () => {
     const first = await expectWorkingDemo(stateDir, await demoInit());
     const oldSerials = first.Cluster.Hsms.map((h) => h.TokenSerial);
@@ -99,6 +129,22 @@ describe('demo init after an interrupted one', () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/already exists/);
     expect((await demoTokens(stateDir)).map((t) => t.serial).sort()).toEqual(again.Cluster.Hsms.map((h) => h.TokenSerial).sort());
+  });
+
+  it('removes the demo CA of the demo it starts over, found by the cluster id its journal names, and makes a new one', async () => {
+    const first = await expectWorkingDemo(stateDir, await demoInit());
+    const journalPath = join(demoDirOf(stateDir), 'demo-init.json');
+    const journal = JSON.parse(await readFile(journalPath, 'utf8')) as { ClusterId?: string; Owner: { Pid: number } };
+    expect(journal.ClusterId).toBe(first.Cluster.ClusterId);
+    expect(existsSync(dirname(first.TrustAnchorCertificatePath))).toBe(true);
+    // As a run killed after recording its cluster leaves it; and the record already gone, as a start-over killed part-way leaves it.
+    await writeFile(journalPath, JSON.stringify({ ...journal, Phase: 'started', Owner: { ...journal.Owner, Pid: 2 ** 22 + 1 } }));
+    await forgetDemoRecord(stateDir, first.Cluster.ClusterId);
+
+    const again = await expectWorkingDemo(stateDir, await demoInit());
+    expect(again.TrustAnchorCertificatePath).not.toBe(first.TrustAnchorCertificatePath);
+    expect(existsSync(dirname(first.TrustAnchorCertificatePath))).toBe(false);
+    expect(await readdir(join(stateDir, 'demo-ca'))).toEqual([again.Cluster.ClusterId]);
   });
 
   it('does not start over an interrupted demo whose cluster a key store uses: whoever connected it knows its credentials', async () => {
