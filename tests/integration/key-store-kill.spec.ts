@@ -145,7 +145,7 @@ async function killedConnect(b: Bench, run: number): Promise<RunFigures> {
 }
 
 describe('connect-custom-key-store under kill -9', () => {
-  it(`leaves a store the next process can log in with, at ${RUNS} kills spread over every step of connect`, { timeout: 400_000 }, async () => {
+  it(`leaves a store the next process can log in with, at ${RUNS} kills spread over every step of connect`, { timeout: 600_000 }, async () => {
     const t0 = Date.now();
     const benches = await Promise.all(Array.from({ length: WORKERS }, (_, i) => bench(`kill${i}`)));
     const figures: RunFigures[] = [];
