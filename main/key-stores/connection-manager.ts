@@ -223,9 +223,11 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
     const { store, cluster } = storeAndCluster(s, storeId);
     if (cluster === undefined) {
       await fail(storeId, new MemberFailure('-', 'CLUSTER_NOT_FOUND', `cluster ${store.CloudHsmClusterId} is not in the workbench`), logins);
+      await journal({ name: 'ConnectionSettled', details: { connectionState: 'FAILED', connectionErrorCode: 'CLUSTER_NOT_FOUND' } });
       return;
     }
     let held: MemberSession[] = [];
+    let settled: Record<string, unknown> = { connectionState: 'CONNECTED' };
     try {
       const known = await passwords(store);
       const interrupted = store.Rotation;
@@ -242,6 +244,8 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
       let next: string;
       if (interrupted !== undefined && known.pending !== undefined) {
         // Roll forward to the journal's pending password: it is already sealed and on some members.
+        // Audited, so the log shows the recovery next to the interrupted connect (the state's LastRecovery keeps the message).
+        await journal({ name: 'RecoverKmsuserPasswordRotation', details: { interruptedStep: interrupted.Step, startedAt: interrupted.StartedAt, hsms: interrupted.Hsms } });
         next = known.pending;
       } else {
         next = newKmsuserPassword(cluster, held);
@@ -278,7 +282,11 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
       const failure = asMemberFailure('-', error);
       if (!(error instanceof MemberFailure)) logger.error('custom key store connect failed unexpectedly', { customKeyStoreId: storeId, detail: failure.detail });
       await fail(storeId, failure, logins);
+      settled = { connectionState: 'FAILED', connectionErrorCode: failure.code, hsmId: failure.hsmId };
     }
+    // The call's Completed record came when connect answered: this step closes the connection's journal, so a
+    // journal without it in the audit log is a connect a kill -9 interrupted. Outside the try: the state is recorded either way.
+    await journal({ name: 'ConnectionSettled', details: settled });
   }
 
   const ensuring = new Set<Promise<unknown>>();
