@@ -10,7 +10,7 @@ import { createHsmHostPool } from '../hsm/hsm-host-client';
 import { createKmsuserService, type KmsuserLogin } from '../kmsuser/kmsuser-service';
 import { createConnectionManager } from '../key-stores/connection-manager';
 import { createKeyStoreService } from '../key-stores/key-store-service';
-import { secretVaultSource, type SecretVaultOptions, type SecretVaultSource } from '../secrets/secret-vault';
+import { existingVaultProtection, secretVaultSource, type SecretVaultOptions, type SecretVaultSource } from '../secrets/secret-vault';
 import { openStateStore, type StateStoreOptions } from '../state/state-store';
 import { createDispatcher, type CallContext, type OperationHandlers } from './dispatcher';
 import { createEventHub, type WorkbenchEventListener } from './event-hub';
@@ -60,6 +60,9 @@ export interface WorkbenchCoreOptions {
    */
   healthProbeMs?: number;
 }
+
+const NO_VAULT_YET =
+  'No kmsuser password is stored yet: the first key store decides where the secret store keeps its key (the OS keyring when one answers, else a file readable only by you).';
 
 /** AWS-looking defaults for the local ARN-like ids (later issues make them configurable). */
 const LOCAL_REGION = 'local-1';
@@ -117,8 +120,9 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
   const handlers: OperationHandlers = {
     DescribeWorkbench: async () => ({ Version: WORKBENCH_VERSION, StateDirectory: options.stateDir, SuggestedModules: suggestedModules() }),
     DescribeSecretStore: async () => {
-      // Opens (on first use, creates) the state directory's vault: its protector is only known once it holds the key.
-      const { protection } = await secrets();
+      // Read only: before the first password is stored there is no vault, and asking would make one.
+      const protection = await existingVaultProtection({ stateDir: options.stateDir, protectors: options.secretProtectors });
+      if (protection === null) return { Protector: null, Protected: null, Description: NO_VAULT_YET };
       return { Protector: protection.kind, Protected: protection.protected, Description: protection.description };
     },
     CancelOperation: async (request) => ({ Cancelled: dispatcher.cancel(request.CallId) }),

@@ -6,7 +6,7 @@ import { keyFileProtector } from './key-file-protector';
 import { osKeyringProtector } from './os-keyring-protector';
 import { VAULT_KEY_BYTES, type ProtectionInfo, type VaultKeyProtector } from './protection';
 import { openWithKey, sealWithKey, type SealedSecret } from './sealed-secret';
-import { createPrivateFileOnce, prepareSecretsDir, readPrivateFile } from './secrets-dir';
+import { createPrivateFileOnce, prepareSecretsDir, readPrivateFile, secretsDirOf } from './secrets-dir';
 
 export type { ProtectionInfo, ProtectionKind, VaultKeyProtector } from './protection';
 export type { SealedSecret } from './sealed-secret';
@@ -85,6 +85,18 @@ export function secretVaultSource(options: SecretVaultOptions): SecretVaultSourc
     });
     return opening;
   };
+}
+
+/**
+ * The protection of this state directory's vault without opening or creating it: null before the first secret is
+ * stored (the chain decides then). For showing, so a read (the GUI's DescribeSecretStore) never makes a vault or asks a keyring.
+ */
+export async function existingVaultProtection(options: SecretVaultOptions): Promise<ProtectionInfo | null> {
+  const dir = secretsDirOf(options.stateDir);
+  const manifest = await readManifest(join(dir, MANIFEST));
+  if (manifest === null) return null;
+  const protector = (options.protectors ?? defaultProtectors(dir)).find((candidate) => candidate.kind === manifest.protector);
+  return protector?.protection ?? { kind: manifest.protector, protected: true, description: `The secret store's key is held by ${manifest.protector}, which this program cannot use.` };
 }
 
 interface OpenedVault {

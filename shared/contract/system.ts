@@ -17,10 +17,11 @@ export const DescribeSecretStoreRequest = z.object({});
 /**
  * Where kmsuser passwords are kept at rest (main/secrets/): the GUI shows it beside every password field, and
  * says plainly when the protection is a key file anyone who can read the state directory can read too.
+ * Protector and Protected are null before the first password is stored: the first store decides.
  */
 export const DescribeSecretStoreResponse = z.object({
-  Protector: z.enum(['os-keyring', 'electron-safe-storage', 'key-file']),
-  Protected: z.boolean(),
+  Protector: z.enum(['os-keyring', 'electron-safe-storage', 'key-file']).nullable(),
+  Protected: z.boolean().nullable(),
   Description: z.string(),
 });
 export type DescribeSecretStoreResponse = z.infer<typeof DescribeSecretStoreResponse>;

@@ -45,12 +45,16 @@ describe('secrets at rest on a headless machine with no keyring daemon', () => {
     }
   });
 
-  it('DescribeSecretStore tells the GUI the fallback is in force and that it is not protected', async () => {
+  it('DescribeSecretStore tells the GUI the fallback is in force and that it is not protected, and makes nothing before a secret is stored', async () => {
     const core = await createWorkbenchCore({ stateDir, program: 'test', hostChildEntry: HOST_CHILD_ENTRY });
     try {
-      const result = await core.dispatch('DescribeSecretStore', {}, { callId: 'secret-store-1' });
-      expect(result).toMatchObject({ ok: true, value: { Protector: 'key-file', Protected: false } });
-      expect(result.ok && (result.value as { Description: string }).Description).toMatch(/No OS keyring answered/);
+      const before = await core.dispatch('DescribeSecretStore', {}, { callId: 'secret-store-1' });
+      expect(before).toMatchObject({ ok: true, value: { Protector: null, Protected: null } });
+      await expect(readFile(join(secretsDirOf(stateDir), 'vault.json'))).rejects.toThrow(/ENOENT/);
+      await core.secrets();
+      const after = await core.dispatch('DescribeSecretStore', {}, { callId: 'secret-store-2' });
+      expect(after).toMatchObject({ ok: true, value: { Protector: 'key-file', Protected: false } });
+      expect(after.ok && (after.value as { Description: string }).Description).toMatch(/No OS keyring answered/);
     } finally {
       await core.dispose();
     }
