@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
+import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CustomKeyStoreInfo } from '../../shared/contract/key-stores';
+import type { CustomKeyStoreInfo, KeyStoreMemberConnection } from '../../shared/contract/key-stores';
 import type { ModuleRef } from '../../shared/contract/hsm';
 import { activateCluster, makeClusterPki, type ClusterPki } from '../fixtures/cluster-pki';
 import { injectFaults, type FaultInjection } from '../fixtures/fault-module';
@@ -18,11 +19,23 @@ import { createTestWorkbench, type TestWorkbench } from '../fixtures/workbench';
  */
 
 const PASSWORD = 'kmsuser-pass-2';
+/** What the admin sets with kmsuser change-password to recover from USER_NOT_FOUND. */
+const RESET_PASSWORD = 'kmsuser-reset-3';
 let hsm: SoftHsmCluster;
 let wb: TestWorkbench;
 let pki: ClusterPki;
 let faults: FaultInjection;
 let serial = 0;
+
+function tokenFlags(label: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('pkcs11-tool', ['--module', hsm.modulePath, '-T'], { env: { ...process.env, ...hsm.env } }, (error, stdout) => {
+      if (error) reject(error);
+      // pkcs11-tool -T: one block per slot, "token label : …" then "token flags : …".
+      else resolve(new RegExp(`token label\\s*: ${label}\\s*\\n[^]*?token flags\\s*: ([^\\n]*)`).exec(stdout)?.[1] ?? '');
+    });
+  });
+}
 
 function login(h: { modulePath: string; env: Record<string, string> }, label: string, pin: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -54,7 +67,7 @@ async function connectOutcome(id: string): Promise<CustomKeyStoreInfo> {
 }
 
 beforeAll(async () => {
-  hsm = await createSoftHsmCluster({ tokens: 12, userPin: PASSWORD, labelPrefix: 'ce' });
+  hsm = await createSoftHsmCluster({ tokens: 14, userPin: PASSWORD, labelPrefix: 'ce' });
   wb = await createTestWorkbench({ hsmTimeoutMs: 5_000 });
   pki = await makeClusterPki();
   faults = await injectFaults(hsm);
@@ -62,6 +75,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await wb?.dispose();
+  // Later workbenches reopen the first one's state directory, and so leave it behind.
+  if (wb) await rm(wb.stateDir, { recursive: true, force: true });
   await faults?.cleanup();
   await hsm?.cleanup();
 });
@@ -79,6 +94,10 @@ describe('connection error codes', () => {
     expect(refused.ok ? '' : refused.error.message).toMatch(/is FAILED; disconnect it first/);
     const connection = ok(await wb.call('DescribeKeyStoreConnection', { CustomKeyStoreId: id })).Connection;
     expect(connection.Remedy).toMatch(/kmsuser change-password/);
+    // The remedy starts with the disconnect because a FAILED store's password cannot change yet.
+    expect(connection.Remedy).toMatch(/^Disconnect the key store first/);
+    const early = await wb.call('UpdateCustomKeyStore', { CustomKeyStoreId: id, KeyStorePassword: PASSWORD });
+    expect(early.ok ? '' : early.error.name).toBe('CustomKeyStoreInvalidStateException');
     // One wrong try spent, on the first member only: the second was never asked.
     const [first, second] = JSON.parse((await wb.stateText()) ?? '{}').clusters.at(-1).Hsms;
     expect(first.Kmsuser.FailedLoginsCaused).toBe(1);
@@ -96,6 +115,39 @@ describe('connection error codes', () => {
     await hsm.removeToken(3);
     expect(await connectOutcome(id)).toMatchObject({ ConnectionState: 'FAILED', ConnectionErrorCode: 'INSUFFICIENT_CLOUDHSM_HSMS' });
     expect(await login(hsm, 'ce-3', PASSWORD)).toBe(true);
+  });
+
+  it('USER_NOT_FOUND when one member was re-initialised (its user PIN gone), naming that member; the remedy recovers it', async () => {
+    const { clusterId, id } = await storeOn(softhsm(), ['ce-13', 'ce-14']);
+    // An admin re-initialises the second HSM: SoftHSM keeps its label and serial, so it is still the member, but kmsuser is gone.
+    expect(await tokenFlags('ce-14')).toMatch(/PIN initialized/);
+    await hsm.reinitializeToken(13);
+    expect(await tokenFlags('ce-14')).not.toMatch(/PIN initialized/);
+    expect(await tokenFlags('ce-14')).toMatch(/token initialized/);
+    // The next workbench process (a CLI run) loads the module afresh: a SoftHSM loaded before the re-initialisation
+    // keeps the user PIN it read at C_Initialize and would still accept the old password.
+    await wb.core.dispose();
+    wb = await createTestWorkbench({ stateDir: wb.stateDir, hsmTimeoutMs: 5_000 });
+
+    expect(await connectOutcome(id)).toMatchObject({ ConnectionState: 'FAILED', ConnectionErrorCode: 'USER_NOT_FOUND' });
+    const connection = ok(await wb.call('DescribeKeyStoreConnection', { CustomKeyStoreId: id })).Connection;
+    const member = (label: string): KeyStoreMemberConnection | undefined => connection.Hsms.find((h) => h.TokenLabel === label);
+    expect(member('ce-14')).toMatchObject({ SessionHeld: false, ConnectionErrorCode: 'USER_NOT_FOUND', Detail: expect.stringMatching(/CKR_USER_PIN_NOT_INITIALIZED/) });
+    expect(member('ce-13')).toMatchObject({ SessionHeld: false });
+    expect(member('ce-13')?.ConnectionErrorCode).toBeUndefined();
+    expect(connection.Explanation).toMatch(/CKR_USER_PIN_NOT_INITIALIZED/);
+    // ce-13 logged in, then was released unrotated: nothing changed on any HSM.
+    expect(await login(hsm, 'ce-13', PASSWORD)).toBe(true);
+
+    // The remedy, step by step as it reads: kmsuser create refuses (ce-13 has one); change-password sets it everywhere.
+    expect(connection.Remedy).toMatch(/^Disconnect the key store.*kmsuser change-password.*update-custom-key-store --key-store-password-stdin.*connect it again/);
+    ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: id }));
+    const created = await wb.call('CreateKmsuser', { ClusterId: clusterId, SoPin: hsm.soPin, KmsuserPassword: RESET_PASSWORD });
+    expect(created.ok ? '' : created.error.name).toBe('KmsuserAlreadyExistsException');
+    ok(await wb.call('ChangeKmsuserPassword', { ClusterId: clusterId, SoPin: hsm.soPin, NewKmsuserPassword: RESET_PASSWORD }));
+    ok(await wb.call('UpdateCustomKeyStore', { CustomKeyStoreId: id, KeyStorePassword: RESET_PASSWORD }));
+    expect(await connectOutcome(id)).toMatchObject({ ConnectionState: 'CONNECTED' });
+    ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: id }));
   });
 
   it.each([
@@ -167,8 +219,8 @@ describe('connection error codes', () => {
   });
 
   it('keeps every password out of the state directory, the audit log and the log', async () => {
-    await expectNoSecretOnDisk(wb.stateDir, [PASSWORD, 'not-the-password']);
-    expectNoSecretInText(await wb.auditText(), [PASSWORD, 'not-the-password'], 'audit log');
+    await expectNoSecretOnDisk(wb.stateDir, [PASSWORD, 'not-the-password', RESET_PASSWORD]);
+    expectNoSecretInText(await wb.auditText(), [PASSWORD, 'not-the-password', RESET_PASSWORD], 'audit log');
   });
 });
 
