@@ -32,7 +32,7 @@ export const CONNECTION_ERROR_EXPLANATIONS: Readonly<Record<ConnectionErrorCode,
     wizard: 'kmsuser-setup',
   },
   USER_NOT_FOUND: {
-    explanation: 'An HSM has no kmsuser (CKR_USER_PIN_NOT_INITIALIZED): its user PIN was never set, or was wiped when the token was initialized again.',
+    explanation: 'An HSM has no kmsuser (its token does not set CKF_USER_PIN_INITIALIZED, or C_Login answered CKR_USER_PIN_NOT_INITIALIZED): its user PIN was never set, or was wiped when the token was initialized again.',
     remedy: RESET_KMSUSER,
     wizard: 'kmsuser-setup',
   },

@@ -6,6 +6,7 @@ import type { CustomKeyStoreInfo, KeyStoreMemberConnection } from '../../shared/
 import type { ModuleRef } from '../../shared/contract/hsm';
 import { activateCluster, makeClusterPki, type ClusterPki } from '../fixtures/cluster-pki';
 import { injectFaults, type FaultInjection } from '../fixtures/fault-module';
+import { holdLogin } from '../fixtures/login-holder';
 import { ok } from '../fixtures/outcomes';
 import { P11KIT_CLIENT_MODULE, startP11KitServer, type P11KitServer } from '../fixtures/p11kit-server';
 import { expectNoSecretInText, expectNoSecretOnDisk } from '../fixtures/secret-scan';
@@ -124,18 +125,16 @@ describe('connection error codes', () => {
     await hsm.reinitializeToken(13);
     expect(await tokenFlags('ce-14')).not.toMatch(/PIN initialized/);
     expect(await tokenFlags('ce-14')).toMatch(/token initialized/);
-    // The next workbench process (a CLI run) loads the module afresh: a SoftHSM loaded before the re-initialisation
-    // keeps the user PIN it read at C_Initialize and would still accept the old password.
-    await wb.core.dispose();
-    wb = await createTestWorkbench({ stateDir: wb.stateDir, hsmTimeoutMs: 5_000 });
+    // This workbench's host child loaded SoftHSM before the re-initialisation: its C_Login still accepts the wiped
+    // PIN, so the workbench goes by the token's flags, as a fresh process (a CLI run) would meet the refusal.
 
     expect(await connectOutcome(id)).toMatchObject({ ConnectionState: 'FAILED', ConnectionErrorCode: 'USER_NOT_FOUND' });
     const connection = ok(await wb.call('DescribeKeyStoreConnection', { CustomKeyStoreId: id })).Connection;
     const member = (label: string): KeyStoreMemberConnection | undefined => connection.Hsms.find((h) => h.TokenLabel === label);
-    expect(member('ce-14')).toMatchObject({ SessionHeld: false, ConnectionErrorCode: 'USER_NOT_FOUND', Detail: expect.stringMatching(/CKR_USER_PIN_NOT_INITIALIZED/) });
+    expect(member('ce-14')).toMatchObject({ SessionHeld: false, ConnectionErrorCode: 'USER_NOT_FOUND', Detail: expect.stringMatching(/CKF_USER_PIN_INITIALIZED is not set/) });
     expect(member('ce-13')).toMatchObject({ SessionHeld: false });
     expect(member('ce-13')?.ConnectionErrorCode).toBeUndefined();
-    expect(connection.Explanation).toMatch(/CKR_USER_PIN_NOT_INITIALIZED/);
+    expect(connection.Explanation).toMatch(/CKF_USER_PIN_INITIALIZED/);
     // ce-13 logged in, then was released unrotated: nothing changed on any HSM.
     expect(await login(hsm, 'ce-13', PASSWORD)).toBe(true);
 
@@ -228,12 +227,27 @@ describe('a network member (p11-kit)', () => {
   let net: SoftHsmCluster;
   let server: P11KitServer;
   beforeAll(async () => {
-    net = await createSoftHsmCluster({ tokens: 1, userPin: PASSWORD, labelPrefix: 'net' });
+    net = await createSoftHsmCluster({ tokens: 2, userPin: PASSWORD, labelPrefix: 'net' });
     server = await startP11KitServer({ providerModule: net.modulePath, env: net.env });
   }, 60_000);
   afterAll(async () => {
     await server?.stop();
     await net?.cleanup();
+  });
+
+  // Why USER_LOGGED_IN comes from the fault module: SoftHSM keeps login state per process, and p11-kit server runs
+  // one p11-kit-remote (its own SoftHSM) per client, so no real module here answers CKR_USER_ALREADY_LOGGED_IN
+  // to the workbench's C_Login because of another program's login; only a second login in the same process meets it.
+  it("another program's kmsuser login through the same p11-kit server does not stop a connect; only its own process meets CKR_USER_ALREADY_LOGGED_IN", async () => {
+    const holder = await holdLogin({ modulePath: P11KIT_CLIENT_MODULE, env: server.env, tokenLabel: 'net-2', pin: PASSWORD });
+    try {
+      expect(holder.secondLogin).toBe('CKR_USER_ALREADY_LOGGED_IN');
+      const { id } = await storeOn({ ModulePath: P11KIT_CLIENT_MODULE, ModuleEnvironment: server.env }, ['net-2']);
+      expect(await connectOutcome(id)).toMatchObject({ ConnectionState: 'CONNECTED' });
+      ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: id }));
+    } finally {
+      await holder.release();
+    }
   });
 
   it('the health probe turns a held store FAILED/NETWORK_ERRORS within 10 s of its server being killed, with no call made', async () => {
