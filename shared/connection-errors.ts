@@ -47,7 +47,7 @@ export const CONNECTION_ERROR_EXPLANATIONS: Readonly<Record<ConnectionErrorCode,
     wizard: 'cluster-checks',
   },
   INSUFFICIENT_CLOUDHSM_HSMS: {
-    explanation: "An HSM of the cluster is not there: the module lists no token with the member's serial (removed, or its slot is gone), so the cluster has fewer active HSMs than a connect needs.",
+    explanation: 'An HSM of the cluster is not there: the module lists no token that is that member (it was removed, or its slot is gone), so the cluster has fewer active HSMs than a connect needs.',
     remedy: `Bring the token back (or remove that HSM from the cluster) and run the cluster checks. ${DISCONNECT_FIRST}`,
     wizard: 'cluster-checks',
   },

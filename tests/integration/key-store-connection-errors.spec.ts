@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
-import { rm } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CustomKeyStoreInfo, KeyStoreMemberConnection } from '../../shared/contract/key-stores';
 import type { ModuleRef } from '../../shared/contract/hsm';
@@ -113,8 +114,11 @@ describe('connection error codes', () => {
 
   it('INSUFFICIENT_CLOUDHSM_HSMS when a member token is removed, and no other member is rotated', async () => {
     const { id } = await storeOn(softhsm(), ['ce-3', 'ce-4']);
-    await hsm.removeToken(3);
+    await hsm.removeToken(3); // ce-4: indexes count from 0
     expect(await connectOutcome(id)).toMatchObject({ ConnectionState: 'FAILED', ConnectionErrorCode: 'INSUFFICIENT_CLOUDHSM_HSMS' });
+    const connection = ok(await wb.call('DescribeKeyStoreConnection', { CustomKeyStoreId: id })).Connection;
+    expect(connection.Hsms.find((h) => h.TokenLabel === 'ce-4')).toMatchObject({ ConnectionErrorCode: 'INSUFFICIENT_CLOUDHSM_HSMS', Detail: expect.stringMatching(/is not present/) });
+    expect(connection.Explanation).toMatch(/lists no token that is that member/);
     expect(await login(hsm, 'ce-3', PASSWORD)).toBe(true);
   });
 
@@ -176,6 +180,9 @@ describe('connection error codes', () => {
     expect(await login(hsm, 'ce-8', PASSWORD)).toBe(true);
     expect(await login(hsm, 'ce-9', PASSWORD)).toBe(true);
     expect(JSON.parse((await wb.stateText()) ?? '{}').customKeyStores.find((k: { CustomKeyStoreId: string }) => k.CustomKeyStoreId === id).Rotation).toBeUndefined();
+    // INTERNAL_ERROR's remedy points at the workbench log: it has what the member said.
+    expect(ok(await wb.call('DescribeKeyStoreConnection', { CustomKeyStoreId: id })).Connection.Remedy).toMatch(/logs\/workbench\.log/);
+    expect(await readFile(join(wb.stateDir, 'logs', 'workbench.log'), 'utf8')).toMatch(new RegExp(`"customKeyStoreId":"${id}","connectionErrorCode":"INTERNAL_ERROR".*C_SetPIN failed with CKR_PIN_INVALID`));
     ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: id }));
   });
 
