@@ -14,32 +14,40 @@ export interface ConnectionErrorExplanation {
 const DISCONNECT_FIRST = 'Then disconnect the key store (a FAILED store must be disconnected first) and connect it again.';
 
 /**
+ * The fix when kmsuser's password on an HSM is not the store's: disconnect comes first, because a store's
+ * password can change only while DISCONNECTED. change-password, not create: C_InitPIN also creates a missing
+ * kmsuser, while `kmsuser create` refuses once any HSM has one.
+ */
+const RESET_KMSUSER =
+  'Disconnect the key store first (a FAILED store must be disconnected before its password can change). Then, as the security officer, set one kmsuser password on every HSM (kmsuser change-password; it also creates kmsuser where it is missing), tell the key store (update-custom-key-store --key-store-password-stdin), and connect it again.';
+
+/**
  * One text per ConnectionErrorCode, shown by the GUI and the `kms` CLI alike (AWS's own list, "fix-keystore"
  * in the KMS developer guide, told in PKCS#11 terms).
  */
 export const CONNECTION_ERROR_EXPLANATIONS: Readonly<Record<ConnectionErrorCode, ConnectionErrorExplanation>> = {
   INVALID_CREDENTIALS: {
-    explanation: 'An HSM refused the kmsuser password the key store holds (CKR_PIN_INCORRECT): the password was changed on the HSMs without telling the key store.',
-    remedy: `Set a known kmsuser password on every HSM (kmsuser change-password), then tell the key store (update-custom-key-store --key-store-password-stdin). ${DISCONNECT_FIRST}`,
+    explanation: 'An HSM refused the kmsuser password the key store holds (CKR_PIN_INCORRECT): the password was changed on the HSMs without telling the key store, or the key store was given a wrong one.',
+    remedy: RESET_KMSUSER,
     wizard: 'kmsuser-setup',
   },
   USER_NOT_FOUND: {
-    explanation: 'An HSM has no kmsuser: its user PIN was never initialized (CKR_USER_PIN_NOT_INITIALIZED).',
-    remedy: `Create the kmsuser on every HSM of the cluster (kmsuser create), with the password the key store holds. ${DISCONNECT_FIRST}`,
+    explanation: 'An HSM has no kmsuser (its token does not set CKF_USER_PIN_INITIALIZED, or C_Login answered CKR_USER_PIN_NOT_INITIALIZED): its user PIN was never set, or was wiped when the token was initialized again.',
+    remedy: RESET_KMSUSER,
     wizard: 'kmsuser-setup',
   },
   USER_LOCKED_OUT: {
     explanation: 'An HSM locked the kmsuser after too many wrong passwords (CKR_PIN_LOCKED).',
-    remedy: `As the HSM's security officer, reset the kmsuser password (kmsuser change-password), then tell the key store the new one. ${DISCONNECT_FIRST}`,
+    remedy: RESET_KMSUSER,
     wizard: 'kmsuser-setup',
   },
   USER_LOGGED_IN: {
-    explanation: 'Someone else is logged in to an HSM (CKR_USER_ALREADY_LOGGED_IN or CKR_USER_ANOTHER_ALREADY_LOGGED_IN), so the workbench could not log in as kmsuser.',
-    remedy: `Log out the other session on that HSM (close the program holding it; the kmsuser is for the workbench only). ${DISCONNECT_FIRST}`,
+    explanation: 'An HSM is already logged in (CKR_USER_ALREADY_LOGGED_IN or CKR_USER_ANOTHER_ALREADY_LOGGED_IN) by another operation of this workbench or by a program sharing its login state, so the workbench could not log in as kmsuser.',
+    remedy: `Let the other operation finish, or log out the other session on that HSM (close the program holding it; kmsuser is for the workbench only). ${DISCONNECT_FIRST}`,
     wizard: 'cluster-checks',
   },
   INSUFFICIENT_CLOUDHSM_HSMS: {
-    explanation: 'An HSM of the cluster is not there: its token is missing or does not answer, so the cluster has fewer active HSMs than a connect needs.',
+    explanation: 'An HSM of the cluster is not there: the module lists no token that is that member (it was removed, or its slot is gone), so the cluster has fewer active HSMs than a connect needs.',
     remedy: `Bring the token back (or remove that HSM from the cluster) and run the cluster checks. ${DISCONNECT_FIRST}`,
     wizard: 'cluster-checks',
   },

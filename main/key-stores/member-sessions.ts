@@ -44,6 +44,11 @@ export async function loginMember(hosts: HsmHostPool, cluster: ClusterRecord, me
   let ref: string | undefined;
   try {
     const slot = await memberSlot(host, member, timeoutMs);
+    // The token's flag, not C_Login alone: a module loaded before the token was initialized again (SoftHSM in a
+    // long-lived host child) still accepts the wiped user PIN, so the GUI would connect where a fresh CLI fails.
+    if (!slot.Token?.Flags.includes('CKF_USER_PIN_INITIALIZED')) {
+      throw new MemberFailure(member.HsmId, 'USER_NOT_FOUND', 'the token has no kmsuser: CKF_USER_PIN_INITIALIZED is not set (C_Login would answer CKR_USER_PIN_NOT_INITIALIZED)');
+    }
     ref = await host.openSession(slot.SlotId, { readWrite: true }, { timeoutMs });
     await host.login(ref, 'USER', kmsuserPin(cluster, password), { timeoutMs });
     return { hsmId: member.HsmId, host, ref, slot };

@@ -1,10 +1,13 @@
 import { execFile } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CustomKeyStoreInfo } from '../../shared/contract/key-stores';
+import type { CustomKeyStoreInfo, KeyStoreMemberConnection } from '../../shared/contract/key-stores';
 import type { ModuleRef } from '../../shared/contract/hsm';
 import { activateCluster, makeClusterPki, type ClusterPki } from '../fixtures/cluster-pki';
 import { injectFaults, type FaultInjection } from '../fixtures/fault-module';
+import { holdLogin } from '../fixtures/login-holder';
 import { ok } from '../fixtures/outcomes';
 import { P11KIT_CLIENT_MODULE, startP11KitServer, type P11KitServer } from '../fixtures/p11kit-server';
 import { expectNoSecretInText, expectNoSecretOnDisk } from '../fixtures/secret-scan';
@@ -18,11 +21,23 @@ import { createTestWorkbench, type TestWorkbench } from '../fixtures/workbench';
  */
 
 const PASSWORD = 'kmsuser-pass-2';
+/** What the admin sets with kmsuser change-password to recover from USER_NOT_FOUND. */
+const RESET_PASSWORD = 'kmsuser-reset-3';
 let hsm: SoftHsmCluster;
 let wb: TestWorkbench;
 let pki: ClusterPki;
 let faults: FaultInjection;
 let serial = 0;
+
+function tokenFlags(label: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile('pkcs11-tool', ['--module', hsm.modulePath, '-T'], { env: { ...process.env, ...hsm.env } }, (error, stdout) => {
+      if (error) reject(error);
+      // pkcs11-tool -T: one block per slot, "token label : …" then "token flags : …".
+      else resolve(new RegExp(`token label\\s*: ${label}\\s*\\n[^]*?token flags\\s*: ([^\\n]*)`).exec(stdout)?.[1] ?? '');
+    });
+  });
+}
 
 function login(h: { modulePath: string; env: Record<string, string> }, label: string, pin: string): Promise<boolean> {
   return new Promise((resolve) => {
@@ -54,7 +69,7 @@ async function connectOutcome(id: string): Promise<CustomKeyStoreInfo> {
 }
 
 beforeAll(async () => {
-  hsm = await createSoftHsmCluster({ tokens: 12, userPin: PASSWORD, labelPrefix: 'ce' });
+  hsm = await createSoftHsmCluster({ tokens: 14, userPin: PASSWORD, labelPrefix: 'ce' });
   wb = await createTestWorkbench({ hsmTimeoutMs: 5_000 });
   pki = await makeClusterPki();
   faults = await injectFaults(hsm);
@@ -62,6 +77,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await wb?.dispose();
+  // Later workbenches reopen the first one's state directory, and so leave it behind.
+  if (wb) await rm(wb.stateDir, { recursive: true, force: true });
   await faults?.cleanup();
   await hsm?.cleanup();
 });
@@ -79,6 +96,10 @@ describe('connection error codes', () => {
     expect(refused.ok ? '' : refused.error.message).toMatch(/is FAILED; disconnect it first/);
     const connection = ok(await wb.call('DescribeKeyStoreConnection', { CustomKeyStoreId: id })).Connection;
     expect(connection.Remedy).toMatch(/kmsuser change-password/);
+    // The remedy starts with the disconnect because a FAILED store's password cannot change yet.
+    expect(connection.Remedy).toMatch(/^Disconnect the key store first/);
+    const early = await wb.call('UpdateCustomKeyStore', { CustomKeyStoreId: id, KeyStorePassword: PASSWORD });
+    expect(early.ok ? '' : early.error.name).toBe('CustomKeyStoreInvalidStateException');
     // One wrong try spent, on the first member only: the second was never asked.
     const [first, second] = JSON.parse((await wb.stateText()) ?? '{}').clusters.at(-1).Hsms;
     expect(first.Kmsuser.FailedLoginsCaused).toBe(1);
@@ -93,9 +114,43 @@ describe('connection error codes', () => {
 
   it('INSUFFICIENT_CLOUDHSM_HSMS when a member token is removed, and no other member is rotated', async () => {
     const { id } = await storeOn(softhsm(), ['ce-3', 'ce-4']);
-    await hsm.removeToken(3);
+    await hsm.removeToken(3); // ce-4: indexes count from 0
     expect(await connectOutcome(id)).toMatchObject({ ConnectionState: 'FAILED', ConnectionErrorCode: 'INSUFFICIENT_CLOUDHSM_HSMS' });
+    const connection = ok(await wb.call('DescribeKeyStoreConnection', { CustomKeyStoreId: id })).Connection;
+    expect(connection.Hsms.find((h) => h.TokenLabel === 'ce-4')).toMatchObject({ ConnectionErrorCode: 'INSUFFICIENT_CLOUDHSM_HSMS', Detail: expect.stringMatching(/is not present/) });
+    expect(connection.Explanation).toMatch(/lists no token that is that member/);
     expect(await login(hsm, 'ce-3', PASSWORD)).toBe(true);
+  });
+
+  it('USER_NOT_FOUND when one member was re-initialised (its user PIN gone), naming that member; the remedy recovers it', async () => {
+    const { clusterId, id } = await storeOn(softhsm(), ['ce-13', 'ce-14']);
+    // An admin re-initialises the second HSM: SoftHSM keeps its label and serial, so it is still the member, but kmsuser is gone.
+    expect(await tokenFlags('ce-14')).toMatch(/PIN initialized/);
+    await hsm.reinitializeToken(13);
+    expect(await tokenFlags('ce-14')).not.toMatch(/PIN initialized/);
+    expect(await tokenFlags('ce-14')).toMatch(/token initialized/);
+    // This workbench's host child loaded SoftHSM before the re-initialisation: its C_Login still accepts the wiped
+    // PIN, so the workbench goes by the token's flags, as a fresh process (a CLI run) would meet the refusal.
+
+    expect(await connectOutcome(id)).toMatchObject({ ConnectionState: 'FAILED', ConnectionErrorCode: 'USER_NOT_FOUND' });
+    const connection = ok(await wb.call('DescribeKeyStoreConnection', { CustomKeyStoreId: id })).Connection;
+    const member = (label: string): KeyStoreMemberConnection | undefined => connection.Hsms.find((h) => h.TokenLabel === label);
+    expect(member('ce-14')).toMatchObject({ SessionHeld: false, ConnectionErrorCode: 'USER_NOT_FOUND', Detail: expect.stringMatching(/CKF_USER_PIN_INITIALIZED is not set/) });
+    expect(member('ce-13')).toMatchObject({ SessionHeld: false });
+    expect(member('ce-13')?.ConnectionErrorCode).toBeUndefined();
+    expect(connection.Explanation).toMatch(/CKF_USER_PIN_INITIALIZED/);
+    // ce-13 logged in, then was released unrotated: nothing changed on any HSM.
+    expect(await login(hsm, 'ce-13', PASSWORD)).toBe(true);
+
+    // The remedy, step by step as it reads: kmsuser create refuses (ce-13 has one); change-password sets it everywhere.
+    expect(connection.Remedy).toMatch(/^Disconnect the key store.*kmsuser change-password.*update-custom-key-store --key-store-password-stdin.*connect it again/);
+    ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: id }));
+    const created = await wb.call('CreateKmsuser', { ClusterId: clusterId, SoPin: hsm.soPin, KmsuserPassword: RESET_PASSWORD });
+    expect(created.ok ? '' : created.error.name).toBe('KmsuserAlreadyExistsException');
+    ok(await wb.call('ChangeKmsuserPassword', { ClusterId: clusterId, SoPin: hsm.soPin, NewKmsuserPassword: RESET_PASSWORD }));
+    ok(await wb.call('UpdateCustomKeyStore', { CustomKeyStoreId: id, KeyStorePassword: RESET_PASSWORD }));
+    expect(await connectOutcome(id)).toMatchObject({ ConnectionState: 'CONNECTED' });
+    ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: id }));
   });
 
   it.each([
@@ -125,6 +180,9 @@ describe('connection error codes', () => {
     expect(await login(hsm, 'ce-8', PASSWORD)).toBe(true);
     expect(await login(hsm, 'ce-9', PASSWORD)).toBe(true);
     expect(JSON.parse((await wb.stateText()) ?? '{}').customKeyStores.find((k: { CustomKeyStoreId: string }) => k.CustomKeyStoreId === id).Rotation).toBeUndefined();
+    // INTERNAL_ERROR's remedy points at the workbench log: it has what the member said.
+    expect(ok(await wb.call('DescribeKeyStoreConnection', { CustomKeyStoreId: id })).Connection.Remedy).toMatch(/logs\/workbench\.log/);
+    expect(await readFile(join(wb.stateDir, 'logs', 'workbench.log'), 'utf8')).toMatch(new RegExp(`"customKeyStoreId":"${id}","connectionErrorCode":"INTERNAL_ERROR".*C_SetPIN failed with CKR_PIN_INVALID`));
     ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: id }));
   });
 
@@ -167,8 +225,8 @@ describe('connection error codes', () => {
   });
 
   it('keeps every password out of the state directory, the audit log and the log', async () => {
-    await expectNoSecretOnDisk(wb.stateDir, [PASSWORD, 'not-the-password']);
-    expectNoSecretInText(await wb.auditText(), [PASSWORD, 'not-the-password'], 'audit log');
+    await expectNoSecretOnDisk(wb.stateDir, [PASSWORD, 'not-the-password', RESET_PASSWORD]);
+    expectNoSecretInText(await wb.auditText(), [PASSWORD, 'not-the-password', RESET_PASSWORD], 'audit log');
   });
 });
 
@@ -176,12 +234,27 @@ describe('a network member (p11-kit)', () => {
   let net: SoftHsmCluster;
   let server: P11KitServer;
   beforeAll(async () => {
-    net = await createSoftHsmCluster({ tokens: 1, userPin: PASSWORD, labelPrefix: 'net' });
+    net = await createSoftHsmCluster({ tokens: 2, userPin: PASSWORD, labelPrefix: 'net' });
     server = await startP11KitServer({ providerModule: net.modulePath, env: net.env });
   }, 60_000);
   afterAll(async () => {
     await server?.stop();
     await net?.cleanup();
+  });
+
+  // Why USER_LOGGED_IN comes from the fault module: SoftHSM keeps login state per process, and p11-kit server runs
+  // one p11-kit-remote (its own SoftHSM) per client, so no real module here answers CKR_USER_ALREADY_LOGGED_IN
+  // to the workbench's C_Login because of another program's login; only a second login in the same process meets it.
+  it("another program's kmsuser login through the same p11-kit server does not stop a connect; only its own process meets CKR_USER_ALREADY_LOGGED_IN", async () => {
+    const holder = await holdLogin({ modulePath: P11KIT_CLIENT_MODULE, env: server.env, tokenLabel: 'net-2', pin: PASSWORD });
+    try {
+      expect(holder.secondLogin).toBe('CKR_USER_ALREADY_LOGGED_IN');
+      const { id } = await storeOn({ ModulePath: P11KIT_CLIENT_MODULE, ModuleEnvironment: server.env }, ['net-2']);
+      expect(await connectOutcome(id)).toMatchObject({ ConnectionState: 'CONNECTED' });
+      ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: id }));
+    } finally {
+      await holder.release();
+    }
   });
 
   it('the health probe turns a held store FAILED/NETWORK_ERRORS within 10 s of its server being killed, with no call made', async () => {
