@@ -221,6 +221,8 @@ export function createKeyStoreService({ state, vault, connections }: KeyStoreSer
     },
 
     async update(request) {
+      // An unknown store is refused before sealing: a refused request must not create the state directory's secret store.
+      findKeyStore(await state.read(), request.CustomKeyStoreId);
       const sealed = request.KeyStorePassword === undefined ? undefined : await (await vault()).seal(request.KeyStorePassword, kmsuserPasswordContext(request.CustomKeyStoreId));
       await state.transact((s) => {
         const store = findKeyStore(s, request.CustomKeyStoreId);
