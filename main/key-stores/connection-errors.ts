@@ -45,3 +45,14 @@ export function failureDetail(error: unknown): string {
 export function asMemberFailure(hsmId: string, error: unknown): MemberFailure {
   return error instanceof MemberFailure ? error : new MemberFailure(hsmId, connectionErrorOf(error), failureDetail(error));
 }
+
+/** C_SetPIN answers that mean the member refused the change and kept its password. */
+const PIN_REFUSALS: ReadonlySet<string> = new Set(['CKR_PIN_INCORRECT', 'CKR_PIN_LEN_RANGE', 'CKR_PIN_INVALID']);
+
+/**
+ * Whether a failed C_SetPIN definitely left the member's password as it was. Anything else (a timeout, a
+ * crash, a lost session, a device error) may have come after the HSM changed it: only a login can tell.
+ */
+export function refusedPinChange(error: unknown): boolean {
+  return error instanceof WorkbenchError && error.name === 'Pkcs11Exception' && error.code !== undefined && PIN_REFUSALS.has(error.code);
+}

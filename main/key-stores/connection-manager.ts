@@ -6,7 +6,7 @@ import type { HsmHostPool } from '../hsm/hsm-host';
 import { noteKmsuserLogin, noteKmsuserRotation } from '../kmsuser/ledger';
 import type { ClusterRecord, CustomKeyStoreRecord, RotationJournalRecord } from '../state/records';
 import type { StateStore, WorkbenchState } from '../state/state-store';
-import { asMemberFailure, failureDetail, MemberFailure } from './connection-errors';
+import { asMemberFailure, failureDetail, MemberFailure, refusedPinChange } from './connection-errors';
 import { findKeyStore, kmsuserPasswordContext } from './key-store-records';
 import { kmsuserPin, loginMember, newKmsuserPassword, releaseSession, type MemberSession } from './member-sessions';
 import type { SecretVaultSource } from '../secrets/secret-vault';
@@ -164,55 +164,60 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
       .catch((error: unknown) => logger.error('the connection loss could not be audited', { customKeyStoreId: storeId, error: String(error) }));
   }
 
+  /** Records in the rotation journal which password a member has (SETTING: either), with the ledger's rotation when it moved. */
+  async function setMember(storeId: string, hsmId: string, value: RotationJournalRecord['Hsms'][string], step: RotationJournalRecord['Step'], rotated = false): Promise<void> {
+    await state.transact((s) => {
+      const { store, cluster } = storeAndCluster(s, storeId);
+      if (store.Rotation === undefined) return;
+      store.Rotation.Hsms[hsmId] = value;
+      store.Rotation.Step = step;
+      const member = cluster?.Hsms.find((m) => m.HsmId === hsmId);
+      if (rotated && member !== undefined) noteKmsuserRotation(member);
+    });
+  }
+
   /**
    * Rotates every member from its password to `next`, journalled so that after a kill -9 at any point the
    * state names a password each member accepts: SETTING is recorded before each C_SetPIN, PENDING after it.
    */
   async function rotate(storeId: string, cluster: ClusterRecord, held: readonly MemberSession[], has: Map<string, string>, next: string, journal: (step: AuditStep) => Promise<void>): Promise<void> {
-    const setMember = async (hsmId: string, value: 'CURRENT' | 'SETTING' | 'PENDING', step: RotationJournalRecord['Step'], rotated = false): Promise<void> => {
-      await state.transact((s) => {
-        const { store, cluster: c } = storeAndCluster(s, storeId);
-        if (store.Rotation === undefined) return;
-        store.Rotation.Hsms[hsmId] = value;
-        store.Rotation.Step = step;
-        const member = c?.Hsms.find((m) => m.HsmId === hsmId);
-        if (rotated && member !== undefined) noteKmsuserRotation(member);
-      });
-    };
     const done: MemberSession[] = [];
     for (const session of held) {
       const from = has.get(session.hsmId) ?? '';
       if (from === next) continue;
       await journal({ name: 'RotateKmsuserPassword', hsmId: session.hsmId });
-      await setMember(session.hsmId, 'SETTING', 'ROTATING');
+      await setMember(storeId, session.hsmId, 'SETTING', 'ROTATING');
       try {
         // Secret: both PINs go straight to the host; neither is kept beyond this call.
         await session.host.setPin(session.ref, kmsuserPin(cluster, from), kmsuserPin(cluster, next), { timeoutMs });
       } catch (error) {
         const failure = asMemberFailure(session.hsmId, error);
-        // A member that answered with a refusal kept its password; one that went silent may have either (SETTING stays).
-        if (failure.code !== 'NETWORK_ERRORS') await setMember(session.hsmId, 'CURRENT', 'ROLLING_BACK');
+        // Only a refusal says the member kept its password; after any other failure it may have either (SETTING stays).
+        if (refusedPinChange(error)) await setMember(storeId, session.hsmId, 'CURRENT', 'ROLLING_BACK');
         await rollBack(storeId, cluster, done, has, next, journal);
         throw failure;
       }
-      await setMember(session.hsmId, 'PENDING', 'ROTATING', true);
+      await setMember(storeId, session.hsmId, 'PENDING', 'ROTATING', true);
       done.push(session);
     }
   }
 
-  /** Puts the members already rotated back on their old password, so a failed connect leaves one password per member, recorded. */
+  /**
+   * Puts the members already rotated back on their old password, so a failed connect leaves one password per member, recorded.
+   * Journalled like a rotation: SETTING before each C_SetPIN, so a kill -9 after it, or an answer lost after the HSM acted,
+   * leaves both passwords candidates for the next connect rather than only the one the member no longer has.
+   */
   async function rollBack(storeId: string, cluster: ClusterRecord, done: readonly MemberSession[], has: Map<string, string>, next: string, journal: (step: AuditStep) => Promise<void>): Promise<void> {
     for (const session of done) {
       await journal({ name: 'RollBackKmsuserPassword', hsmId: session.hsmId });
+      await setMember(storeId, session.hsmId, 'SETTING', 'ROLLING_BACK');
       try {
         await session.host.setPin(session.ref, kmsuserPin(cluster, next), kmsuserPin(cluster, has.get(session.hsmId) ?? ''), { timeoutMs });
-        await state.transact((s) => {
-          const { store } = storeAndCluster(s, storeId);
-          if (store.Rotation !== undefined) store.Rotation.Hsms[session.hsmId] = 'CURRENT';
-        });
+        await setMember(storeId, session.hsmId, 'CURRENT', 'ROLLING_BACK');
       } catch (error) {
-        // It keeps the new password: the journal says PENDING, so the next connect logs in with it.
-        logger.warn('a rotated member could not be rolled back; the journal keeps its password', { customKeyStoreId: storeId, hsmId: session.hsmId, detail: failureDetail(error) });
+        // A refusal: it keeps the new password (PENDING). Otherwise it may have either, and SETTING says so.
+        if (refusedPinChange(error)) await setMember(storeId, session.hsmId, 'PENDING', 'ROLLING_BACK');
+        logger.warn('a rotated member could not be rolled back; the journal names the passwords it may have', { customKeyStoreId: storeId, hsmId: session.hsmId, detail: failureDetail(error) });
       }
     }
   }

@@ -69,7 +69,7 @@ async function connectOutcome(id: string): Promise<CustomKeyStoreInfo> {
 }
 
 beforeAll(async () => {
-  hsm = await createSoftHsmCluster({ tokens: 14, userPin: PASSWORD, labelPrefix: 'ce' });
+  hsm = await createSoftHsmCluster({ tokens: 18, userPin: PASSWORD, labelPrefix: 'ce' });
   wb = await createTestWorkbench({ hsmTimeoutMs: 5_000 });
   pki = await makeClusterPki();
   faults = await injectFaults(hsm);
@@ -194,19 +194,44 @@ describe('connection error codes', () => {
     } finally {
       await faults.setFaults([]);
     }
-    // The device error restarted the host child, so ce-11 could not be rolled back: the journal says it has the new password.
+    // The device error restarted the host child, so ce-11's rollback failed: the journal names both passwords for it.
     const journal = JSON.parse((await wb.stateText()) ?? '{}').customKeyStores.find((k: { CustomKeyStoreId: string }) => k.CustomKeyStoreId === id).Rotation;
-    expect(journal.Step).toBe('ROTATING');
-    expect(Object.values(journal.Hsms)).toEqual(['PENDING', 'SETTING']);
+    expect(journal.Step).toBe('ROLLING_BACK');
+    expect(Object.values(journal.Hsms)).toEqual(['SETTING', 'SETTING']);
     expect(await login(hsm, 'ce-11', PASSWORD)).toBe(false);
     expect(await login(hsm, 'ce-12', PASSWORD)).toBe(true);
 
     ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: id }));
     expect(await connectOutcome(id)).toMatchObject({ ConnectionState: 'CONNECTED' });
     const connection = ok(await wb.call('DescribeKeyStoreConnection', { CustomKeyStoreId: id })).Connection;
-    expect(connection.LastRecovery).toMatchObject({ Step: 'ROTATING', Message: expect.stringMatching(/interrupted at step ROTATING .*every HSM has it now/) });
+    expect(connection.LastRecovery).toMatchObject({ Step: 'ROLLING_BACK', Message: expect.stringMatching(/interrupted at step ROLLING_BACK .*every HSM has it now/) });
     expect(await login(hsm, 'ce-12', PASSWORD)).toBe(false);
     expect(JSON.parse((await wb.stateText()) ?? '{}').customKeyStores.find((k: { CustomKeyStoreId: string }) => k.CustomKeyStoreId === id).Rotation).toBeUndefined();
+    ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: id }));
+  });
+
+  it('C_SetPIN calls that acted but answered an error (rotation and rollback) leave both passwords candidates: the next connect spends at most one wrong try per member', async () => {
+    const { id } = await storeOn(faulty(), ['ce-15', 'ce-16']);
+    // ce-15 rotates; ce-16 takes the new password but its answer is an error (not a refusal); ce-15's rollback acts and answers CKR_DEVICE_ERROR.
+    await faults.setFaults([
+      { function: 'C_SetPIN', returns: 'CKR_SESSION_HANDLE_INVALID', applied: true, after: 1, count: 1 },
+      { function: 'C_SetPIN', returns: 'CKR_DEVICE_ERROR', applied: true, after: 1, count: 1 },
+    ]);
+    try {
+      expect(await connectOutcome(id)).toMatchObject({ ConnectionState: 'FAILED' });
+    } finally {
+      await faults.setFaults([]);
+    }
+    expect(await login(hsm, 'ce-15', PASSWORD)).toBe(true);
+    expect(await login(hsm, 'ce-16', PASSWORD)).toBe(false);
+    const journal = JSON.parse((await wb.stateText()) ?? '{}').customKeyStores.find((k: { CustomKeyStoreId: string }) => k.CustomKeyStoreId === id).Rotation;
+    expect(Object.values(journal.Hsms)).toEqual(['SETTING', 'SETTING']);
+
+    ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: id }));
+    expect(await connectOutcome(id)).toMatchObject({ ConnectionState: 'CONNECTED' });
+    const members = JSON.parse((await wb.stateText()) ?? '{}').clusters.at(-1).Hsms as Array<{ Kmsuser?: { FailedLoginsCaused?: number } }>;
+    for (const member of members) expect(member.Kmsuser?.FailedLoginsCaused ?? 0).toBeLessThanOrEqual(1);
+    expect(await login(hsm, 'ce-15', PASSWORD)).toBe(false);
     ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: id }));
   });
 
