@@ -235,6 +235,23 @@ describe('connection error codes', () => {
     ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: id }));
   });
 
+  it('update-custom-key-store with a password after a half-done rotation keeps the pending password: the next connect still finds every member', async () => {
+    const { id } = await storeOn(faulty(), ['ce-17', 'ce-18']);
+    await faults.setFaults([{ function: 'C_SetPIN', returns: 'CKR_DEVICE_ERROR', after: 1, count: 1 }]);
+    try {
+      expect(await connectOutcome(id)).toMatchObject({ ConnectionState: 'FAILED', ConnectionErrorCode: 'NETWORK_ERRORS' });
+    } finally {
+      await faults.setFaults([]);
+    }
+    // ce-17 has the pending password, ce-18 the old one; the admin tells the store the old one.
+    expect(await login(hsm, 'ce-17', PASSWORD)).toBe(false);
+    ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: id }));
+    ok(await wb.call('UpdateCustomKeyStore', { CustomKeyStoreId: id, KeyStorePassword: PASSWORD }));
+    expect(await connectOutcome(id)).toMatchObject({ ConnectionState: 'CONNECTED' });
+    expect(await login(hsm, 'ce-18', PASSWORD)).toBe(false);
+    ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: id }));
+  });
+
   it('an interrupted connect (its process gone) is FAILED/INTERNAL_ERROR until disconnected, and says so', async () => {
     const { id } = await storeOn(softhsm(), ['ce-10']);
     await wb.editState((s) => {
