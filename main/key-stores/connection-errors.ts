@@ -1,6 +1,7 @@
 import type { ConnectionErrorCode } from '../../shared/contract/checks';
 import { WorkbenchError } from '../../shared/errors';
 import { isUnreachable } from '../clusters/check-result';
+import type { SessionLostEvent } from '../hsm/hsm-host';
 
 /** Why one member failed a connect, a login or a probe: the code the store reports and what the member said. */
 export class MemberFailure extends Error {
@@ -55,4 +56,10 @@ const PIN_REFUSALS: ReadonlySet<string> = new Set(['CKR_PIN_INCORRECT', 'CKR_PIN
  */
 export function refusedPinChange(error: unknown): boolean {
   return error instanceof WorkbenchError && error.name === 'Pkcs11Exception' && error.code !== undefined && PIN_REFUSALS.has(error.code);
+}
+
+/** The failure a held session's loss means for its store: a removed token is INSUFFICIENT_CLOUDHSM_HSMS, any other loss NETWORK_ERRORS. */
+export function sessionLostFailure(hsmId: string, event: SessionLostEvent): MemberFailure {
+  const cause = event.reason === 'host-exit' ? 'its HSM host process exited' : `a call on it answered ${event.code ?? event.reason}`;
+  return new MemberFailure(hsmId, event.reason === 'token-removed' ? 'INSUFFICIENT_CLOUDHSM_HSMS' : 'NETWORK_ERRORS', `the held kmsuser session was lost: ${cause}`);
 }

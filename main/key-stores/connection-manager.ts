@@ -6,7 +6,7 @@ import type { HsmHostPool } from '../hsm/hsm-host';
 import { noteKmsuserLogin, noteKmsuserRotation } from '../kmsuser/ledger';
 import type { ClusterRecord, CustomKeyStoreRecord, RotationJournalRecord } from '../state/records';
 import type { StateStore, WorkbenchState } from '../state/state-store';
-import { asMemberFailure, failureDetail, MemberFailure, refusedPinChange } from './connection-errors';
+import { asMemberFailure, failureDetail, MemberFailure, refusedPinChange, sessionLostFailure } from './connection-errors';
 import { findKeyStore, kmsuserPasswordContext } from './key-store-records';
 import { kmsuserPin, loginMember, newKmsuserPassword, releaseSession, type MemberSession } from './member-sessions';
 import type { SecretVaultSource } from '../secrets/secret-vault';
@@ -53,7 +53,8 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
   const sessions = new Map<string, MemberSession[]>();
   const running = new Map<string, Promise<void>>();
   const inFlight = new Set<string>();
-  const exitListeners = new Map<string, () => void>();
+  /** Per held store: stops following its sessions' losses. */
+  const unfollow = new Map<string, () => void>();
   let disposed = false;
 
   const storeAndCluster = (s: WorkbenchState, storeId: string): { store: CustomKeyStoreRecord; cluster: ClusterRecord | undefined } => {
@@ -128,19 +129,21 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
 
   function hold(storeId: string, held: MemberSession[]): void {
     sessions.set(storeId, held);
-    // A host child that dies takes its sessions with it: the store's state follows reality. The exit may be of
-    // another child of the host (one retired earlier), so the sessions are asked before the store is failed.
+    // The store's state follows reality without waiting for a probe: the host reports each session it lost (a device
+    // error on a call naming it, or the exit of the child holding it: a crash, or a retirement after any call's device error).
     const stops = [...new Set(held.map((s) => s.host))].map((host) =>
-      host.onExit((exit) => {
-        if (!exit.expected) void probeStore(storeId);
+      host.onSessionLost((event) => {
+        const session = held.find((s) => s.host === host && s.ref === event.session);
+        if (session === undefined) return;
+        lost(storeId, sessionLostFailure(session.hsmId, event)).catch((error: unknown) => logger.error('a lost key store session could not be recorded', { customKeyStoreId: storeId, error: String(error) }));
       }),
     );
-    exitListeners.set(storeId, () => stops.forEach((stop) => stop()));
+    unfollow.set(storeId, () => stops.forEach((stop) => stop()));
   }
 
   async function drop(storeId: string): Promise<void> {
-    exitListeners.get(storeId)?.();
-    exitListeners.delete(storeId);
+    unfollow.get(storeId)?.();
+    unfollow.delete(storeId);
     const held = sessions.get(storeId) ?? [];
     sessions.delete(storeId);
     await Promise.all(held.map((s) => releaseSession(s, timeoutMs)));

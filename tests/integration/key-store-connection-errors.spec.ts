@@ -63,13 +63,24 @@ async function settled(id: string, core = wb): Promise<CustomKeyStoreInfo> {
   throw new Error('still CONNECTING');
 }
 
+/** The store's recorded state, polled until `done` says so or `ms` pass. */
+async function recordedUntil(id: string, done: (store: CustomKeyStoreInfo, held: readonly boolean[]) => boolean, ms: number): Promise<{ store?: CustomKeyStoreInfo; held: readonly boolean[] }> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const [store] = ok(await wb.call('DescribeCustomKeyStores', { CustomKeyStoreId: id })).CustomKeyStores;
+    const held = ok(await wb.call('DescribeKeyStoreConnection', { CustomKeyStoreId: id })).Connection.Hsms.map((h) => h.SessionHeld);
+    if ((store && done(store, held)) || Date.now() > until) return { store, held };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 async function connectOutcome(id: string): Promise<CustomKeyStoreInfo> {
   ok(await wb.call('ConnectCustomKeyStore', { CustomKeyStoreId: id }));
   return settled(id);
 }
 
 beforeAll(async () => {
-  hsm = await createSoftHsmCluster({ tokens: 18, userPin: PASSWORD, labelPrefix: 'ce' });
+  hsm = await createSoftHsmCluster({ tokens: 20, userPin: PASSWORD, labelPrefix: 'ce' });
   wb = await createTestWorkbench({ hsmTimeoutMs: 5_000 });
   pki = await makeClusterPki();
   faults = await injectFaults(hsm);
@@ -263,6 +274,25 @@ describe('connection error codes', () => {
     expect(ok(await wb.call('DescribeKeyStoreConnection', { CustomKeyStoreId: id })).Connection.Explanation).toMatch(/ended before it finished/);
     ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: id }));
     expect(await connectOutcome(id)).toMatchObject({ ConnectionState: 'CONNECTED' });
+    ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: id }));
+  });
+
+  it('a device error on the host holding a store\'s session fails the store (NETWORK_ERRORS) with no health probe running', async () => {
+    const { id } = await storeOn(faulty(), ['ce-19']);
+    expect(await connectOutcome(id)).toMatchObject({ ConnectionState: 'CONNECTED' });
+    // Another flow on the same module meets the device error: the host retires its child, and the held session with it.
+    await faults.setFaults([{ function: 'C_GetSlotList', returns: 'CKR_DEVICE_ERROR', count: 1 }]);
+    try {
+      const listed = await wb.call('ListSlots', faulty());
+      expect(listed.ok ? '' : listed.error.code).toBe('CKR_DEVICE_ERROR');
+      const { store, held } = await recordedUntil(id, (s) => s.ConnectionState !== 'CONNECTED', 5_000);
+      expect(store).toMatchObject({ ConnectionState: 'FAILED', ConnectionErrorCode: 'NETWORK_ERRORS' });
+      expect(held).toEqual([false]);
+    } finally {
+      await faults.setFaults([]);
+    }
+    const events = (await wb.auditRecords()).filter((r) => r.eventName === 'CustomKeyStoreConnectionLost');
+    expect(events.at(-1)).toMatchObject({ additionalEventData: { customKeyStoreId: id, connectionErrorCode: 'NETWORK_ERRORS' } });
     ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: id }));
   });
 
