@@ -308,6 +308,7 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
 
   async function ensureSessionsNow(storeId: string): Promise<readonly MemberSession[]> {
     await running.get(storeId);
+    await dropStale();
     const existing = sessions.get(storeId);
     if (existing !== undefined) return existing;
     const s = await state.read();
@@ -339,7 +340,21 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
     }
   }
 
+  /**
+   * Logs out of the stores another process disconnected (or failed) since this one connected them: sessions held
+   * for a store the state no longer calls CONNECTED would keep kmsuser logged in for nothing.
+   */
+  async function dropStale(): Promise<void> {
+    if (sessions.size === 0) return;
+    const s = await state.read();
+    for (const storeId of [...sessions.keys()]) {
+      const store = s.customKeyStores.find((k) => k.CustomKeyStoreId === storeId);
+      if (store?.ConnectionState !== 'CONNECTED') await drop(storeId);
+    }
+  }
+
   async function probe(): Promise<void> {
+    await dropStale();
     for (const storeId of [...sessions.keys()]) await probeStore(storeId);
   }
 
@@ -357,6 +372,11 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
             });
         }, deps.healthProbeMs);
   timer?.unref();
+  // The GUI hears of another process's disconnect when the state file changes, not only at the next probe.
+  const stopWatching =
+    deps.healthProbeMs === undefined
+      ? undefined
+      : state.onExternalChange(() => void dropStale().catch((error: unknown) => logger.error('could not release the sessions of a store disconnected elsewhere', { error: String(error) })));
 
   return {
     startConnect(storeId, journal) {
@@ -380,6 +400,7 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
       if (disposed) return;
       disposed = true;
       if (timer !== undefined) clearInterval(timer);
+      stopWatching?.();
       await Promise.all(running.values());
       await Promise.allSettled(ensuring);
       await Promise.all([...sessions.keys()].map((id) => drop(id)));

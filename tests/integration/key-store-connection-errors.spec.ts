@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CustomKeyStoreInfo, KeyStoreMemberConnection } from '../../shared/contract/key-stores';
 import type { ModuleRef } from '../../shared/contract/hsm';
+import { cli } from '../fixtures/cli';
 import { activateCluster, makeClusterPki, type ClusterPki } from '../fixtures/cluster-pki';
 import { injectFaults, type FaultInjection } from '../fixtures/fault-module';
 import { holdLogin } from '../fixtures/login-holder';
@@ -294,6 +295,20 @@ describe('connection error codes', () => {
     const events = (await wb.auditRecords()).filter((r) => r.eventName === 'CustomKeyStoreConnectionLost');
     expect(events.at(-1)).toMatchObject({ additionalEventData: { customKeyStoreId: id, connectionErrorCode: 'NETWORK_ERRORS' } });
     ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: id }));
+  });
+
+  it('the GUI logs out of a store another process disconnected, as soon as the state file changes', async () => {
+    const { id } = await storeOn(softhsm(), ['ce-20']);
+    await wb.core.dispose();
+    // The GUI's core, with a probe too slow to be what notices.
+    wb = await createTestWorkbench({ stateDir: wb.stateDir, healthProbeMs: 600_000, hsmTimeoutMs: 5_000 });
+    expect(await connectOutcome(id)).toMatchObject({ ConnectionState: 'CONNECTED' });
+    expect((await recordedUntil(id, () => true, 0)).held).toEqual([true]);
+    const disconnected = await cli(wb.stateDir, ['kms', 'disconnect-custom-key-store', '--custom-key-store-id', id]);
+    expect(disconnected.code, disconnected.stderr).toBe(0);
+    const { store, held } = await recordedUntil(id, (_s, h) => !h.includes(true), 5_000);
+    expect(store?.ConnectionState).toBe('DISCONNECTED');
+    expect(held).toEqual([false]);
   });
 
   it('keeps every password out of the state directory, the audit log and the log', async () => {
