@@ -247,9 +247,13 @@ export function createKeyStoreService({ state, vault, connections }: KeyStoreSer
         }
         if (request.NewCustomKeyStoreName !== undefined) store.CustomKeyStoreName = request.NewCustomKeyStoreName;
         if (sealed !== undefined) {
-          // The admin set this password on the HSMs (kmsuser change-password): an interrupted rotation's pending password is moot.
+          // The admin set this password on the HSMs (kmsuser change-password), or believes they have it.
           store.KmsuserPassword = sealed;
-          delete store.Rotation;
+          const journal = store.Rotation;
+          // A rotation that moved no member leaves nothing to find. One that may have moved some keeps its pending
+          // password as their other candidate (SETTING: either): told a wrong password, the next connect still finds them.
+          if (journal === undefined || Object.values(journal.Hsms).every((v) => v === 'CURRENT')) delete store.Rotation;
+          else for (const [hsmId, where] of Object.entries(journal.Hsms)) if (where !== 'CURRENT') journal.Hsms[hsmId] = 'SETTING';
         }
       });
     },
