@@ -11,10 +11,6 @@ test.describe('the key-store lifecycle in the GUI', () => {
     testInfo,
   ) => {
     test.setTimeout(300_000);
-    // Built against the keystores and trust branches' contracts: on a branch without their services the core answers
-    // UnsupportedOperationException, and this journey cannot run yet.
-    const probe = await workbench.call('DescribeCustomKeyStores', {});
-    test.skip(!probe.ok && probe.error.name === 'UnsupportedOperationException', 'the key-store service is not merged into this branch yet');
     const hsm = await softHsm({ tokens: 2, userPin: FIRST_PASSWORD, soPin: SO_PIN, labelPrefix: 'e2e-cks' });
     const created = await workbench.call('CreateCluster', {
       ClusterName: 'lifecycle-e2e',
