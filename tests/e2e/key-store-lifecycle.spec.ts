@@ -59,11 +59,11 @@ test.describe('the key-store lifecycle in the GUI', () => {
     await page.getByLabel('Trust anchor certificate').fill(trustAnchor);
     await page.getByLabel('kmsuser password', { exact: true }).fill(STORE_PASSWORD);
     await page.getByLabel('The same password again').fill(STORE_PASSWORD);
-    // The test core keeps its vault key in a key file (as on CI): said where the password is typed, not called protected.
-    await expect(page.getByText('Not protected:')).toBeVisible();
-    await expect(page.getByLabel('kmsuser password', { exact: true })).toHaveAccessibleDescription(/Not protected: No OS keyring answered/);
+    // No password is stored yet, so no secret store exists: the field says the first one decides where its key goes.
+    await expect(page.getByText('Where it will be kept:')).toBeVisible();
+    await expect(page.getByLabel('kmsuser password', { exact: true })).toHaveAccessibleDescription(/Where it will be kept: No kmsuser password is stored yet/);
     await saveScreenshot(page, testInfo, 'create-store');
-    await axe.expectClean('connection wizard, new key store filled in (secret store not protected)');
+    await axe.expectClean('connection wizard, new key store filled in (secret store not made yet)');
     await page.getByRole('button', { name: 'Create key store and run the pre-flight' }).click();
     await expect(page.getByRole('heading', { level: 2, name: '2. Pre-flight' })).toBeVisible({ timeout: 30_000 });
     const connect = page.getByRole('button', { name: /^Connect( anyway)?$/ });

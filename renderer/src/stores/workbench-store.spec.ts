@@ -32,6 +32,18 @@ describe('the workbench store: where secrets are kept', () => {
     expect(workbench.secretStore).toEqual({ Protector: 'key-file', Protected: false, Description: 'a key file beside the state' });
   });
 
+  it('asks again while no secret store is made yet: the first stored password decides, and the next field shows it', async () => {
+    answer = { ok: true, value: { Protector: null, Protected: null, Description: 'No kmsuser password is stored yet' } };
+    const workbench = useWorkbenchStore();
+    await workbench.loadSecretStore();
+    expect(workbench.secretStore?.Protector).toBeNull();
+    answer = { ok: true, value: { Protector: 'key-file', Protected: false, Description: 'a key file beside the state' } };
+    await workbench.loadSecretStore();
+    await workbench.loadSecretStore();
+    expect(asked).toEqual(['DescribeSecretStore', 'DescribeSecretStore']);
+    expect(workbench.secretStore?.Protector).toBe('key-file');
+  });
+
   it('keeps a refusal to show, and asks again next time', async () => {
     answer = { ok: false, error: { name: 'SecretStoreException', message: 'the vault key file is missing' } };
     const workbench = useWorkbenchStore();

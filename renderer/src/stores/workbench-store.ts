@@ -19,9 +19,12 @@ export const useWorkbenchStore = defineStore('workbench', () => {
     if (value !== undefined) info.value = value;
   }
 
-  /** Asked once per window: the protector is chosen when the state directory's vault is made and then stays. */
+  /**
+   * Asked once per window once decided: the protector is chosen when the state directory's vault is made (with the
+   * first stored password) and then stays. Undecided, it is asked again, so the next password field shows the choice.
+   */
   async function loadSecretStore(): Promise<void> {
-    if (secretStore.value !== null || describeSecretStore.loading.value) return;
+    if ((secretStore.value !== null && secretStore.value.Protector !== null) || describeSecretStore.loading.value) return;
     const value = await describeSecretStore.run();
     if (value !== undefined) secretStore.value = value;
   }
