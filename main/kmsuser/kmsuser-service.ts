@@ -1,7 +1,7 @@
 import type { SlotInfo } from '../../shared/contract/hsm';
 import { KMSUSER_PIN_FLAGS, type DescribeKmsuserResponse, type KmsuserHsmResult, type KmsuserHsmStatus, type KmsuserPasswordResponse } from '../../shared/contract/kmsuser';
 import { WorkbenchError } from '../../shared/errors';
-import { isUnreachable } from '../clusters/check-result';
+import { isCrash, isUnreachable } from '../clusters/check-result';
 import { clusterNotFound } from '../clusters/cluster-service';
 import { describeMember, findMemberSlot } from '../clusters/member-tokens';
 import type { AuditStep } from '../core/dispatcher';
@@ -61,7 +61,7 @@ const CHANGE: PasswordFlow = {
   operation: 'ChangeKmsuserPassword',
   unchanged: 'keep the previous password',
   remedy:
-    'The previous password cannot be put back (the workbench never knew it), so nothing was rolled back. Fix the cause, then run kmsuser change-password again: it sets one password on every HSM.',
+    'Nothing was rolled back: C_InitPIN cannot restore a password, and this command never reads the previous one (a key store using the cluster keeps its own copy sealed in the secret store). Fix the cause, then run kmsuser change-password again: it sets one password on every HSM.',
 };
 
 function memberResult(member: HsmMemberRecord, outcome: KmsuserHsmResult['Outcome']): KmsuserHsmResult {
@@ -164,8 +164,8 @@ export function createKmsuserService(deps: { state: StateStore; hosts: HsmHostPo
       try {
         await host.initUserPin(slotId, soPin, pin, { signal: context.signal });
       } catch (error) {
-        // A silent HSM may or may not have applied its C_InitPIN: only a login can tell.
-        results[index] = memberResult(member, isUnreachable(error) ? 'UNKNOWN' : 'NOT_CHANGED');
+        // A silent HSM or a host that died mid-call may or may not have applied its C_InitPIN: only a login can tell.
+        results[index] = memberResult(member, isUnreachable(error) || isCrash(error) ? 'UNKNOWN' : 'NOT_CHANGED');
         throw partFailure(flow, member, error, results);
       }
       results[index] = memberResult(member, 'CHANGED');
@@ -182,7 +182,7 @@ export function createKmsuserService(deps: { state: StateStore; hosts: HsmHostPo
     const unchanged = list('NOT_CHANGED');
     const summary = [
       changed && `HSMs with the new password: ${changed}`,
-      unknown && `not known (the HSM stopped answering during the change): ${unknown}`,
+      unknown && `not known (the HSM or its host stopped answering during the change): ${unknown}`,
       unchanged && `HSMs that ${flow.unchanged}: ${unchanged}`,
     ].filter(Boolean);
     const failure = memberFailure(member, error, `${flow.operation} failed part-way. ${summary.join('; ')}. ${flow.remedy} Cause`, { Hsms: results });
