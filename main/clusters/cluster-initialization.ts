@@ -4,6 +4,7 @@ import { WorkbenchError } from '../../shared/errors';
 import type { AuditStep } from '../core/dispatcher';
 import { newHsmId } from '../core/ids';
 import type { HsmHost, HsmHostPool } from '../hsm/hsm-host';
+import { kmsuserPin } from '../kmsuser/kmsuser-pin';
 import { noteKmsuserLogin, noteKmsuserRotation } from '../kmsuser/ledger';
 import type { ClusterRecord, HsmMemberRecord } from '../state/records';
 import type { WorkbenchState } from '../state/state-schema';
@@ -14,7 +15,7 @@ import { resolveMember, refuseTokensInOtherClusters, toClusterInfo } from './clu
 import { clusterState } from './cluster-trust';
 import { issueWithDemoCa } from './demo-ca';
 import { createHsmSigner, type RsaPublicKeyHex } from './hsm-signer';
-import { asMember, inPublicSession, kmsuserPin, locateMembers, loginRefused, type MemberSlot } from './member-session';
+import { asMember, inPublicSession, locateMembers, loginRefused, type MemberSlot } from './member-session';
 import { describeMember } from './member-tokens';
 import { destroyAll, ensureKeyPair, findRsaPublicKey, storeCertificates, trustMemberKey } from './membership';
 import { StepJournal } from './step-journal';

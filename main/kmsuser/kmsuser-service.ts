@@ -3,6 +3,7 @@ import { KMSUSER_PIN_FLAGS, type DescribeKmsuserResponse, type KmsuserHsmResult,
 import { WorkbenchError } from '../../shared/errors';
 import { isCrash, isUnreachable } from '../clusters/check-result';
 import { clusterNotFound } from '../clusters/cluster-service';
+import { locateMembers, type MemberSlot } from '../clusters/member-session';
 import { describeMember, findMemberSlot } from '../clusters/member-tokens';
 import type { AuditStep } from '../core/dispatcher';
 import type { HsmHost, HsmHostPool } from '../hsm/hsm-host';
@@ -32,13 +33,6 @@ export interface KmsuserLogin {
   hsmId: string;
   accepted: boolean;
   at: Date;
-}
-
-/** A member and the slot its token is in now. */
-interface MemberSlot {
-  member: HsmMemberRecord;
-  slotId: string;
-  flags: ReadonlySet<string>;
 }
 
 /** The two flows differ only in what they expect of the members and how they say what they did. */
@@ -92,24 +86,6 @@ export function createKmsuserService(deps: { state: StateStore; hosts: HsmHostPo
     return { cluster, keyStores: customKeyStores };
   }
 
-  /** Every member's token, found now, or a TokenNotFoundException naming the first one missing. */
-  async function memberSlots(cluster: ClusterRecord, host: HsmHost, signal: AbortSignal, operation: string): Promise<MemberSlot[]> {
-    const slots = await host.listSlots({ signal });
-    // No slots at all: nothing behind the module (p11-kit's client whose server was down); the next call starts afresh.
-    if (slots.length === 0) host.retire();
-    return cluster.Hsms.map((member) => {
-      const slot = findMemberSlot(slots, member);
-      if (slot === undefined || slot === 'ambiguous' || slot.Token === null) {
-        throw new WorkbenchError(
-          'TokenNotFoundException',
-          `${named(member)} of cluster ${cluster.ClusterId} cannot be reached: ${slot === 'ambiguous' ? 'more than one token matches it' : 'its token is not present'} in ${cluster.ModulePath}. ${operation} was refused and nothing was changed on any HSM. Make the token reachable (run hsm-workbench cluster check ${cluster.ClusterId}), then try again.`,
-          { details: { ClusterId: cluster.ClusterId, HsmId: member.HsmId } },
-        );
-      }
-      return { member, slotId: slot.SlotId, flags: new Set(slot.Token.Flags) };
-    });
-  }
-
   /**
    * The SO PIN, tried on each member before any change: an SO login and logout spends none of kmsuser's tries.
    * Stops at the first refusal, so a wrong PIN spends one SO try, not one on every HSM.
@@ -152,7 +128,7 @@ export function createKmsuserService(deps: { state: StateStore; hosts: HsmHostPo
     const { cluster, keyStores } = await clusterRecord(clusterId);
     refuseWhileKeyStoreConnected(keyStores, clusterId, flow.operation);
     const host = hosts.get({ ModulePath: cluster.ModulePath, ModuleEnvironment: cluster.ModuleEnvironment });
-    const members = await memberSlots(cluster, host, context.signal, flow.operation);
+    const members = await locateMembers(host, cluster.Hsms, { operation: flow.operation, clusterId, signal: context.signal });
     expect?.(members, cluster);
     await checkSoPin(host, members, soPin, context.signal, flow.operation);
 
