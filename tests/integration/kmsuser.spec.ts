@@ -246,6 +246,7 @@ describe('kmsuser create, status and change-password', () => {
     expect(await peerLogins(THIRD_PASSWORD)).toEqual([true, true]);
   });
 
+  // No re-run after it: SoftHSM killed while it writes a token file may leave that token unreadable.
   it('a host that dies during C_InitPIN leaves that HSM UNKNOWN, not NOT_CHANGED: the PIN may have been set', async () => {
     const hosts = createHsmHostPool({ childEntry: HOST_CHILD_ENTRY });
     let killDuring = false;
@@ -289,10 +290,6 @@ describe('kmsuser create, status and change-password', () => {
     } finally {
       await hosts.disposeAll();
     }
-    // Whatever the killed host did, a re-run sets one password everywhere.
-    const again = await json<KmsuserPasswordResponse>(['kmsuser', 'change-password', clusterId, '--stdin'], `${hsm.soPin}\n${THIRD_PASSWORD}\n`);
-    expect(again.run.code).toBe(0);
-    expect(await peerLogins(THIRD_PASSWORD)).toEqual([true, true]);
   });
 
   it('a member whose token is gone shows as unreachable in status, and change-password names it and changes nothing', async () => {
