@@ -1,6 +1,7 @@
 import type { ConnectionErrorCode } from '../../shared/contract/checks';
 import { WorkbenchError } from '../../shared/errors';
 import { isUnreachable } from '../clusters/check-result';
+import type { SessionLostEvent } from '../hsm/hsm-host';
 
 /** Why one member failed a connect, a login or a probe: the code the store reports and what the member said. */
 export class MemberFailure extends Error {
@@ -44,4 +45,21 @@ export function failureDetail(error: unknown): string {
 
 export function asMemberFailure(hsmId: string, error: unknown): MemberFailure {
   return error instanceof MemberFailure ? error : new MemberFailure(hsmId, connectionErrorOf(error), failureDetail(error));
+}
+
+/** C_SetPIN answers that mean the member refused the change and kept its password. */
+const PIN_REFUSALS: ReadonlySet<string> = new Set(['CKR_PIN_INCORRECT', 'CKR_PIN_LEN_RANGE', 'CKR_PIN_INVALID']);
+
+/**
+ * Whether a failed C_SetPIN definitely left the member's password as it was. Anything else (a timeout, a
+ * crash, a lost session, a device error) may have come after the HSM changed it: only a login can tell.
+ */
+export function refusedPinChange(error: unknown): boolean {
+  return error instanceof WorkbenchError && error.name === 'Pkcs11Exception' && error.code !== undefined && PIN_REFUSALS.has(error.code);
+}
+
+/** The failure a held session's loss means for its store: a removed token is INSUFFICIENT_CLOUDHSM_HSMS, any other loss NETWORK_ERRORS. */
+export function sessionLostFailure(hsmId: string, event: SessionLostEvent): MemberFailure {
+  const cause = event.reason === 'host-exit' ? 'its HSM host process exited' : `a call on it answered ${event.code ?? event.reason}`;
+  return new MemberFailure(hsmId, event.reason === 'token-removed' ? 'INSUFFICIENT_CLOUDHSM_HSMS' : 'NETWORK_ERRORS', `the held kmsuser session was lost: ${cause}`);
 }

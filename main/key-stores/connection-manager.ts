@@ -7,7 +7,7 @@ import { kmsuserPin } from '../kmsuser/kmsuser-pin';
 import { noteKmsuserLogin, noteKmsuserRotation } from '../kmsuser/ledger';
 import type { ClusterRecord, CustomKeyStoreRecord, RotationJournalRecord } from '../state/records';
 import type { StateStore, WorkbenchState } from '../state/state-store';
-import { asMemberFailure, failureDetail, MemberFailure } from './connection-errors';
+import { asMemberFailure, failureDetail, MemberFailure, refusedPinChange, sessionLostFailure } from './connection-errors';
 import { findKeyStore, kmsuserPasswordContext } from './key-store-records';
 import { loginMember, newKmsuserPassword, releaseSession, type MemberSession } from './member-sessions';
 import type { SecretVaultSource } from '../secrets/secret-vault';
@@ -54,7 +54,8 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
   const sessions = new Map<string, MemberSession[]>();
   const running = new Map<string, Promise<void>>();
   const inFlight = new Set<string>();
-  const exitListeners = new Map<string, () => void>();
+  /** Per held store: stops following its sessions' losses. */
+  const unfollow = new Map<string, () => void>();
   let disposed = false;
 
   const storeAndCluster = (s: WorkbenchState, storeId: string): { store: CustomKeyStoreRecord; cluster: ClusterRecord | undefined } => {
@@ -129,19 +130,21 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
 
   function hold(storeId: string, held: MemberSession[]): void {
     sessions.set(storeId, held);
-    // A host child that dies takes its sessions with it: the store's state follows reality. The exit may be of
-    // another child of the host (one retired earlier), so the sessions are asked before the store is failed.
+    // The store's state follows reality without waiting for a probe: the host reports each session it lost (a device
+    // error on a call naming it, or the exit of the child holding it: a crash, or a retirement after any call's device error).
     const stops = [...new Set(held.map((s) => s.host))].map((host) =>
-      host.onExit((exit) => {
-        if (!exit.expected) void probeStore(storeId);
+      host.onSessionLost((event) => {
+        const session = held.find((s) => s.host === host && s.ref === event.session);
+        if (session === undefined) return;
+        lost(storeId, sessionLostFailure(session.hsmId, event)).catch((error: unknown) => logger.error('a lost key store session could not be recorded', { customKeyStoreId: storeId, error: String(error) }));
       }),
     );
-    exitListeners.set(storeId, () => stops.forEach((stop) => stop()));
+    unfollow.set(storeId, () => stops.forEach((stop) => stop()));
   }
 
   async function drop(storeId: string): Promise<void> {
-    exitListeners.get(storeId)?.();
-    exitListeners.delete(storeId);
+    unfollow.get(storeId)?.();
+    unfollow.delete(storeId);
     const held = sessions.get(storeId) ?? [];
     sessions.delete(storeId);
     await Promise.all(held.map((s) => releaseSession(s, timeoutMs)));
@@ -165,55 +168,60 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
       .catch((error: unknown) => logger.error('the connection loss could not be audited', { customKeyStoreId: storeId, error: String(error) }));
   }
 
+  /** Records in the rotation journal which password a member has (SETTING: either), with the ledger's rotation when it moved. */
+  async function setMember(storeId: string, hsmId: string, value: RotationJournalRecord['Hsms'][string], step: RotationJournalRecord['Step'], rotated = false): Promise<void> {
+    await state.transact((s) => {
+      const { store, cluster } = storeAndCluster(s, storeId);
+      if (store.Rotation === undefined) return;
+      store.Rotation.Hsms[hsmId] = value;
+      store.Rotation.Step = step;
+      const member = cluster?.Hsms.find((m) => m.HsmId === hsmId);
+      if (rotated && member !== undefined) noteKmsuserRotation(member);
+    });
+  }
+
   /**
    * Rotates every member from its password to `next`, journalled so that after a kill -9 at any point the
    * state names a password each member accepts: SETTING is recorded before each C_SetPIN, PENDING after it.
    */
   async function rotate(storeId: string, cluster: ClusterRecord, held: readonly MemberSession[], has: Map<string, string>, next: string, journal: (step: AuditStep) => Promise<void>): Promise<void> {
-    const setMember = async (hsmId: string, value: 'CURRENT' | 'SETTING' | 'PENDING', step: RotationJournalRecord['Step'], rotated = false): Promise<void> => {
-      await state.transact((s) => {
-        const { store, cluster: c } = storeAndCluster(s, storeId);
-        if (store.Rotation === undefined) return;
-        store.Rotation.Hsms[hsmId] = value;
-        store.Rotation.Step = step;
-        const member = c?.Hsms.find((m) => m.HsmId === hsmId);
-        if (rotated && member !== undefined) noteKmsuserRotation(member);
-      });
-    };
     const done: MemberSession[] = [];
     for (const session of held) {
       const from = has.get(session.hsmId) ?? '';
       if (from === next) continue;
       await journal({ name: 'RotateKmsuserPassword', hsmId: session.hsmId });
-      await setMember(session.hsmId, 'SETTING', 'ROTATING');
+      await setMember(storeId, session.hsmId, 'SETTING', 'ROTATING');
       try {
         // Secret: both PINs go straight to the host; neither is kept beyond this call.
         await session.host.setPin(session.ref, kmsuserPin(cluster.LoginFormat, from), kmsuserPin(cluster.LoginFormat, next), { timeoutMs });
       } catch (error) {
         const failure = asMemberFailure(session.hsmId, error);
-        // A member that answered with a refusal kept its password; one that went silent may have either (SETTING stays).
-        if (failure.code !== 'NETWORK_ERRORS') await setMember(session.hsmId, 'CURRENT', 'ROLLING_BACK');
+        // Only a refusal says the member kept its password; after any other failure it may have either (SETTING stays).
+        if (refusedPinChange(error)) await setMember(storeId, session.hsmId, 'CURRENT', 'ROLLING_BACK');
         await rollBack(storeId, cluster, done, has, next, journal);
         throw failure;
       }
-      await setMember(session.hsmId, 'PENDING', 'ROTATING', true);
+      await setMember(storeId, session.hsmId, 'PENDING', 'ROTATING', true);
       done.push(session);
     }
   }
 
-  /** Puts the members already rotated back on their old password, so a failed connect leaves one password per member, recorded. */
+  /**
+   * Puts the members already rotated back on their old password, so a failed connect leaves one password per member, recorded.
+   * Journalled like a rotation: SETTING before each C_SetPIN, so a kill -9 after it, or an answer lost after the HSM acted,
+   * leaves both passwords candidates for the next connect rather than only the one the member no longer has.
+   */
   async function rollBack(storeId: string, cluster: ClusterRecord, done: readonly MemberSession[], has: Map<string, string>, next: string, journal: (step: AuditStep) => Promise<void>): Promise<void> {
     for (const session of done) {
       await journal({ name: 'RollBackKmsuserPassword', hsmId: session.hsmId });
+      await setMember(storeId, session.hsmId, 'SETTING', 'ROLLING_BACK');
       try {
         await session.host.setPin(session.ref, kmsuserPin(cluster.LoginFormat, next), kmsuserPin(cluster.LoginFormat, has.get(session.hsmId) ?? ''), { timeoutMs });
-        await state.transact((s) => {
-          const { store } = storeAndCluster(s, storeId);
-          if (store.Rotation !== undefined) store.Rotation.Hsms[session.hsmId] = 'CURRENT';
-        });
+        await setMember(storeId, session.hsmId, 'CURRENT', 'ROLLING_BACK');
       } catch (error) {
-        // It keeps the new password: the journal says PENDING, so the next connect logs in with it.
-        logger.warn('a rotated member could not be rolled back; the journal keeps its password', { customKeyStoreId: storeId, hsmId: session.hsmId, detail: failureDetail(error) });
+        // A refusal: it keeps the new password (PENDING). Otherwise it may have either, and SETTING says so.
+        if (refusedPinChange(error)) await setMember(storeId, session.hsmId, 'PENDING', 'ROLLING_BACK');
+        logger.warn('a rotated member could not be rolled back; the journal names the passwords it may have', { customKeyStoreId: storeId, hsmId: session.hsmId, detail: failureDetail(error) });
       }
     }
   }
@@ -301,6 +309,7 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
 
   async function ensureSessionsNow(storeId: string): Promise<readonly MemberSession[]> {
     await running.get(storeId);
+    await dropStale();
     const existing = sessions.get(storeId);
     if (existing !== undefined) return existing;
     const s = await state.read();
@@ -332,7 +341,21 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
     }
   }
 
+  /**
+   * Logs out of the stores another process disconnected (or failed) since this one connected them: sessions held
+   * for a store the state no longer calls CONNECTED would keep kmsuser logged in for nothing.
+   */
+  async function dropStale(): Promise<void> {
+    if (sessions.size === 0) return;
+    const s = await state.read();
+    for (const storeId of [...sessions.keys()]) {
+      const store = s.customKeyStores.find((k) => k.CustomKeyStoreId === storeId);
+      if (store?.ConnectionState !== 'CONNECTED') await drop(storeId);
+    }
+  }
+
   async function probe(): Promise<void> {
+    await dropStale();
     for (const storeId of [...sessions.keys()]) await probeStore(storeId);
   }
 
@@ -350,6 +373,11 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
             });
         }, deps.healthProbeMs);
   timer?.unref();
+  // The GUI hears of another process's disconnect when the state file changes, not only at the next probe.
+  const stopWatching =
+    deps.healthProbeMs === undefined
+      ? undefined
+      : state.onExternalChange(() => void dropStale().catch((error: unknown) => logger.error('could not release the sessions of a store disconnected elsewhere', { error: String(error) })));
 
   return {
     startConnect(storeId, journal) {
@@ -373,6 +401,7 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
       if (disposed) return;
       disposed = true;
       if (timer !== undefined) clearInterval(timer);
+      stopWatching?.();
       await Promise.all(running.values());
       await Promise.allSettled(ensuring);
       await Promise.all([...sessions.keys()].map((id) => drop(id)));

@@ -221,6 +221,8 @@ export function createKeyStoreService({ state, vault, connections }: KeyStoreSer
     },
 
     async update(request) {
+      // An unknown store is refused before sealing: a refused request must not create the state directory's secret store.
+      findKeyStore(await state.read(), request.CustomKeyStoreId);
       const sealed = request.KeyStorePassword === undefined ? undefined : await (await vault()).seal(request.KeyStorePassword, kmsuserPasswordContext(request.CustomKeyStoreId));
       await state.transact((s) => {
         const store = findKeyStore(s, request.CustomKeyStoreId);
@@ -245,9 +247,13 @@ export function createKeyStoreService({ state, vault, connections }: KeyStoreSer
         }
         if (request.NewCustomKeyStoreName !== undefined) store.CustomKeyStoreName = request.NewCustomKeyStoreName;
         if (sealed !== undefined) {
-          // The admin set this password on the HSMs (kmsuser change-password): an interrupted rotation's pending password is moot.
+          // The admin set this password on the HSMs (kmsuser change-password), or believes they have it.
           store.KmsuserPassword = sealed;
-          delete store.Rotation;
+          const journal = store.Rotation;
+          // A rotation that moved no member leaves nothing to find. One that may have moved some keeps its pending
+          // password as their other candidate (SETTING: either): told a wrong password, the next connect still finds them.
+          if (journal === undefined || Object.values(journal.Hsms).every((v) => v === 'CURRENT')) delete store.Rotation;
+          else for (const [hsmId, where] of Object.entries(journal.Hsms)) if (where !== 'CURRENT') journal.Hsms[hsmId] = 'SETTING';
         }
       });
     },

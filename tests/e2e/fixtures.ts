@@ -1,6 +1,8 @@
 import { test as base, expect, type Page, type TestInfo } from '@playwright/test';
 import { createSoftHsmCluster } from '../fixtures/softhsm';
 import { createTestWorkbench, type TestWorkbench } from '../fixtures/workbench';
+
+export type WorkbenchOptions = NonNullable<Parameters<typeof createTestWorkbench>[0]>;
 import { bundlePageBridge, createBridgeTap, exposeCore, serveRenderer, type BridgeTap } from './bridge/node-bridge';
 import { AppShell } from './pages/app-shell';
 import { AxeScanner } from './pages/axe-scanner';
@@ -12,6 +14,8 @@ export type SoftHsmOptions = Parameters<typeof createSoftHsmCluster>[0];
 export type SoftHsmCluster = Awaited<ReturnType<typeof createSoftHsmCluster>>;
 
 interface TestFixtures {
+  /** How the test's core is made, e.g. `test.use({ workbenchOptions: { healthProbeMs: 1000 } })` for the GUI's health probe. */
+  workbenchOptions: WorkbenchOptions;
   /** The real core over a fresh temporary state directory; the page's window.workbench talks to it. */
   workbench: TestWorkbench;
   /** Test-only hook on the page ↔ core bridge: slow the page's progress, read each call's result. */
@@ -53,9 +57,10 @@ export const test = base.extend<TestFixtures, WorkerFixtures>({
     { scope: 'worker' },
   ],
 
-  // eslint-disable-next-line no-empty-pattern
-  workbench: async ({}, use) => {
-    const workbench = await createTestWorkbench();
+  workbenchOptions: [{}, { option: true }],
+
+  workbench: async ({ workbenchOptions }, use) => {
+    const workbench = await createTestWorkbench(workbenchOptions);
     try {
       await use(workbench);
     } finally {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CustomKeyStoreInfo, KeyStoreMemberConnection } from '../../shared/contract/key-stores';
 import type { ModuleRef } from '../../shared/contract/hsm';
+import { cli } from '../fixtures/cli';
 import { activateCluster, makeClusterPki, type ClusterPki } from '../fixtures/cluster-pki';
 import { injectFaults, type FaultInjection } from '../fixtures/fault-module';
 import { holdLogin } from '../fixtures/login-holder';
@@ -63,13 +64,24 @@ async function settled(id: string, core = wb): Promise<CustomKeyStoreInfo> {
   throw new Error('still CONNECTING');
 }
 
+/** The store's recorded state, polled until `done` says so or `ms` pass. */
+async function recordedUntil(id: string, done: (store: CustomKeyStoreInfo, held: readonly boolean[]) => boolean, ms: number): Promise<{ store?: CustomKeyStoreInfo; held: readonly boolean[] }> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const [store] = ok(await wb.call('DescribeCustomKeyStores', { CustomKeyStoreId: id })).CustomKeyStores;
+    const held = ok(await wb.call('DescribeKeyStoreConnection', { CustomKeyStoreId: id })).Connection.Hsms.map((h) => h.SessionHeld);
+    if ((store && done(store, held)) || Date.now() > until) return { store, held };
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 async function connectOutcome(id: string): Promise<CustomKeyStoreInfo> {
   ok(await wb.call('ConnectCustomKeyStore', { CustomKeyStoreId: id }));
   return settled(id);
 }
 
 beforeAll(async () => {
-  hsm = await createSoftHsmCluster({ tokens: 14, userPin: PASSWORD, labelPrefix: 'ce' });
+  hsm = await createSoftHsmCluster({ tokens: 20, userPin: PASSWORD, labelPrefix: 'ce' });
   wb = await createTestWorkbench({ hsmTimeoutMs: 5_000 });
   pki = await makeClusterPki();
   faults = await injectFaults(hsm);
@@ -194,19 +206,61 @@ describe('connection error codes', () => {
     } finally {
       await faults.setFaults([]);
     }
-    // The device error restarted the host child, so ce-11 could not be rolled back: the journal says it has the new password.
+    // The device error restarted the host child, so ce-11's rollback failed: the journal names both passwords for it.
     const journal = JSON.parse((await wb.stateText()) ?? '{}').customKeyStores.find((k: { CustomKeyStoreId: string }) => k.CustomKeyStoreId === id).Rotation;
-    expect(journal.Step).toBe('ROTATING');
-    expect(Object.values(journal.Hsms)).toEqual(['PENDING', 'SETTING']);
+    expect(journal.Step).toBe('ROLLING_BACK');
+    expect(Object.values(journal.Hsms)).toEqual(['SETTING', 'SETTING']);
     expect(await login(hsm, 'ce-11', PASSWORD)).toBe(false);
     expect(await login(hsm, 'ce-12', PASSWORD)).toBe(true);
 
     ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: id }));
     expect(await connectOutcome(id)).toMatchObject({ ConnectionState: 'CONNECTED' });
     const connection = ok(await wb.call('DescribeKeyStoreConnection', { CustomKeyStoreId: id })).Connection;
-    expect(connection.LastRecovery).toMatchObject({ Step: 'ROTATING', Message: expect.stringMatching(/interrupted at step ROTATING .*every HSM has it now/) });
+    expect(connection.LastRecovery).toMatchObject({ Step: 'ROLLING_BACK', Message: expect.stringMatching(/interrupted at step ROLLING_BACK .*every HSM has it now/) });
     expect(await login(hsm, 'ce-12', PASSWORD)).toBe(false);
     expect(JSON.parse((await wb.stateText()) ?? '{}').customKeyStores.find((k: { CustomKeyStoreId: string }) => k.CustomKeyStoreId === id).Rotation).toBeUndefined();
+    ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: id }));
+  });
+
+  it('C_SetPIN calls that acted but answered an error (rotation and rollback) leave both passwords candidates: the next connect spends at most one wrong try per member', async () => {
+    const { id } = await storeOn(faulty(), ['ce-15', 'ce-16']);
+    // ce-15 rotates; ce-16 takes the new password but its answer is an error (not a refusal); ce-15's rollback acts and answers CKR_DEVICE_ERROR.
+    await faults.setFaults([
+      { function: 'C_SetPIN', returns: 'CKR_SESSION_HANDLE_INVALID', applied: true, after: 1, count: 1 },
+      { function: 'C_SetPIN', returns: 'CKR_DEVICE_ERROR', applied: true, after: 1, count: 1 },
+    ]);
+    try {
+      expect(await connectOutcome(id)).toMatchObject({ ConnectionState: 'FAILED' });
+    } finally {
+      await faults.setFaults([]);
+    }
+    expect(await login(hsm, 'ce-15', PASSWORD)).toBe(true);
+    expect(await login(hsm, 'ce-16', PASSWORD)).toBe(false);
+    const journal = JSON.parse((await wb.stateText()) ?? '{}').customKeyStores.find((k: { CustomKeyStoreId: string }) => k.CustomKeyStoreId === id).Rotation;
+    expect(Object.values(journal.Hsms)).toEqual(['SETTING', 'SETTING']);
+
+    ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: id }));
+    expect(await connectOutcome(id)).toMatchObject({ ConnectionState: 'CONNECTED' });
+    const members = JSON.parse((await wb.stateText()) ?? '{}').clusters.at(-1).Hsms as Array<{ Kmsuser?: { FailedLoginsCaused?: number } }>;
+    for (const member of members) expect(member.Kmsuser?.FailedLoginsCaused ?? 0).toBeLessThanOrEqual(1);
+    expect(await login(hsm, 'ce-15', PASSWORD)).toBe(false);
+    ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: id }));
+  });
+
+  it('update-custom-key-store with a password after a half-done rotation keeps the pending password: the next connect still finds every member', async () => {
+    const { id } = await storeOn(faulty(), ['ce-17', 'ce-18']);
+    await faults.setFaults([{ function: 'C_SetPIN', returns: 'CKR_DEVICE_ERROR', after: 1, count: 1 }]);
+    try {
+      expect(await connectOutcome(id)).toMatchObject({ ConnectionState: 'FAILED', ConnectionErrorCode: 'NETWORK_ERRORS' });
+    } finally {
+      await faults.setFaults([]);
+    }
+    // ce-17 has the pending password, ce-18 the old one; the admin tells the store the old one.
+    expect(await login(hsm, 'ce-17', PASSWORD)).toBe(false);
+    ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: id }));
+    ok(await wb.call('UpdateCustomKeyStore', { CustomKeyStoreId: id, KeyStorePassword: PASSWORD }));
+    expect(await connectOutcome(id)).toMatchObject({ ConnectionState: 'CONNECTED' });
+    expect(await login(hsm, 'ce-18', PASSWORD)).toBe(false);
     ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: id }));
   });
 
@@ -222,6 +276,39 @@ describe('connection error codes', () => {
     ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: id }));
     expect(await connectOutcome(id)).toMatchObject({ ConnectionState: 'CONNECTED' });
     ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: id }));
+  });
+
+  it('a device error on the host holding a store\'s session fails the store (NETWORK_ERRORS) with no health probe running', async () => {
+    const { id } = await storeOn(faulty(), ['ce-19']);
+    expect(await connectOutcome(id)).toMatchObject({ ConnectionState: 'CONNECTED' });
+    // Another flow on the same module meets the device error: the host retires its child, and the held session with it.
+    await faults.setFaults([{ function: 'C_GetSlotList', returns: 'CKR_DEVICE_ERROR', count: 1 }]);
+    try {
+      const listed = await wb.call('ListSlots', faulty());
+      expect(listed.ok ? '' : listed.error.code).toBe('CKR_DEVICE_ERROR');
+      const { store, held } = await recordedUntil(id, (s) => s.ConnectionState !== 'CONNECTED', 5_000);
+      expect(store).toMatchObject({ ConnectionState: 'FAILED', ConnectionErrorCode: 'NETWORK_ERRORS' });
+      expect(held).toEqual([false]);
+    } finally {
+      await faults.setFaults([]);
+    }
+    const events = (await wb.auditRecords()).filter((r) => r.eventName === 'CustomKeyStoreConnectionLost');
+    expect(events.at(-1)).toMatchObject({ additionalEventData: { customKeyStoreId: id, connectionErrorCode: 'NETWORK_ERRORS' } });
+    ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: id }));
+  });
+
+  it('the GUI logs out of a store another process disconnected, as soon as the state file changes', async () => {
+    const { id } = await storeOn(softhsm(), ['ce-20']);
+    await wb.core.dispose();
+    // The GUI's core, with a probe too slow to be what notices.
+    wb = await createTestWorkbench({ stateDir: wb.stateDir, healthProbeMs: 600_000, hsmTimeoutMs: 5_000 });
+    expect(await connectOutcome(id)).toMatchObject({ ConnectionState: 'CONNECTED' });
+    expect((await recordedUntil(id, () => true, 0)).held).toEqual([true]);
+    const disconnected = await cli(wb.stateDir, ['kms', 'disconnect-custom-key-store', '--custom-key-store-id', id]);
+    expect(disconnected.code, disconnected.stderr).toBe(0);
+    const { store, held } = await recordedUntil(id, (_s, h) => !h.includes(true), 5_000);
+    expect(store?.ConnectionState).toBe('DISCONNECTED');
+    expect(held).toEqual([false]);
   });
 
   it('keeps every password out of the state directory, the audit log and the log', async () => {

@@ -1,13 +1,13 @@
 import { createPinia, setActivePinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { CustomKeyStoreInfo, KeyStoreConnectionInfo } from '../../../shared/contract/key-stores';
+import type { ConnectionErrorCode, CustomKeyStoreInfo, KeyStoreConnectionInfo } from '../../../shared/contract/key-stores';
 import { createWorkbenchApi, type OperationName, type Result } from '../../../shared/index';
-import { createPushRouter } from '../../../shared/push-router';
+import { createPushRouter, type PushRouter } from '../../../shared/push-router';
 import { useKeyStoreWizardStore } from './key-store-wizard-store';
 import { FOLLOW_INTERVAL_MS, useKeyStoresStore } from './key-stores-store';
 
 const STORE_ID = 'cks-0123456789abcdef0';
-const store = (ConnectionState: CustomKeyStoreInfo['ConnectionState'], code?: 'USER_NOT_FOUND'): CustomKeyStoreInfo => ({
+const store = (ConnectionState: CustomKeyStoreInfo['ConnectionState'], code?: ConnectionErrorCode): CustomKeyStoreInfo => ({
   CustomKeyStoreId: STORE_ID,
   CustomKeyStoreName: 'ExampleKeyStore',
   CloudHsmClusterId: 'cluster-abcdefghijk',
@@ -23,6 +23,7 @@ describe('the connection wizard follows a connect', () => {
   let script: CustomKeyStoreInfo[];
   let current: CustomKeyStoreInfo;
   const asked: OperationName[] = [];
+  let router: PushRouter;
   const connection: KeyStoreConnectionInfo = {
     CustomKeyStoreId: STORE_ID,
     ConnectionState: 'FAILED',
@@ -49,7 +50,7 @@ describe('the connection wizard follows a connect', () => {
       if (operation === 'DescribeKeyStoreConnection') return { ok: true, value: { Connection: connection } };
       return { ok: false, error: { name: 'KMSInternalException', message: `the test does not answer ${operation}` } };
     };
-    const router = createPushRouter();
+    router = createPushRouter();
     Object.assign(globalThis, { window: { workbench: createWorkbenchApi({ invoke, onProgress: router.onProgress, onEvent: router.onEvent }) } });
   });
 
@@ -74,5 +75,22 @@ describe('the connection wizard follows a connect', () => {
     expect(wizard.connecting).toBe(false);
     await vi.waitFor(() => expect(wizard.connection?.Hsms[0]?.ConnectionErrorCode).toBe('USER_NOT_FOUND'));
     expect(asked.filter((o) => o === 'DescribeKeyStoreConnection')).toHaveLength(1);
+  });
+
+  it('follows a connected store that turns FAILED on its own (the health probe) and reads each member’s part again', async () => {
+    current = store('CONNECTED');
+    const wizard = useKeyStoreWizardStore();
+    wizard.start(STORE_ID);
+    await useKeyStoresStore().load();
+    wizard.openPicked();
+    expect(wizard.step).toBe(3);
+    await vi.waitFor(() => expect(asked.filter((o) => o === 'DescribeKeyStoreConnection')).toHaveLength(1));
+
+    // Nobody clicked: main's probe found an HSM silent, moved the store and said so.
+    script = [store('FAILED', 'NETWORK_ERRORS')];
+    router.deliverEvent('StateChanged', { Resource: 'customKeyStores', Ids: [STORE_ID] });
+    await vi.waitFor(() => expect(wizard.store?.ConnectionErrorCode).toBe('NETWORK_ERRORS'));
+    await vi.waitFor(() => expect(asked.filter((o) => o === 'DescribeKeyStoreConnection')).toHaveLength(2));
+    expect(wizard.connecting).toBe(false);
   });
 });

@@ -93,10 +93,15 @@ export const useKeyStoreWizardStore = defineStore('keyStoreWizard', () => {
   }
 
   // Follows the store's state as the key-stores store mirrors it (events and its polling) and notes each change.
+  // A change nobody here asked for (the health probe turned it FAILED, a CLI disconnected it) re-reads each member's part.
   watch(
     () => store.value?.ConnectionState,
     (state) => {
-      if (!connecting.value || state === undefined) return;
+      if (state === undefined) return;
+      if (!connecting.value) {
+        if (step.value === 3) void describeConnection();
+        return;
+      }
       if (timeline.value[timeline.value.length - 1] !== state) timeline.value = [...timeline.value, state];
       if (SETTLED.includes(state) && timeline.value.length > 1) {
         connecting.value = false;
@@ -133,7 +138,8 @@ export const useKeyStoreWizardStore = defineStore('keyStoreWizard', () => {
     if (id === null || acting.value) return;
     connection.value = null;
     timeline.value = [];
-    if (await act(() => keyStores.disconnect(id))) await describeConnection();
+    // The state it moves to re-reads each member's part (the watch above).
+    await act(() => keyStores.disconnect(id));
   }
 
   return {

@@ -63,7 +63,7 @@ describe('the key stores store', () => {
     expect(asked.filter((o) => o === 'DescribeCustomKeyStores')).toHaveLength(3);
   });
 
-  it('describes the stores again after its own connect, and on main’s StateChanged for key stores only', async () => {
+  it('describes the stores again after its own connect, and on main’s StateChanged for key stores, not for a named cluster', async () => {
     const keyStores = useKeyStoresStore();
     inMain = [store('DISCONNECTED')];
     await keyStores.load();
@@ -76,9 +76,20 @@ describe('the key stores store', () => {
     await expect.poll(() => keyStores.stores[0]?.ConnectionState).toBe('FAILED');
     const describes = asked.filter((o) => o === 'DescribeCustomKeyStores').length;
 
-    router.deliverEvent('StateChanged', { Resource: 'clusters' });
+    router.deliverEvent('StateChanged', { Resource: 'clusters', Ids: ['cluster-abcdefghijk'] });
     await Promise.resolve();
     expect(asked.filter((o) => o === 'DescribeCustomKeyStores')).toHaveLength(describes);
+  });
+
+  it('describes the stores again when another process changed the state file (clusters, no ids)', async () => {
+    const keyStores = useKeyStoresStore();
+    inMain = [store('CONNECTED')];
+    await keyStores.load();
+
+    // A CLI run beside the GUI disconnected it: main's state-file watcher cannot say which record moved.
+    inMain = [store('DISCONNECTED')];
+    router.deliverEvent('StateChanged', { Resource: 'clusters' });
+    await expect.poll(() => keyStores.stores[0]?.ConnectionState).toBe('DISCONNECTED');
   });
 
   it('hands a refusal back to the caller and still mirrors main', async () => {

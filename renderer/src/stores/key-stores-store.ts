@@ -14,8 +14,9 @@ export const FOLLOW_INTERVAL_MS = 1000;
 
 /**
  * Mirror of the custom key stores in main's state file. Connect returns at once, as in AWS, and the state moves
- * on: StateChanged events reload the list, and while a store is on its way this store also describes it again
- * every second (a connect run by another process, the CLI, tells this window nothing).
+ * on: StateChanged events reload the list (also a store that turns FAILED on its own, when the health probe finds
+ * an HSM silent), and while a store is on its way this store also describes it again every second (a connect run by
+ * another process, the CLI, tells this window nothing unless main watches the state file).
  *
  * Holds no secret: a KeyStorePassword is a parameter of create/updatePassword, handed to the request and dropped.
  */
@@ -43,8 +44,10 @@ export const useKeyStoresStore = defineStore('keyStores', () => {
     follow();
   }
 
-  workbench().events.on('StateChanged', ({ Resource }) => {
-    if (Resource === 'customKeyStores') void load();
+  // Main's own key-store changes name the store; another process's change (a CLI run beside the GUI) comes as
+  // 'clusters' with no ids, and may have been to a key store too.
+  workbench().events.on('StateChanged', ({ Resource, Ids }) => {
+    if (Resource === 'customKeyStores' || Ids === undefined) void load();
   });
 
   function byId(customKeyStoreId: string): CustomKeyStoreInfo | undefined {
