@@ -240,9 +240,13 @@ describe('kms commands generated from the contract', () => {
     expect([text.calls, missing.calls, unreadable.calls]).toEqual([[], [], []]);
   });
 
-  it('reads a secret from the first line of stdin with its -stdin flag, and not at all without it', async () => {
-    const r = await run(['create-thing', '--custom-key-store-name', 'x', '--key-store-password-stdin'], { stdin: 'kmsuser-pw-1\nsecond line\n' });
+  it('reads a secret from its one line of stdin with its -stdin flag, refuses a second line, and reads nothing without the flag', async () => {
+    const r = await run(['create-thing', '--custom-key-store-name', 'x', '--key-store-password-stdin'], { stdin: 'kmsuser-pw-1\n' });
     expect(r.calls[0]?.request).toEqual({ CustomKeyStoreName: 'x', KeyStorePassword: 'kmsuser-pw-1' });
+    const twoLines = await run(['create-thing', '--custom-key-store-name', 'x', '--key-store-password-stdin'], { stdin: 'kmsuser-pw-1\nsecond line\n' });
+    expect(twoLines.failure).toMatchObject({ name: 'ValidationException', message: expect.stringContaining('stdin holds 2 line(s) where 1 are expected') });
+    expect(twoLines.calls).toEqual([]);
+    expect(JSON.stringify(twoLines)).not.toMatch(/kmsuser-pw-1|second line/);
     expect((await run(['create-thing', '--custom-key-store-name', 'x'], { stdin: 'unread\n' })).calls[0]?.request).toEqual({ CustomKeyStoreName: 'x' });
     // A required secret makes its -stdin flag required.
     const login = await run(['login-thing']);

@@ -4,10 +4,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { z } from 'zod';
 import type { CliPaginator, CliWaiter, OperationSpec } from '../../shared/contract/operations';
-import type { ErrorInfo } from '../../shared/errors';
+import { WorkbenchError, type ErrorInfo } from '../../shared/errors';
 import { fileSystemError } from '../state/safe-files';
 import { render, type OutputFormat } from './output';
-import { readSecret } from './secret-input';
+import { readSecretLines } from './secret-input';
 import { textTable } from './text-table';
 
 /**
@@ -140,7 +140,7 @@ const stdinFlag = (member: RequestMember): string => `${member.flag}-stdin`;
 function optionsFor(member: RequestMember): Option[] {
   const help = member.description ?? member.name;
   if (member.secret) {
-    const fromStdin = new Option(`--${stdinFlag(member)}`, `read ${member.name} from stdin (its first line), or a hidden prompt on a terminal; never from the command line`);
+    const fromStdin = new Option(`--${stdinFlag(member)}`, `read ${member.name} from stdin (one line), or a hidden prompt on a terminal; never from the command line`);
     // Only there to be refused (addCommand); the value is dropped at once: it must not reach a message, even the refusal's.
     const refused = new Option(`--${member.flag} [value]`).hideHelp().argParser(() => true);
     return [member.required ? fromStdin.makeOptionMandatory() : fromStdin, refused];
@@ -276,7 +276,8 @@ function addCommand(kms: Command, spec: OperationSpec, context: KmsCliContext): 
       const request: Record<string, unknown> = {};
       for (const member of members) {
         if (member.secret) {
-          if (opts[attribute(stdinFlag(member))] === true) request[member.name] = (await readSecret(`${member.name}: `, context.stdin)).split(/\r?\n/)[0];
+          // Strict: a stray second line means stdin is not what the caller thinks, so nothing of it is taken (as for the SO PIN).
+          if (opts[attribute(stdinFlag(member))] === true) [request[member.name]] = await readSecretLines([member.name], context.stdin).catch((error: unknown) => (error instanceof WorkbenchError ? session.fail(error.toInfo()) : Promise.reject(error)));
         } else if (opts[attribute(member.flag)] !== undefined) {
           request[member.name] = opts[attribute(member.flag)];
         }

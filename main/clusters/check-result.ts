@@ -31,7 +31,7 @@ export function isUnreachable(error: unknown): boolean {
 }
 
 /** True when the vendor library took its host process down: a software fault, not the network. */
-function isCrash(error: unknown): boolean {
+export function isCrash(error: unknown): boolean {
   return error instanceof WorkbenchError && error.name === 'HsmHostCrashedException';
 }
 

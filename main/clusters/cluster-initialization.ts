@@ -4,6 +4,7 @@ import { WorkbenchError } from '../../shared/errors';
 import type { AuditStep } from '../core/dispatcher';
 import { newHsmId } from '../core/ids';
 import type { HsmHost, HsmHostPool } from '../hsm/hsm-host';
+import { kmsuserPin } from '../kmsuser/kmsuser-pin';
 import { noteKmsuserLogin, noteKmsuserRotation } from '../kmsuser/ledger';
 import type { ClusterRecord, HsmMemberRecord } from '../state/records';
 import type { WorkbenchState } from '../state/state-schema';
@@ -14,9 +15,9 @@ import { resolveMember, refuseTokensInOtherClusters, toClusterInfo } from './clu
 import { clusterState } from './cluster-trust';
 import { issueWithDemoCa } from './demo-ca';
 import { createHsmSigner, type RsaPublicKeyHex } from './hsm-signer';
-import { asMember, inPublicSession, kmsuserPin, locateMembers, loginRefused, type MemberSlot } from './member-session';
+import { asMember, inPublicSession, locateMembers, loginRefused, type MemberSlot } from './member-session';
 import { describeMember } from './member-tokens';
-import { destroyAll, ensureKeyPair, findRsaPublicKey, storeCertificates, trustMemberKey } from './membership';
+import { destroyAll, ensureKeyPair, findKeyPair, findRsaPublicKey, storeCertificates, trustMemberKey } from './membership';
 import { StepJournal } from './step-journal';
 
 type Journal = (step: AuditStep) => Promise<void>;
@@ -99,10 +100,10 @@ export function createClusterTrustService(deps: { state: StateStore; hosts: HsmH
       asKmsuser(host, cluster, slot, password, async (ref) => {
         let csr: string | undefined;
         if (signsCsr) {
-          const clusterKey = await ensureKeyPair(host, ref, clusterKeyTemplates(cluster.ClusterId));
+          const clusterKey = await ensureKeyPair(host, ref, clusterKeyTemplates(cluster.ClusterId), slot.member);
           csr = await buildClusterCsr(await createHsmSigner(host, ref, clusterKey.privateKey, clusterKey.publicKey), cluster.ClusterId);
         }
-        const memberKey = await ensureKeyPair(host, ref, memberKeyTemplates(hsmId));
+        const memberKey = await ensureKeyPair(host, ref, memberKeyTemplates(hsmId), slot.member);
         return { csr, memberKey: memberKey.publicKey };
       }),
     );
@@ -133,17 +134,20 @@ export function createClusterTrustService(deps: { state: StateStore; hosts: HsmH
     });
   }
 
-  /** The member public keys of members already made, read from their own tokens (public objects: no login). */
-  async function memberPublicKeys(host: HsmHost, clusterId: string, slots: readonly MemberSlot[]): Promise<Map<string, RsaPublicKeyHex>> {
+  /**
+   * The member public keys of members already made, each read in a kmsuser session on its own token and proven the
+   * private half's (findKeyPair): a public object with the member's CKA_ID is no proof, anyone may create one.
+   */
+  async function memberPublicKeys(host: HsmHost, cluster: ClusterRecord, slots: readonly MemberSlot[], password: string): Promise<Map<string, RsaPublicKeyHex>> {
     const keys = new Map<string, RsaPublicKeyHex>();
     for (const slot of slots) {
-      const key = await inPublicSession(host, slot, (ref) => findRsaPublicKey(host, ref, memberPublicKeyQuery(slot.member.HsmId)));
-      if (key === undefined) {
-        throw new WorkbenchError('CloudHsmInvalidRequestException', `HSM ${slot.member.HsmId} (token ${describeMember(slot.member)}) has no member key pair. Run "hsm-workbench cluster initialize ${clusterId}" again to make it; nothing was changed.`, {
+      const pair = await asKmsuser(host, cluster, slot, password, (ref) => findKeyPair(host, ref, memberKeyTemplates(slot.member.HsmId), slot.member));
+      if (pair === undefined) {
+        throw new WorkbenchError('CloudHsmInvalidRequestException', `HSM ${slot.member.HsmId} (token ${describeMember(slot.member)}) has no member key pair. Run "hsm-workbench cluster initialize ${cluster.ClusterId}" again to make it; nothing was changed.`, {
           details: { HsmId: slot.member.HsmId },
         });
       }
-      keys.set(slot.member.HsmId, key);
+      keys.set(slot.member.HsmId, pair.publicKey);
     }
     return keys;
   }
@@ -252,7 +256,7 @@ export function createClusterTrustService(deps: { state: StateStore; hosts: HsmH
         const [slot] = await locateMembers(host, [newcomer]);
         if (slot === undefined) throw new Error('the new member has no slot');
         await ensureKmsuser(steps, host, cluster, slot, request.SoPin, request.KmsuserPassword);
-        const keys = await memberPublicKeys(host, cluster.ClusterId, existing);
+        const keys = await memberPublicKeys(host, cluster, existing, request.KmsuserPassword);
         keys.set(newcomer.HsmId, await makeMemberKeys(steps, host, cluster, slot, request.KmsuserPassword, false));
         await trustOn(steps, host, cluster.ClusterId, slot, keys, request.SoPin);
         const newcomerOnly = new Map([[newcomer.HsmId, keys.get(newcomer.HsmId) as RsaPublicKeyHex]]);

@@ -1,4 +1,3 @@
-import type { LoginFormat } from '../../shared/contract/clusters';
 import type { SlotInfo } from '../../shared/contract/hsm';
 import { WorkbenchError } from '../../shared/errors';
 import type { HsmHost } from '../hsm/hsm-host';
@@ -15,21 +14,26 @@ export interface MemberSlot {
   flags: ReadonlySet<string>;
 }
 
-/** The kmsuser PIN as C_Login takes it: plain, or `kmsuser:password` as CloudHSM's library expects. Secret: built and handed on, never kept. */
-export function kmsuserPin(loginFormat: LoginFormat, password: string): string {
-  return loginFormat === 'user:password' ? `kmsuser:${password}` : password;
-}
-
-/** Finds every member's token before anything is changed, so a missing one is named and nothing is half done. */
-export async function locateMembers(host: HsmHost, members: readonly HsmMemberRecord[]): Promise<MemberSlot[]> {
-  const slots: SlotInfo[] = await host.listSlots();
+/**
+ * Finds every member's token before anything is changed, so a missing one is named and nothing is half done.
+ * `operation` and `clusterId` only make the refusal say what was refused and which cluster to check.
+ */
+export async function locateMembers(
+  host: HsmHost,
+  members: readonly HsmMemberRecord[],
+  options: { operation?: string; clusterId?: string; signal?: AbortSignal } = {},
+): Promise<MemberSlot[]> {
+  const slots: SlotInfo[] = await host.listSlots({ signal: options.signal });
+  // No slots at all: nothing behind the module (p11-kit's client whose server was down); the next call starts afresh.
+  if (slots.length === 0) host.retire();
   return members.map((member) => {
     const slot = findMemberSlot(slots, member);
     if (slot === undefined || slot === 'ambiguous' || slot.Token === null) {
+      const refused = options.operation === undefined ? 'Nothing was changed on any HSM' : `${options.operation} was refused and nothing was changed on any HSM`;
       throw new WorkbenchError(
         'TokenNotFoundException',
-        `HSM ${member.HsmId} (token ${describeMember(member)}) is not ${slot === 'ambiguous' ? 'told apart from another token' : 'present'} in ${host.module.ModulePath}. Nothing was changed. Check the token (hsm-workbench cluster check), then try again.`,
-        { details: { HsmId: member.HsmId, TokenSerial: member.TokenSerial } },
+        `HSM ${member.HsmId} (token ${describeMember(member)}) cannot be reached: ${slot === 'ambiguous' ? 'more than one token matches it' : 'its token is not present'} in ${host.module.ModulePath}. ${refused}. Make the token reachable (run hsm-workbench cluster check${options.clusterId === undefined ? '' : ` ${options.clusterId}`}), then try again.`,
+        { details: { ...(options.clusterId === undefined ? {} : { ClusterId: options.clusterId }), HsmId: member.HsmId, TokenSerial: member.TokenSerial } },
       );
     }
     return { member, slotId: slot.SlotId, flags: new Set(slot.Token.Flags) };

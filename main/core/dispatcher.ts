@@ -115,7 +115,6 @@ export function createDispatcher({ handlers, audit, logger }: DispatcherDependen
     const spec: OperationSpec = operations[operation];
     const secretFields = spec.secretFields ?? [];
     const auditBase = { eventName: spec.name, readOnly: spec.readOnly, requestID, secretFields };
-    // What CloudTrail leaves out though it is no secret (a certificate): kept out of every record of the call.
 
     const parsed = spec.request.safeParse(rawRequest ?? {});
     if (!parsed.success) {

@@ -3,12 +3,13 @@ import type { z } from 'zod';
 import type { AuditStep, ServiceEvent } from '../core/dispatcher';
 import type { Logger } from '../core/logger';
 import type { HsmHostPool } from '../hsm/hsm-host';
+import { kmsuserPin } from '../kmsuser/kmsuser-pin';
 import { noteKmsuserLogin, noteKmsuserRotation } from '../kmsuser/ledger';
 import type { ClusterRecord, CustomKeyStoreRecord, RotationJournalRecord } from '../state/records';
 import type { StateStore, WorkbenchState } from '../state/state-store';
 import { asMemberFailure, failureDetail, MemberFailure, refusedPinChange, sessionLostFailure } from './connection-errors';
 import { findKeyStore, kmsuserPasswordContext } from './key-store-records';
-import { kmsuserPin, loginMember, newKmsuserPassword, releaseSession, type MemberSession } from './member-sessions';
+import { loginMember, newKmsuserPassword, releaseSession, type MemberSession } from './member-sessions';
 import type { SecretVaultSource } from '../secrets/secret-vault';
 
 export interface ConnectionManagerDeps {
@@ -192,7 +193,7 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
       await setMember(storeId, session.hsmId, 'SETTING', 'ROTATING');
       try {
         // Secret: both PINs go straight to the host; neither is kept beyond this call.
-        await session.host.setPin(session.ref, kmsuserPin(cluster, from), kmsuserPin(cluster, next), { timeoutMs });
+        await session.host.setPin(session.ref, kmsuserPin(cluster.LoginFormat, from), kmsuserPin(cluster.LoginFormat, next), { timeoutMs });
       } catch (error) {
         const failure = asMemberFailure(session.hsmId, error);
         // Only a refusal says the member kept its password; after any other failure it may have either (SETTING stays).
@@ -215,7 +216,7 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
       await journal({ name: 'RollBackKmsuserPassword', hsmId: session.hsmId });
       await setMember(storeId, session.hsmId, 'SETTING', 'ROLLING_BACK');
       try {
-        await session.host.setPin(session.ref, kmsuserPin(cluster, next), kmsuserPin(cluster, has.get(session.hsmId) ?? ''), { timeoutMs });
+        await session.host.setPin(session.ref, kmsuserPin(cluster.LoginFormat, next), kmsuserPin(cluster.LoginFormat, has.get(session.hsmId) ?? ''), { timeoutMs });
         await setMember(storeId, session.hsmId, 'CURRENT', 'ROLLING_BACK');
       } catch (error) {
         // A refusal: it keeps the new password (PENDING). Otherwise it may have either, and SETTING says so.

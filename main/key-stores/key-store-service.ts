@@ -3,7 +3,6 @@ import type { CustomKeyStoreInfo, KeyStoreConnectionInfo } from '../../shared/co
 import type { ParsedRequestOf } from '../../shared/contract/operations';
 import { CONNECTION_ERROR_EXPLANATIONS } from '../../shared/connection-errors';
 import { WorkbenchError } from '../../shared/errors';
-import { sameName } from '../clusters/cluster-service';
 import { newCustomKeyStoreId } from '../core/ids';
 import type { AuditStep } from '../core/dispatcher';
 import { keyStoreOfCluster, type ClusterRecord, type CustomKeyStoreRecord } from '../state/records';
@@ -72,7 +71,8 @@ function refuseClusterInUse(state: WorkbenchState, clusterId: string, except?: s
 }
 
 function refuseNameInUse(state: WorkbenchState, name: string, except?: string): void {
-  const other = state.customKeyStores.find((k) => k.CustomKeyStoreId !== except && sameName(k.CustomKeyStoreName, name));
+  // Exactly, as AWS and every other name lookup here (the identical-retry check, describe by name): no case or locale folding.
+  const other = state.customKeyStores.find((k) => k.CustomKeyStoreId !== except && k.CustomKeyStoreName === name);
   if (other !== undefined) {
     throw new WorkbenchError('CustomKeyStoreNameInUseException', `A custom key store named "${other.CustomKeyStoreName}" already exists (${other.CustomKeyStoreId}). Choose another name.`, {
       details: { CustomKeyStoreId: other.CustomKeyStoreId },

@@ -3,6 +3,7 @@ import type { SlotInfo } from '../../shared/contract/hsm';
 import { NO_SLOTS } from '../clusters/check-result';
 import { findMemberSlot } from '../clusters/member-tokens';
 import type { HsmHost, HsmHostPool } from '../hsm/hsm-host';
+import { kmsuserPin } from '../kmsuser/kmsuser-pin';
 import type { ClusterRecord, HsmMemberRecord } from '../state/records';
 import { asMemberFailure, MemberFailure } from './connection-errors';
 
@@ -12,11 +13,6 @@ export interface MemberSession {
   readonly host: HsmHost;
   readonly ref: string;
   readonly slot: SlotInfo;
-}
-
-/** The PIN C_Login and C_SetPIN see: CloudHSM's library wants `kmsuser:password`. Secret: built here, handed straight to the host. */
-export function kmsuserPin(cluster: Pick<ClusterRecord, 'LoginFormat'>, password: string): string {
-  return cluster.LoginFormat === 'user:password' ? `kmsuser:${password}` : password;
 }
 
 /** The member's slot now (slot ids change between module loads); a token that is gone is INSUFFICIENT_CLOUDHSM_HSMS. */
@@ -50,7 +46,7 @@ export async function loginMember(hosts: HsmHostPool, cluster: ClusterRecord, me
       throw new MemberFailure(member.HsmId, 'USER_NOT_FOUND', 'the token has no kmsuser: CKF_USER_PIN_INITIALIZED is not set (C_Login would answer CKR_USER_PIN_NOT_INITIALIZED)');
     }
     ref = await host.openSession(slot.SlotId, { readWrite: true }, { timeoutMs });
-    await host.login(ref, 'USER', kmsuserPin(cluster, password), { timeoutMs });
+    await host.login(ref, 'USER', kmsuserPin(cluster.LoginFormat, password), { timeoutMs });
     return { hsmId: member.HsmId, host, ref, slot };
   } catch (error) {
     if (ref !== undefined) await host.closeSession(ref, { timeoutMs }).catch(() => undefined);
@@ -73,7 +69,7 @@ const MAX_PASSWORD_LENGTH = 32;
  * MaxPinLen (less the `kmsuser:` prefix) is lower; never under 7, AWS's minimum, nor under a MinPinLen.
  */
 export function newKmsuserPassword(cluster: Pick<ClusterRecord, 'LoginFormat'>, sessions: readonly MemberSession[]): string {
-  const prefix = kmsuserPin(cluster, '').length;
+  const prefix = kmsuserPin(cluster.LoginFormat, '').length;
   const maxLen = Math.min(MAX_PASSWORD_LENGTH, ...sessions.map((s) => (s.slot.Token?.MaxPinLen ?? MAX_PASSWORD_LENGTH) - prefix));
   const minLen = Math.max(7, ...sessions.map((s) => (s.slot.Token?.MinPinLen ?? 0) - prefix));
   const length = Math.max(minLen, maxLen);

@@ -1,8 +1,9 @@
 import type { SlotInfo } from '../../shared/contract/hsm';
 import { KMSUSER_PIN_FLAGS, type DescribeKmsuserResponse, type KmsuserHsmResult, type KmsuserHsmStatus, type KmsuserPasswordResponse } from '../../shared/contract/kmsuser';
 import { WorkbenchError } from '../../shared/errors';
-import { isUnreachable } from '../clusters/check-result';
+import { isCrash, isUnreachable } from '../clusters/check-result';
 import { clusterNotFound } from '../clusters/cluster-service';
+import { locateMembers, type MemberSlot } from '../clusters/member-session';
 import { describeMember, findMemberSlot } from '../clusters/member-tokens';
 import type { AuditStep } from '../core/dispatcher';
 import type { HsmHost, HsmHostPool } from '../hsm/hsm-host';
@@ -34,13 +35,6 @@ export interface KmsuserLogin {
   at: Date;
 }
 
-/** A member and the slot its token is in now. */
-interface MemberSlot {
-  member: HsmMemberRecord;
-  slotId: string;
-  flags: ReadonlySet<string>;
-}
-
 /** The two flows differ only in what they expect of the members and how they say what they did. */
 interface PasswordFlow {
   operation: 'CreateKmsuser' | 'ChangeKmsuserPassword';
@@ -61,7 +55,7 @@ const CHANGE: PasswordFlow = {
   operation: 'ChangeKmsuserPassword',
   unchanged: 'keep the previous password',
   remedy:
-    'The previous password cannot be put back (the workbench never knew it), so nothing was rolled back. Fix the cause, then run kmsuser change-password again: it sets one password on every HSM.',
+    'Nothing was rolled back: C_InitPIN cannot restore a password, and this command never reads the previous one (a key store using the cluster keeps its own copy sealed in the secret store). Fix the cause, then run kmsuser change-password again: it sets one password on every HSM.',
 };
 
 function memberResult(member: HsmMemberRecord, outcome: KmsuserHsmResult['Outcome']): KmsuserHsmResult {
@@ -90,24 +84,6 @@ export function createKmsuserService(deps: { state: StateStore; hosts: HsmHostPo
     const cluster = clusters.find((c) => c.ClusterId === clusterId);
     if (!cluster) throw clusterNotFound(clusterId);
     return { cluster, keyStores: customKeyStores };
-  }
-
-  /** Every member's token, found now, or a TokenNotFoundException naming the first one missing. */
-  async function memberSlots(cluster: ClusterRecord, host: HsmHost, signal: AbortSignal, operation: string): Promise<MemberSlot[]> {
-    const slots = await host.listSlots({ signal });
-    // No slots at all: nothing behind the module (p11-kit's client whose server was down); the next call starts afresh.
-    if (slots.length === 0) host.retire();
-    return cluster.Hsms.map((member) => {
-      const slot = findMemberSlot(slots, member);
-      if (slot === undefined || slot === 'ambiguous' || slot.Token === null) {
-        throw new WorkbenchError(
-          'TokenNotFoundException',
-          `${named(member)} of cluster ${cluster.ClusterId} cannot be reached: ${slot === 'ambiguous' ? 'more than one token matches it' : 'its token is not present'} in ${cluster.ModulePath}. ${operation} was refused and nothing was changed on any HSM. Make the token reachable (run hsm-workbench cluster check ${cluster.ClusterId}), then try again.`,
-          { details: { ClusterId: cluster.ClusterId, HsmId: member.HsmId } },
-        );
-      }
-      return { member, slotId: slot.SlotId, flags: new Set(slot.Token.Flags) };
-    });
   }
 
   /**
@@ -152,7 +128,7 @@ export function createKmsuserService(deps: { state: StateStore; hosts: HsmHostPo
     const { cluster, keyStores } = await clusterRecord(clusterId);
     refuseWhileKeyStoreConnected(keyStores, clusterId, flow.operation);
     const host = hosts.get({ ModulePath: cluster.ModulePath, ModuleEnvironment: cluster.ModuleEnvironment });
-    const members = await memberSlots(cluster, host, context.signal, flow.operation);
+    const members = await locateMembers(host, cluster.Hsms, { operation: flow.operation, clusterId, signal: context.signal });
     expect?.(members, cluster);
     await checkSoPin(host, members, soPin, context.signal, flow.operation);
 
@@ -164,8 +140,8 @@ export function createKmsuserService(deps: { state: StateStore; hosts: HsmHostPo
       try {
         await host.initUserPin(slotId, soPin, pin, { signal: context.signal });
       } catch (error) {
-        // A silent HSM may or may not have applied its C_InitPIN: only a login can tell.
-        results[index] = memberResult(member, isUnreachable(error) ? 'UNKNOWN' : 'NOT_CHANGED');
+        // A silent HSM or a host that died mid-call may or may not have applied its C_InitPIN: only a login can tell.
+        results[index] = memberResult(member, isUnreachable(error) || isCrash(error) ? 'UNKNOWN' : 'NOT_CHANGED');
         throw partFailure(flow, member, error, results);
       }
       results[index] = memberResult(member, 'CHANGED');
@@ -182,7 +158,7 @@ export function createKmsuserService(deps: { state: StateStore; hosts: HsmHostPo
     const unchanged = list('NOT_CHANGED');
     const summary = [
       changed && `HSMs with the new password: ${changed}`,
-      unknown && `not known (the HSM stopped answering during the change): ${unknown}`,
+      unknown && `not known (the HSM or its host stopped answering during the change): ${unknown}`,
       unchanged && `HSMs that ${flow.unchanged}: ${unchanged}`,
     ].filter(Boolean);
     const failure = memberFailure(member, error, `${flow.operation} failed part-way. ${summary.join('; ')}. ${flow.remedy} Cause`, { Hsms: results });

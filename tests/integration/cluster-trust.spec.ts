@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import pkcs11js from 'pkcs11js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { objectId } from '../../main/clusters/cluster-objects';
@@ -48,6 +49,35 @@ function trustedFlags(d: DirectSession, hsmId: string): Array<[number, number]> 
     const [trusted, wrap] = d.lib.C_GetAttributeValue(d.session, h, [{ type: pkcs11js.CKA_TRUSTED }, { type: pkcs11js.CKA_WRAP }]);
     return [(trusted?.value as Buffer)[0] ?? -1, (wrap?.value as Buffer)[0] ?? -1];
   });
+}
+
+/** A public RSA key "any local process" could create on a member's token under the member's CKA_ID: not the member's own. */
+function plantPublicKey(hsm: SoftHsmCluster, index: number, hsmId: string, label: string): void {
+  const { n = '' } = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ format: 'jwk' });
+  withDirect(hsm, index, (d) =>
+    d.lib.C_CreateObject(d.session, [
+      { type: pkcs11js.CKA_CLASS, value: pkcs11js.CKO_PUBLIC_KEY },
+      { type: pkcs11js.CKA_KEY_TYPE, value: pkcs11js.CKK_RSA },
+      { type: pkcs11js.CKA_TOKEN, value: true },
+      { type: pkcs11js.CKA_PRIVATE, value: false },
+      { type: pkcs11js.CKA_WRAP, value: true },
+      { type: pkcs11js.CKA_LABEL, value: label },
+      { type: pkcs11js.CKA_ID, value: Buffer.from(objectId(hsmId), 'hex') },
+      { type: pkcs11js.CKA_MODULUS, value: Buffer.from(n, 'base64url') },
+      { type: pkcs11js.CKA_PUBLIC_EXPONENT, value: Buffer.from('010001', 'hex') },
+    ]),
+  );
+}
+
+function destroyLabelled(hsm: SoftHsmCluster, index: number, label: string): void {
+  withDirect(hsm, index, (d) => {
+    for (const h of find(d, [{ type: pkcs11js.CKA_LABEL, value: label }])) d.lib.C_DestroyObject(d.session, h);
+  });
+}
+
+/** Every object the token holds with CKA_TRUSTED set. */
+function trustedObjects(hsm: SoftHsmCluster, index: number): number {
+  return withDirect(hsm, index, (d) => find(d, [{ type: pkcs11js.CKA_TRUSTED, value: true }]).length);
 }
 
 const ECB = { mechanism: pkcs11js.CKM_AES_ECB };
@@ -174,6 +204,31 @@ describe('membership trust on real SoftHSM2 tokens', () => {
     const again = ok(await wb.call('CheckCluster', { ClusterId: cluster.ClusterId })).Report;
     expect(again.Checks.filter((c) => c.CheckId === 'hsm.member-trust').map((c) => c.Status)).toEqual(['pass', 'pass']);
   });
+
+  it('trusts no public key planted under a member\'s CKA_ID: add-hsm and initialize refuse it by name, and nothing new is trusted', async () => {
+    const PLANTED = 'planted by another process';
+    plantPublicKey(hsm, 0, hsmId(0), PLANTED);
+    const before = [0, 1, 2].map((i) => trustedObjects(hsm, i));
+    try {
+      const added = await wb.call('AddHsm', { ClusterId: cluster.ClusterId, Hsm: { TokenSerial: hsm.tokens[2]?.serial ?? '' }, SoPin: hsm.soPin, KmsuserPassword: KMSUSER });
+      expect(added.ok).toBe(false);
+      if (added.ok) return;
+      expect(added.error.name).toBe('CloudHsmInvalidRequestException');
+      expect(added.error.message).toContain(`HSM ${hsmId(0)}`);
+      expect(added.error.message).toMatch(/2 public keys have that CKA_ID .*label "planted by another process".*No key was trusted/);
+      const initialized = await wb.call('InitializeCluster', { ClusterId: cluster.ClusterId, SoPin: hsm.soPin, KmsuserPassword: KMSUSER });
+      expect(initialized.ok).toBe(false);
+      if (initialized.ok) return;
+      expect(initialized.error.message).toMatch(/2 public keys have that CKA_ID .*label "planted by another process"/);
+      expect([0, 1, 2].map((i) => trustedObjects(hsm, i))).toEqual(before);
+      expect(withDirect(hsm, 1, (d) => trustedFlags(d, hsmId(0)))).toEqual([[1, 1]]);
+    } finally {
+      destroyLabelled(hsm, 0, PLANTED);
+      // add-hsm recorded the newcomer before it refused: take it out again for the tests that follow.
+      const newcomer = ok(await wb.call('DescribeClusters', { ClusterIds: [cluster.ClusterId] })).Clusters[0]?.Hsms.find((h) => h.TokenSerial === hsm.tokens[2]?.serial);
+      if (newcomer) ok(await wb.call('RemoveHsm', { ClusterId: cluster.ClusterId, HsmId: newcomer.HsmId, SoPin: hsm.soPin }));
+    }
+  }, 120_000);
 
   it('reports per HSM what an add-hsm did before a member refused the SO PIN, and the cluster falls back to INITIALIZED until that member has its trust', async () => {
     const refused = await wb.call('AddHsm', { ClusterId: cluster.ClusterId, Hsm: { TokenSerial: odd }, SoPin: hsm.soPin, KmsuserPassword: KMSUSER });

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CustomKeyStoreInfo } from '../../shared/contract/key-stores';
 import { kmsuserPasswordContext } from '../../main/key-stores/key-store-records';
-import { kmsuserPin } from '../../main/key-stores/member-sessions';
+import { kmsuserPin } from '../../main/kmsuser/kmsuser-pin';
 import { openSecretVault } from '../../main/secrets/secret-vault';
 import { openStateStore, type WorkbenchState } from '../../main/state/state-store';
 import { cli } from '../fixtures/cli';
@@ -88,7 +88,7 @@ async function expectPeerLogins(b: Bench): Promise<void> {
   const state = await readState(b);
   const cluster = state.clusters[0];
   if (cluster === undefined) throw new Error('no cluster');
-  const pin = kmsuserPin(cluster, await currentPassword(b));
+  const pin = kmsuserPin(cluster.LoginFormat, await currentPassword(b));
   for (const token of b.hsm.tokens) expect(await pkcs11ToolLogin(b.hsm, token.serial, pin), `pkcs11-tool login on ${token.label} with the workbench's current password`).toBe(true);
 }
 

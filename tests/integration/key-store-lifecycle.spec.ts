@@ -108,6 +108,9 @@ describe('custom key store lifecycle', () => {
   it('refuses every bad create with the AWS exception, changing nothing', async () => {
     const other = await makeClusterPki('Some other CA');
     await refused(() => create({ KeyStorePassword: 'other-password' }), 'CustomKeyStoreNameInUseException', /already exists/);
+    // AWS compares store names exactly: a name differing only in case is another name (here refused for its cluster, not its name).
+    await refused(() => create({ CustomKeyStoreName: 'examplekeystore' }), 'CloudHsmClusterInUseException', /already used by custom key store/);
+    await refused(() => wb.call('DescribeCustomKeyStores', { CustomKeyStoreName: 'examplekeystore' }), 'CustomKeyStoreNotFoundException', /named "examplekeystore"/);
     await refused(() => create({ CustomKeyStoreName: 'second' }), 'CloudHsmClusterInUseException', new RegExp(`already used by custom key store ${id}`));
     await refused(() => create({ CustomKeyStoreName: 'second', CloudHsmClusterId: uninitialized }), 'CloudHsmClusterNotActiveException', /is UNINITIALIZED, not ACTIVE/);
     await refused(() => create({ CustomKeyStoreName: 'second', CloudHsmClusterId: 'cluster-zzzzzzzzzzz' }), 'CloudHsmClusterNotFoundException', /There is no cluster/);

@@ -118,16 +118,24 @@ describe('hsm-workbench kms (generated from the contract)', () => {
     expect(existsSync(stateDir)).toBe(false);
   });
 
-  it('reads the password from the first line of stdin: a 6-character first line is the ValidationException, in no file', async () => {
+  it('reads the password as the one line of stdin: a 6-character line is the ValidationException, in no file', async () => {
     const stateDir = await mkdtemp(join(root, 'state-'));
-    const run = await cli(stateDir, ['--output', 'json', ...create, '--trust-anchor-certificate', 'x', '--key-store-password-stdin'], 'short6\nlong-enough-second-line\n');
+    const run = await cli(stateDir, ['--output', 'json', ...create, '--trust-anchor-certificate', 'x', '--key-store-password-stdin'], 'short6\n');
     expect(run.code).toBe(2);
     expect(JSON.parse(run.stderr)).toMatchObject({ Error: { Name: 'ValidationException', Message: expect.stringContaining('KeyStorePassword is 7 to 32 characters') } });
     expect(run.stdout).toBe('');
     expect(run.stdout + run.stderr).not.toContain('short6');
-    const files = await allText(stateDir);
-    expect(files).not.toContain('short6');
-    expect(files).not.toContain('long-enough-second-line');
+    expect(await allText(stateDir)).not.toContain('short6');
+  });
+
+  it('refuses a second line on stdin with exit 2, as for the SO PIN: neither line is taken, none is echoed or kept', async () => {
+    const stateDir = await mkdtemp(join(root, 'state-'));
+    const run = await cli(stateDir, ['--output', 'json', ...create, '--trust-anchor-certificate', 'x', '--key-store-password-stdin'], 'first-line-pw\nlong-enough-second-line\n');
+    expect(run.code).toBe(2);
+    expect(JSON.parse(run.stderr)).toMatchObject({ Error: { Name: 'ValidationException', Message: expect.stringContaining('stdin holds 2 line(s) where 1 are expected (line 1: KeyStorePassword)') } });
+    expect(run.stdout).toBe('');
+    expect(run.stdout + run.stderr).not.toMatch(/first-line-pw|long-enough-second-line/);
+    expect(await allText(stateDir)).not.toMatch(/first-line-pw|long-enough-second-line/);
   });
 
   it('reads --trust-anchor-certificate from a file:// path: its text reaches the request', async () => {

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DescribeKmsuserResponse, KmsuserPasswordResponse } from '../../shared/contract/kmsuser';
 import { createHsmHostPool } from '../../main/hsm/hsm-host-client';
+import type { HsmHost, HsmHostPool } from '../../main/hsm/hsm-host';
 import { createKmsuserService } from '../../main/kmsuser/kmsuser-service';
 import { openStateStore } from '../../main/state/state-store';
 import { cli, type CliRun } from '../fixtures/cli';
@@ -227,7 +228,8 @@ describe('kmsuser create, status and change-password', () => {
       ]);
       expect(error.message).toContain(`HSMs with the new password: ${hsmIds[0] ?? ''}`);
       expect(error.message).toContain(`HSMs that keep the previous password: ${hsmIds[1] ?? ''}`);
-      expect(error.message).toMatch(/cannot be put back/);
+      expect(error.message).toMatch(/Nothing was rolled back: C_InitPIN cannot restore a password/);
+      expect(error.message).not.toMatch(/never knew it/);
       expect(journalled).toEqual([`SetKmsuserPassword ${hsmIds[0] ?? ''}`, `KmsuserPasswordSet ${hsmIds[0] ?? ''}`, `SetKmsuserPassword ${hsmIds[1] ?? ''}`]);
     } finally {
       await hosts.disposeAll();
@@ -242,6 +244,52 @@ describe('kmsuser create, status and change-password', () => {
     const again = await json<KmsuserPasswordResponse>(['kmsuser', 'change-password', clusterId, '--stdin'], `${hsm.soPin}\n${THIRD_PASSWORD}\n`);
     expect(again.run.code).toBe(0);
     expect(await peerLogins(THIRD_PASSWORD)).toEqual([true, true]);
+  });
+
+  // No re-run after it: SoftHSM killed while it writes a token file may leave that token unreadable.
+  it('a host that dies during C_InitPIN leaves that HSM UNKNOWN, not NOT_CHANGED: the PIN may have been set', async () => {
+    const hosts = createHsmHostPool({ childEntry: HOST_CHILD_ENTRY });
+    let killDuring = false;
+    // The real host, killed -9 the moment the second member's C_InitPIN is on its way: a crash mid-call.
+    const crashing: HsmHostPool = {
+      get: (module) => {
+        const host = hosts.get(module);
+        return new Proxy(host, {
+          get: (target, key, receiver): unknown =>
+            key !== 'initUserPin' || !killDuring
+              ? Reflect.get(target, key, receiver)
+              : (...args: Parameters<HsmHost['initUserPin']>): Promise<void> => {
+                  const sent = target.initUserPin(...args);
+                  if (target.pid !== undefined) process.kill(target.pid, 'SIGKILL');
+                  return sent;
+                },
+        });
+      },
+      disposeAll: () => hosts.disposeAll(),
+    };
+    const service = createKmsuserService({ state: await openStateStore({ stateDir, program: 'test' }), hosts: crashing });
+    try {
+      const error = await rejection(
+        service.changePassword(
+          { ClusterId: clusterId, SoPin: hsm.soPin, NewKmsuserPassword: THIRD_PASSWORD },
+          {
+            signal: new AbortController().signal,
+            journal: async (step) => {
+              killDuring = step.name === 'SetKmsuserPassword' && step.hsmId === hsmIds[1];
+            },
+          },
+        ),
+      );
+      printed.push(error.message, JSON.stringify(error.details));
+      expect(error).toMatchObject({ name: 'HsmHostCrashedException' });
+      expect((error.details?.Hsms as Array<{ HsmId: string; Outcome: string }>).map((h) => [h.HsmId, h.Outcome])).toEqual([
+        [hsmIds[0], 'CHANGED'],
+        [hsmIds[1], 'UNKNOWN'],
+      ]);
+      expect(error.message).toContain(`not known (the HSM or its host stopped answering during the change): ${hsmIds[1] ?? ''}`);
+    } finally {
+      await hosts.disposeAll();
+    }
   });
 
   it('a member whose token is gone shows as unreachable in status, and change-password names it and changes nothing', async () => {
