@@ -292,8 +292,9 @@ describe('connection error codes', () => {
     } finally {
       await faults.setFaults([]);
     }
-    const events = (await wb.auditRecords()).filter((r) => r.eventName === 'CustomKeyStoreConnectionLost');
-    expect(events.at(-1)).toMatchObject({ additionalEventData: { customKeyStoreId: id, connectionErrorCode: 'NETWORK_ERRORS' } });
+    // The service event is appended after the FAILED state is written: wait for it rather than race it.
+    const lastLoss = async (): Promise<unknown> => (await wb.auditRecords()).filter((r) => r.eventName === 'CustomKeyStoreConnectionLost').at(-1);
+    await expect.poll(lastLoss, { timeout: 5_000 }).toMatchObject({ additionalEventData: { customKeyStoreId: id, connectionErrorCode: 'NETWORK_ERRORS' } });
     ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: id }));
   });
 
@@ -364,7 +365,8 @@ describe('a network member (p11-kit)', () => {
       await new Promise((r) => setTimeout(r, 200));
     }
     expect(store).toMatchObject({ ConnectionState: 'FAILED', ConnectionErrorCode: 'NETWORK_ERRORS' });
-    const events = (await gui.auditRecords()).filter((r) => r.eventName === 'CustomKeyStoreConnectionLost');
-    expect(events.at(-1)).toMatchObject({ eventType: 'AwsServiceEvent', additionalEventData: { customKeyStoreId: id, connectionErrorCode: 'NETWORK_ERRORS' } });
+    // Appended after the FAILED state is written: waited for, not raced.
+    const lastLoss = async (): Promise<unknown> => (await gui.auditRecords()).filter((r) => r.eventName === 'CustomKeyStoreConnectionLost').at(-1);
+    await expect.poll(lastLoss, { timeout: 5_000 }).toMatchObject({ eventType: 'AwsServiceEvent', additionalEventData: { customKeyStoreId: id, connectionErrorCode: 'NETWORK_ERRORS' } });
   }, 40_000);
 });
