@@ -25,6 +25,17 @@ export const ERROR_NAMES = [
   /** CloudHSM's name for an unknown HSM of a cluster. */
   'CloudHsmResourceNotFoundException',
   'UnsupportedOperationException',
+  'KMSInvalidStateException',
+  'DisabledException',
+  'InvalidCiphertextException',
+  'IncorrectKeyException',
+  'InvalidKeyUsageException',
+  'KeyUnavailableException',
+  'InvalidArnException',
+  'AlreadyExistsException',
+  'InvalidAliasNameException',
+  'TagException',
+  'LimitExceededException',
   // Local names
   'ClusterNameInUseException',
   'Pkcs11Exception',

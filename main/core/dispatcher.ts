@@ -113,7 +113,8 @@ export function createDispatcher({ handlers, audit, logger }: DispatcherDependen
       return { ok: false, error: error.toInfo() };
     }
     const spec: OperationSpec = operations[operation];
-    const secretFields = spec.secretFields ?? [];
+    // Data an application protects is kept out of the log exactly as a credential is.
+    const secretFields = [...(spec.secretFields ?? []), ...(spec.sensitiveFields ?? [])];
     const auditBase = { eventName: spec.name, readOnly: spec.readOnly, requestID, secretFields };
 
     const parsed = spec.request.safeParse(rawRequest ?? {});

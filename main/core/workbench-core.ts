@@ -8,8 +8,14 @@ import { confirmDemoCredentialsShown, createDemoCluster } from '../demo/demo-clu
 import { DEFAULT_HSM_TIMEOUT_MS } from '../hsm/hsm-host';
 import { createHsmHostPool } from '../hsm/hsm-host-client';
 import { createKmsuserService, type KmsuserLogin } from '../kmsuser/kmsuser-service';
+import { cryptoHandlers } from '../crypto/crypto-handlers';
 import { createConnectionManager } from '../key-stores/connection-manager';
 import { createKeyStoreService } from '../key-stores/key-store-service';
+import { aliasTagHandlers } from '../keys/alias-tag-handlers';
+import { LOCAL_PARTITION, type KmsPartition } from '../keys/arn';
+import { keyCreationHandlers } from '../keys/key-creation-handlers';
+import { keyLifecycleHandlers } from '../keys/key-lifecycle-handlers';
+import type { KeysDeps } from '../keys/keys-deps';
 import { existingVaultProtection, secretVaultSource, type SecretVaultOptions, type SecretVaultSource } from '../secrets/secret-vault';
 import { openStateStore, type StateStoreOptions } from '../state/state-store';
 import { createDispatcher, type CallContext, type OperationHandlers } from './dispatcher';
@@ -59,13 +65,14 @@ export interface WorkbenchCoreOptions {
    * FAILED/NETWORK_ERRORS without any user action. Also makes the core log in for CONNECTED stores at start.
    */
   healthProbeMs?: number;
+  /** The time now; tests inject a clock to run scheduled deletions when they choose. */
+  clock?: () => Date;
+  /** Region and account of the local ARNs (default LOCAL_PARTITION). */
+  partition?: KmsPartition;
 }
 
 const NO_VAULT_YET =
   'No kmsuser password is stored yet: the first key store decides where the secret store keeps its key (the OS keyring when one answers, else a file readable only by you).';
-
-/** AWS-looking defaults for the local ARN-like ids (later issues make them configurable). */
-const LOCAL_REGION = 'local-1';
 
 /**
  * The composition root: wires the state file, audit log and HSM hosts to the operation handlers.
@@ -84,7 +91,7 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
   const audit = await openAuditLog({
     stateDir: options.stateDir,
     userAgent: `hsm-workbench-${options.program}/${WORKBENCH_VERSION}`,
-    region: LOCAL_REGION,
+    region: (options.partition ?? LOCAL_PARTITION).region,
     expectation: expectationFromState(state),
   });
   const hosts = createHsmHostPool({
@@ -116,6 +123,18 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
   const keyStores = createKeyStoreService({ state, vault: secrets, connections });
   /** CloudTrail's additionalEventData of a key store call: its name and cluster, never the password or certificate. */
   const annotated = async (id: string, context: { annotate(data: Record<string, unknown>): void }): Promise<void> => context.annotate(await keyStores.auditFacts(id));
+
+  const keysDeps: KeysDeps = {
+    state,
+    hosts,
+    connections,
+    partition: options.partition ?? LOCAL_PARTITION,
+    clock: options.clock ?? ((): Date => new Date()),
+    timeoutMs: options.hsmTimeoutMs ?? DEFAULT_HSM_TIMEOUT_MS,
+    logger,
+    changed: (resource, ids) => events.emit('StateChanged', { Resource: resource, Ids: [...ids] }),
+    recordServiceEvent: (event) => dispatcher.recordServiceEvent(event),
+  };
 
   const handlers: OperationHandlers = {
     DescribeWorkbench: async () => ({ Version: WORKBENCH_VERSION, StateDirectory: options.stateDir, SuggestedModules: suggestedModules() }),
@@ -249,6 +268,10 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
       return {};
     },
     DescribeKeyStoreConnection: async (request) => ({ Connection: await keyStores.describeConnection(request.CustomKeyStoreId) }),
+    ...keyCreationHandlers(keysDeps),
+    ...keyLifecycleHandlers(keysDeps),
+    ...aliasTagHandlers(keysDeps),
+    ...cryptoHandlers(keysDeps),
   };
   const dispatcher = createDispatcher({ handlers, audit, logger });
   if (options.healthProbeMs !== undefined) {

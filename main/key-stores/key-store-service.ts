@@ -263,7 +263,7 @@ export function createKeyStoreService({ state, vault, connections }: KeyStoreSer
         const store = findKeyStore(s, customKeyStoreId);
         const current = stateOf(store).state;
         if (current !== 'DISCONNECTED') throw invalidState(store, current, 'delete needs DISCONNECTED: disconnect it first');
-        const cmks = s.keys.filter((k) => typeof k === 'object' && k !== null && (k as { CustomKeyStoreId?: unknown }).CustomKeyStoreId === customKeyStoreId).length;
+        const cmks = [...s.keys.values()].filter((k) => k.CustomKeyStoreId === customKeyStoreId).length;
         if (cmks > 0) {
           throw new WorkbenchError('CustomKeyStoreHasCMKsException', `Custom key store ${customKeyStoreId} holds ${cmks} KMS key(s). Schedule their deletion and wait until it is done, then delete the store.`, {
             details: { CustomKeyStoreId: customKeyStoreId, Keys: cmks },

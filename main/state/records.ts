@@ -144,6 +144,80 @@ export const CustomKeyStoreRecord = z.looseObject({
   MemberFailures: z.record(z.string(), MemberFailureRecord).optional(),
 });
 
+/** What a CMK record stores of its state; `Unavailable` is derived (its key store is not CONNECTED) and never stored. */
+export const CmkStateRecord = z.enum(['Creating', 'Enabled', 'Disabled', 'PendingDeletion']);
+
+export const TagRecord = z.looseObject({ TagKey: z.string().min(1).max(128), TagValue: z.string().max(256) });
+
+/**
+ * The key material of a CMK on one member, as CreateKey made and verified it. The material is found again by
+ * label (the ARN) and CKA_ID (the key id's 16 bytes), never by a handle: handles are session-scoped.
+ */
+export const BackingKeyRecord = z.looseObject({
+  HsmId: z.string(),
+  /** Names this material in audit records (AWS's backingKeyId); the same on every member that holds a verified copy. */
+  BackingKeyId: z.string(),
+  /** The handle when CreateKey made or copied it, for the audit record and the inspector: informational only. */
+  KeyHandle: z.string().optional(),
+  /** Hex of the 3-byte check value this member computed; absent where its module cannot (the p11-kit 0.24 client has no CKM_AES_GCM). */
+  CheckValue: z.string().optional(),
+  /** VERIFIED: this copy's check value equals the generated key's. UNVERIFIED: present, but no check value could be computed here. */
+  Verification: z.enum(['VERIFIED', 'UNVERIFIED']),
+});
+
+/**
+ * An unfinished CreateKey, recorded before any HSM is touched and updated per member, so that after a
+ * kill -9 anywhere the reconciler (main/keys/) knows which HSMs may hold material of this key.
+ */
+export const KeyCreationRecord = z.looseObject({
+  StartedAt: z.string(),
+  Owner: KeyStoreOwnerRecord,
+  /** The member the key is generated on. */
+  SourceHsmId: z.string(),
+  /** Members that may hold material of this key (a generate or unwrap was sent to them). */
+  Touched: z.array(z.string()),
+});
+
+/**
+ * A CMK whose material the workbench could not put right on its own (an HSM unreachable while a creation was
+ * reconciled or a deletion ran): kept so discovery reports it, never silently dropped.
+ */
+export const MaterialIssueRecord = z.looseObject({
+  Since: z.string(),
+  /** What is wrong, in plain words (never a secret). */
+  Reason: z.string(),
+  /** The members concerned. */
+  HsmIds: z.array(z.string()),
+});
+
+/** A CMK in a custom key store (AWS KMS semantics: key id = UUID v4, ARN `arn:aws:kms:<region>:<account>:key/<key id>`). */
+export const CmkRecord = z.looseObject({
+  KeyId: z.guid(),
+  Arn: z.string().min(20),
+  AWSAccountId: z.string().regex(/^\d{12}$/),
+  CustomKeyStoreId: z.string().min(1),
+  CloudHsmClusterId: ClusterId,
+  CreationDate: z.string(),
+  Description: z.string().max(8192),
+  KeyState: CmkStateRecord,
+  /** Present only while PendingDeletion. */
+  DeletionDate: z.string().optional(),
+  PendingDeletionWindowInDays: z.number().int().min(7).max(30).optional(),
+  Tags: z.array(TagRecord).max(50),
+  BackingKeys: z.array(BackingKeyRecord),
+  /** Present only while KeyState is Creating. */
+  Creation: KeyCreationRecord.optional(),
+  MaterialIssue: MaterialIssueRecord.optional(),
+});
+
+/** An alias (`alias/…`) naming one CMK. */
+export const AliasRecord = z.looseObject({
+  AliasName: z.string().min(7).max(256),
+  TargetKeyId: z.guid(),
+  CreationDate: z.string(),
+  LastUpdatedDate: z.string(),
+});
+
 /**
  * A loose object's type without its `[field: string]: unknown`: code then sees only the fields this
  * build knows, and reading one that is gone (schema 1's CustomKeyStoreId) is a compile error rather
@@ -160,6 +234,18 @@ export type SealedSecretRecord = z.infer<typeof SealedSecretRecord>;
 export type ConnectionStateRecord = z.infer<typeof ConnectionStateRecord>;
 export type RotationJournalRecord = Known<z.infer<typeof RotationJournalRecord>>;
 export type CustomKeyStoreRecord = Known<z.infer<typeof CustomKeyStoreRecord>>;
+export type CmkStateRecord = z.infer<typeof CmkStateRecord>;
+export type TagRecord = Known<z.infer<typeof TagRecord>>;
+export type BackingKeyRecord = Known<z.infer<typeof BackingKeyRecord>>;
+export type KeyCreationRecord = Known<z.infer<typeof KeyCreationRecord>>;
+export type MaterialIssueRecord = Known<z.infer<typeof MaterialIssueRecord>>;
+export type CmkRecord = Omit<Known<z.infer<typeof CmkRecord>>, 'Tags' | 'BackingKeys' | 'Creation' | 'MaterialIssue'> & {
+  Tags: TagRecord[];
+  BackingKeys: BackingKeyRecord[];
+  Creation?: KeyCreationRecord;
+  MaterialIssue?: MaterialIssueRecord;
+};
+export type AliasRecord = Known<z.infer<typeof AliasRecord>>;
 
 /** The key store that uses a cluster. At most one: the state schema refuses two key stores on one cluster. */
 export function keyStoreOfCluster(keyStores: readonly CustomKeyStoreRecord[], clusterId: string): CustomKeyStoreRecord | undefined {

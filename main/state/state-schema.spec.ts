@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { clusterRecord, keyStoreRecord } from '../../tests/fixtures/records';
+import { clusterRecord, cmkRecord, keyStoreRecord } from '../../tests/fixtures/records';
 import { thrown } from '../../tests/fixtures/outcomes';
 import { defaultState, parseState, STATE_SCHEMA_VERSION } from './state-schema';
 
@@ -20,9 +20,12 @@ describe('parseState', () => {
     expect(parseState(JSON.stringify(defaultState()), 'state.json')).toEqual(defaultState());
   });
 
-  it('keeps records of later issues it does not know yet', () => {
-    const state = { ...defaultState(), keys: [{ KeyId: 'k', future: true }] };
-    expect(parseState(JSON.stringify(state), 'state.json').keys).toEqual([{ KeyId: 'k', future: true }]);
+  it('keeps fields of a later same-version build it does not know yet', () => {
+    const key = { ...cmkRecord('cks-0123456789abcdef0', 'cluster-nlJtSangJr6'), future: true };
+    const state = { ...defaultState(), keys: [key], settings: { region: 'eu-1' } };
+    const parsed = parseState(JSON.stringify(state), 'state.json');
+    expect(parsed.keys).toEqual([key]);
+    expect(parsed).toMatchObject({ settings: { region: 'eu-1' } });
   });
 
   it('tells a newer file from a corrupt one', () => {

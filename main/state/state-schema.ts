@@ -2,7 +2,8 @@ import { z } from 'zod';
 import { WorkbenchError } from '../../shared/errors';
 import { migrateState, STATE_SCHEMA_VERSION } from './migrations';
 import { isJsonObject } from './migrations/migration';
-import { ClusterRecord, CustomKeyStoreRecord, type Known } from './records';
+import { RecordTable } from './record-table';
+import { AliasRecord, ClusterRecord, CmkRecord, CustomKeyStoreRecord, type Known } from './records';
 
 export { STATE_SCHEMA_VERSION } from './migrations';
 
@@ -16,17 +17,15 @@ export const AuditAnchorSchema = z.object({
 export type AuditAnchor = z.infer<typeof AuditAnchorSchema>;
 
 /** The field that identifies a record of each collection: named in errors, and unique within its collection. */
-const RECORD_IDS = { clusters: 'ClusterId', customKeyStores: 'CustomKeyStoreId' } as const;
+const RECORD_IDS = { clusters: 'ClusterId', customKeyStores: 'CustomKeyStoreId', keys: 'KeyId', aliases: 'AliasName' } as const;
 
 export const WorkbenchStateSchema = z
   .looseObject({
     schemaVersion: z.literal(STATE_SCHEMA_VERSION),
     clusters: z.array(ClusterRecord),
     customKeyStores: z.array(CustomKeyStoreRecord),
-    // Placeholders: the CMK and alias records are defined by later issues.
-    // `unknown` keeps whatever is there intact rather than dropping it on the next write.
-    keys: z.array(z.unknown()),
-    aliases: z.array(z.unknown()),
+    keys: z.array(CmkRecord),
+    aliases: z.array(AliasRecord),
     // Absent in files from before anchors; null when an admin started a new audit chain on purpose.
     auditAnchor: AuditAnchorSchema.nullable().optional(),
   })
@@ -36,6 +35,8 @@ export const WorkbenchStateSchema = z
     refuseRepeats(state.customKeyStores, 'customKeyStores', 'CustomKeyStoreId', ctx);
     // A cluster's key store is derived from the key stores that name it: two would make it ambiguous (AWS refuses a second one).
     refuseRepeats(state.customKeyStores, 'customKeyStores', 'CloudHsmClusterId', ctx);
+    refuseRepeats(state.keys, 'keys', 'KeyId', ctx);
+    refuseRepeats(state.aliases, 'aliases', 'AliasName', ctx);
   });
 
 function refuseRepeats<T>(records: readonly T[], collection: keyof typeof RECORD_IDS, field: keyof T & string, ctx: z.RefinementCtx): void {
@@ -47,13 +48,30 @@ function refuseRepeats<T>(records: readonly T[], collection: keyof typeof RECORD
   });
 }
 
-export type WorkbenchState = Omit<Known<z.infer<typeof WorkbenchStateSchema>>, 'clusters' | 'customKeyStores'> & {
+/** The state as the file holds it: every collection an array. */
+export type StateDocument = Omit<Known<z.infer<typeof WorkbenchStateSchema>>, 'clusters' | 'customKeyStores' | 'keys' | 'aliases'> & {
   clusters: ClusterRecord[];
   customKeyStores: CustomKeyStoreRecord[];
+  keys: CmkRecord[];
+  aliases: AliasRecord[];
 };
 
-export function defaultState(): WorkbenchState {
+/** The state as services see it: the collections that grow with use (CMKs, aliases) are tables keyed by id (record-table.ts). */
+export type WorkbenchState = Omit<StateDocument, 'keys' | 'aliases'> & {
+  keys: RecordTable<CmkRecord>;
+  aliases: RecordTable<AliasRecord>;
+};
+
+export function defaultState(): StateDocument {
   return { schemaVersion: STATE_SCHEMA_VERSION, clusters: [], customKeyStores: [], keys: [], aliases: [] };
+}
+
+export function toWorkbenchState(document: StateDocument): WorkbenchState {
+  return { ...document, keys: new RecordTable('KeyId', document.keys), aliases: new RecordTable('AliasName', document.aliases) };
+}
+
+export function toStateDocument(state: WorkbenchState): StateDocument {
+  return { ...state, keys: state.keys.toArray(), aliases: state.aliases.toArray() };
 }
 
 const RESTORE = 'It was left untouched; restore it from a backup or move it aside to start over.';
@@ -63,7 +81,7 @@ const RESTORE = 'It was left untouched; restore it from a backup or move it asid
  * newer workbench, or one that is not valid JSON or not this schema. Either way the caller must
  * not write, so the admin's file survives for a newer build or a manual repair.
  */
-export function parseState(text: string, path: string): WorkbenchState {
+export function parseState(text: string, path: string): StateDocument {
   let value: unknown;
   try {
     value = JSON.parse(text);

@@ -7,7 +7,7 @@ import { DurableJsonFile, removeStaleTempFiles, writeFileDurably } from './durab
 import { withLock, type LockHolder } from './lock-file';
 import { refuseSymlink } from './safe-files';
 import { prepareStateDir } from './state-dir';
-import { defaultState, parseState, STATE_SCHEMA_VERSION, WorkbenchStateSchema, type AuditAnchor, type WorkbenchState } from './state-schema';
+import { defaultState, parseState, STATE_SCHEMA_VERSION, toStateDocument, toWorkbenchState, WorkbenchStateSchema, type AuditAnchor, type StateDocument, type WorkbenchState } from './state-schema';
 
 export type { WorkbenchState } from './state-schema';
 
@@ -88,7 +88,7 @@ export async function openStateStore(options: StateStoreOptions): Promise<StateS
   const lockPath = join(stateDir, STATE_LOCK_FILE);
   // The text behind the last load: a file of an older schema is kept as it was before this build first rewrites it.
   let loadedText: string | undefined;
-  const file = new DurableJsonFile<WorkbenchState>(
+  const file = new DurableJsonFile<StateDocument>(
     path,
     (text) => {
       loadedText = text;
@@ -98,7 +98,7 @@ export async function openStateStore(options: StateStoreOptions): Promise<StateS
   );
 
   const adapter = {
-    async read(): Promise<WorkbenchState | null> {
+    async read(): Promise<StateDocument | null> {
       const data = await file.read();
       if (data === null && (await markerExists(markerPath))) {
         throw new WorkbenchError(
@@ -110,16 +110,16 @@ export async function openStateStore(options: StateStoreOptions): Promise<StateS
       }
       return data;
     },
-    write: (data: WorkbenchState): Promise<void> => file.write(data),
+    write: (data: StateDocument): Promise<void> => file.write(data),
   };
 
   /** The version of the file this store last wrote: a watcher does not report it as someone else's change. */
   let ownVersion: string | undefined;
 
   /** A fresh database per call: lowdb's Low keeps its old data when the adapter returns null. */
-  async function load(): Promise<Low<WorkbenchState>> {
+  async function load(): Promise<Low<StateDocument>> {
     loadedText = undefined;
-    const db = new Low<WorkbenchState>(adapter, defaultState());
+    const db = new Low<StateDocument>(adapter, defaultState());
     await db.read();
     return db;
   }
@@ -127,7 +127,7 @@ export async function openStateStore(options: StateStoreOptions): Promise<StateS
   return {
     path,
     async read() {
-      return (await load()).data;
+      return toWorkbenchState((await load()).data);
     },
     async transact(mutate) {
       return withLock({ path: lockPath, program, waitMs: lockWaitMs, onWait: onLockWait, resource: `The state file ${path}` }, async () => {
@@ -135,7 +135,9 @@ export async function openStateStore(options: StateStoreOptions): Promise<StateS
         const loadedFrom = loadedText;
         // Looked at before anything is written: a marker that must be refused (a symlink) refuses the whole write.
         const hasMarker = await markerExists(markerPath);
-        const result = await mutate(db.data);
+        const draft = toWorkbenchState(db.data);
+        const result = await mutate(draft);
+        db.data = toStateDocument(draft);
         // Another process may have anchored a later record: the anchor only moves forward.
         const anchor = auditAnchor?.();
         if (anchor && anchor.sequenceNumber > (db.data.auditAnchor?.sequenceNumber ?? 0)) db.data.auditAnchor = anchor;

@@ -12,7 +12,7 @@ function apiOverRouter(): { api: WorkbenchApi; router: ReturnType<typeof createP
 describe('main → renderer events', () => {
   it('are declared once, each under its own name, with the payload type derived from its schema', () => {
     for (const name of EVENT_NAMES) expect(events[name].name).toBe(name);
-    expectTypeOf<EventPayloadOf<'StateChanged'>>().toEqualTypeOf<{ Resource: 'clusters' | 'customKeyStores'; Ids?: string[] | undefined }>();
+    expectTypeOf<EventPayloadOf<'StateChanged'>>().toEqualTypeOf<{ Resource: 'clusters' | 'customKeyStores' | 'keys' | 'aliases'; Ids?: string[] | undefined }>();
     expectTypeOf<Parameters<WorkbenchApi['events']['on']>[0]>().toEqualTypeOf<'StateChanged'>();
   });
 
@@ -31,7 +31,7 @@ describe('main → renderer events', () => {
     const { api, router } = apiOverRouter();
     const seen: unknown[] = [];
     api.events.on('StateChanged', (payload) => seen.push(payload));
-    for (const payload of [undefined, 'clusters', { Resource: 'keys' }, { Resource: 'clusters', Ids: 'cluster-abcdefghijk' }]) router.deliverEvent('StateChanged', payload);
+    for (const payload of [undefined, 'clusters', { Resource: 'grants' }, { Resource: 'clusters', Ids: 'cluster-abcdefghijk' }]) router.deliverEvent('StateChanged', payload);
     expect(seen).toEqual([]);
   });
 

@@ -15,7 +15,7 @@ function event<const S extends EventSpec>(spec: S): S {
 }
 
 /** Kinds of records in the state file a renderer store mirrors. Keys join when they land. */
-export const StateResource = z.enum(['clusters', 'customKeyStores']);
+export const StateResource = z.enum(['clusters', 'customKeyStores', 'keys', 'aliases']);
 
 export const StateChangedPayload = z.object({
   Resource: StateResource,

@@ -29,6 +29,49 @@ import {
   EmptyResponse,
   UpdateCustomKeyStoreRequest,
 } from './key-stores';
+import {
+  CancelKeyDeletionResponse,
+  CreateAliasRequest,
+  CreateKeyProgress,
+  CreateKeyRequest,
+  DeleteAliasRequest,
+  DescribeKeyMaterialResponse,
+  DescribeKeyRequest,
+  DescribeKeysRequest,
+  DescribeKeysResponse,
+  EnableKeyRotationRequest,
+  GetParametersForImportRequest,
+  GetParametersForImportResponse,
+  ImportKeyMaterialRequest,
+  KeyIdRequest,
+  KeyMetadataResponse,
+  ListAliasesRequest,
+  ListAliasesResponse,
+  ListKeysRequest,
+  ListKeysResponse,
+  ListResourceTagsRequest,
+  ListResourceTagsResponse,
+  RunDeletionsRequest,
+  RunDeletionsResponse,
+  ScheduleKeyDeletionRequest,
+  ScheduleKeyDeletionResponse,
+  TagResourceRequest,
+  UntagResourceRequest,
+} from './keys';
+import {
+  DecryptRequest,
+  DecryptResponse,
+  EncryptRequest,
+  EncryptResponse,
+  GenerateDataKeyRequest,
+  GenerateDataKeyResponse,
+  GenerateDataKeyWithoutPlaintextRequest,
+  GenerateDataKeyWithoutPlaintextResponse,
+  GenerateRandomRequest,
+  GenerateRandomResponse,
+  ReEncryptRequest,
+  ReEncryptResponse,
+} from './crypto';
 import { CancelOperationRequest, CancelOperationResponse, DescribeSecretStoreRequest, DescribeSecretStoreResponse, DescribeWorkbenchRequest, DescribeWorkbenchResponse } from './system';
 
 /**
@@ -52,6 +95,12 @@ export interface OperationSpec<Req extends z.ZodType = z.ZodType, Res extends z.
   readonly auditAlways?: boolean;
   /** Request fields that hold secrets: never audited, logged or echoed (the CLI reads them from stdin, never argv). */
   readonly secretFields?: readonly string[];
+  /**
+   * Request and response fields that hold data an application protects (plaintext, data keys, random bytes):
+   * redacted in audit records and logs like secrets, but taken on the command line as the AWS CLI takes them
+   * (`--plaintext fileb://…`), since they are the admin's own data rather than a credential.
+   */
+  readonly sensitiveFields?: readonly string[];
   /** Request fields that are no secret but stay out of audit records, as CloudTrail leaves them out (a certificate). */
   readonly auditOmits?: readonly string[];
   /**
@@ -128,6 +177,16 @@ const KMSUSER_PASSWORD_ERRORS = [
 ] as const;
 // A failed connection is not an error of the call: it is the store's FAILED state and ConnectionErrorCode.
 const KEY_STORE_STATE_ERRORS = ['CustomKeyStoreNotFoundException', 'CustomKeyStoreInvalidStateException', ...STATE_ERRORS] as const;
+/** A key named by id, ARN or alias that is not there, or an ARN that is not one. */
+const KEY_LOOKUP_ERRORS = ['NotFoundException', 'InvalidArnException', ...STATE_ERRORS] as const;
+/** A key whose state refuses the call (AWS's key-state matrix). */
+const KEY_STATE_ERRORS = ['KMSInvalidStateException', ...KEY_LOOKUP_ERRORS] as const;
+/** AWS's nine for Encrypt, GenerateDataKey and GenerateDataKeyWithoutPlaintext, less grants and dry runs, plus the HSM's own. */
+const CRYPTO_ERRORS = ['DisabledException', 'KeyUnavailableException', 'InvalidKeyUsageException', ...KEY_STATE_ERRORS, ...HSM_ERRORS] as const;
+const DECRYPT_ERRORS = ['InvalidCiphertextException', 'IncorrectKeyException', ...CRYPTO_ERRORS] as const;
+/** Custom key stores hold only symmetric keys whose material is made in the HSMs: no rotation, no import. */
+const UNSUPPORTED = ['UnsupportedOperationException', ...KEY_LOOKUP_ERRORS] as const;
+const paginateKeys = (resultKey: string): OperationCliSpec => ({ paginate: { inputToken: 'Marker', outputToken: 'NextMarker', moreResults: 'Truncated', limitKey: 'Limit', resultKey } });
 
 export const operations = {
   DescribeWorkbench: op({
@@ -398,6 +457,194 @@ export const operations = {
     response: DescribeKeyStoreConnectionResponse,
     errors: ['CustomKeyStoreNotFoundException', ...STATE_ERRORS],
     readOnly: true,
+  }),
+  CreateKey: op({
+    name: 'CreateKey',
+    domain: 'keys',
+    method: 'create',
+    request: CreateKeyRequest,
+    response: KeyMetadataResponse,
+    progress: CreateKeyProgress,
+    errors: [
+      'UnsupportedOperationException',
+      'CustomKeyStoreNotFoundException',
+      'CustomKeyStoreInvalidStateException',
+      'CloudHsmClusterInvalidConfigurationException',
+      'TagException',
+      'LimitExceededException',
+      ...HSM_ERRORS,
+      ...STATE_ERRORS,
+    ],
+    readOnly: false,
+    awsService: 'kms',
+  }),
+  DescribeKey: op({ name: 'DescribeKey', domain: 'keys', method: 'describe', request: DescribeKeyRequest, response: KeyMetadataResponse, errors: KEY_LOOKUP_ERRORS, readOnly: true, awsService: 'kms' }),
+  ListKeys: op({
+    name: 'ListKeys',
+    domain: 'keys',
+    method: 'list',
+    request: ListKeysRequest,
+    response: ListKeysResponse,
+    errors: ['InvalidMarkerException', ...STATE_ERRORS],
+    readOnly: true,
+    awsService: 'kms',
+    cli: paginateKeys('Keys'),
+  }),
+  EnableKey: op({ name: 'EnableKey', domain: 'keys', method: 'enable', request: KeyIdRequest, response: EmptyResponse, errors: KEY_STATE_ERRORS, readOnly: false, awsService: 'kms' }),
+  DisableKey: op({ name: 'DisableKey', domain: 'keys', method: 'disable', request: KeyIdRequest, response: EmptyResponse, errors: KEY_STATE_ERRORS, readOnly: false, awsService: 'kms' }),
+  ScheduleKeyDeletion: op({
+    name: 'ScheduleKeyDeletion',
+    domain: 'keys',
+    method: 'scheduleDeletion',
+    request: ScheduleKeyDeletionRequest,
+    response: ScheduleKeyDeletionResponse,
+    errors: KEY_STATE_ERRORS,
+    readOnly: false,
+    awsService: 'kms',
+  }),
+  CancelKeyDeletion: op({
+    name: 'CancelKeyDeletion',
+    domain: 'keys',
+    method: 'cancelDeletion',
+    request: KeyIdRequest,
+    response: CancelKeyDeletionResponse,
+    errors: KEY_STATE_ERRORS,
+    readOnly: false,
+    awsService: 'kms',
+  }),
+  /** Local: runs the deletions that are due now, as the GUI does at start-up and periodically (AWS runs them as a service). */
+  RunDeletions: op({
+    name: 'RunDeletions',
+    domain: 'keys',
+    method: 'runDeletions',
+    request: RunDeletionsRequest,
+    response: RunDeletionsResponse,
+    errors: [...HSM_ERRORS, ...STATE_ERRORS],
+    readOnly: false,
+    awsService: 'kms',
+  }),
+  /** Local: the Keys page's rows (KeyMetadata with alias names), paginated. */
+  DescribeKeys: op({
+    name: 'DescribeKeys',
+    domain: 'keys',
+    method: 'describeAll',
+    request: DescribeKeysRequest,
+    response: DescribeKeysResponse,
+    errors: ['InvalidMarkerException', 'CustomKeyStoreNotFoundException', ...STATE_ERRORS],
+    readOnly: true,
+  }),
+  /** Local: the key material on each member (handle, check value, verification), for the key detail page. */
+  DescribeKeyMaterial: op({
+    name: 'DescribeKeyMaterial',
+    domain: 'keys',
+    method: 'describeMaterial',
+    request: KeyIdRequest,
+    response: DescribeKeyMaterialResponse,
+    errors: [...KEY_LOOKUP_ERRORS, ...HSM_ERRORS],
+    readOnly: true,
+  }),
+  EnableKeyRotation: op({ name: 'EnableKeyRotation', domain: 'keys', method: 'enableRotation', request: EnableKeyRotationRequest, response: EmptyResponse, errors: UNSUPPORTED, readOnly: false, awsService: 'kms' }),
+  GetParametersForImport: op({
+    name: 'GetParametersForImport',
+    domain: 'keys',
+    method: 'getParametersForImport',
+    request: GetParametersForImportRequest,
+    response: GetParametersForImportResponse,
+    errors: UNSUPPORTED,
+    readOnly: false,
+    awsService: 'kms',
+  }),
+  ImportKeyMaterial: op({
+    name: 'ImportKeyMaterial',
+    domain: 'keys',
+    method: 'importKeyMaterial',
+    request: ImportKeyMaterialRequest,
+    response: EmptyResponse,
+    errors: UNSUPPORTED,
+    readOnly: false,
+    awsService: 'kms',
+  }),
+  TagResource: op({ name: 'TagResource', domain: 'keys', method: 'tag', request: TagResourceRequest, response: EmptyResponse, errors: ['TagException', 'LimitExceededException', ...KEY_STATE_ERRORS], readOnly: false, awsService: 'kms' }),
+  UntagResource: op({ name: 'UntagResource', domain: 'keys', method: 'untag', request: UntagResourceRequest, response: EmptyResponse, errors: ['TagException', ...KEY_STATE_ERRORS], readOnly: false, awsService: 'kms' }),
+  ListResourceTags: op({
+    name: 'ListResourceTags',
+    domain: 'keys',
+    method: 'listTags',
+    request: ListResourceTagsRequest,
+    response: ListResourceTagsResponse,
+    errors: ['InvalidMarkerException', ...KEY_LOOKUP_ERRORS],
+    readOnly: true,
+    awsService: 'kms',
+    cli: paginateKeys('Tags'),
+  }),
+  CreateAlias: op({
+    name: 'CreateAlias',
+    domain: 'aliases',
+    method: 'create',
+    request: CreateAliasRequest,
+    response: EmptyResponse,
+    errors: ['AlreadyExistsException', 'InvalidAliasNameException', 'LimitExceededException', ...KEY_STATE_ERRORS],
+    readOnly: false,
+    awsService: 'kms',
+  }),
+  UpdateAlias: op({
+    name: 'UpdateAlias',
+    domain: 'aliases',
+    method: 'update',
+    request: CreateAliasRequest,
+    response: EmptyResponse,
+    errors: ['InvalidAliasNameException', 'LimitExceededException', ...KEY_STATE_ERRORS],
+    readOnly: false,
+    awsService: 'kms',
+  }),
+  DeleteAlias: op({ name: 'DeleteAlias', domain: 'aliases', method: 'delete', request: DeleteAliasRequest, response: EmptyResponse, errors: ['InvalidAliasNameException', ...KEY_STATE_ERRORS], readOnly: false, awsService: 'kms' }),
+  ListAliases: op({
+    name: 'ListAliases',
+    domain: 'aliases',
+    method: 'list',
+    request: ListAliasesRequest,
+    response: ListAliasesResponse,
+    errors: ['InvalidMarkerException', ...KEY_LOOKUP_ERRORS],
+    readOnly: true,
+    awsService: 'kms',
+    cli: paginateKeys('Aliases'),
+  }),
+  // Cryptographic operations are read-only, as CloudTrail marks them: audited when refused. An fsynced record per call
+  // would cap a store far below AWS's 1,800 requests a second.
+  Encrypt: op({ name: 'Encrypt', domain: 'crypto', method: 'encrypt', request: EncryptRequest, response: EncryptResponse, errors: CRYPTO_ERRORS, readOnly: true, sensitiveFields: ['Plaintext'], awsService: 'kms' }),
+  Decrypt: op({ name: 'Decrypt', domain: 'crypto', method: 'decrypt', request: DecryptRequest, response: DecryptResponse, errors: DECRYPT_ERRORS, readOnly: true, sensitiveFields: ['Plaintext'], awsService: 'kms' }),
+  ReEncrypt: op({ name: 'ReEncrypt', domain: 'crypto', method: 'reEncrypt', request: ReEncryptRequest, response: ReEncryptResponse, errors: DECRYPT_ERRORS, readOnly: true, awsService: 'kms' }),
+  GenerateDataKey: op({
+    name: 'GenerateDataKey',
+    domain: 'crypto',
+    method: 'generateDataKey',
+    request: GenerateDataKeyRequest,
+    response: GenerateDataKeyResponse,
+    errors: CRYPTO_ERRORS,
+    readOnly: true,
+    sensitiveFields: ['Plaintext'],
+    awsService: 'kms',
+  }),
+  GenerateDataKeyWithoutPlaintext: op({
+    name: 'GenerateDataKeyWithoutPlaintext',
+    domain: 'crypto',
+    method: 'generateDataKeyWithoutPlaintext',
+    request: GenerateDataKeyWithoutPlaintextRequest,
+    response: GenerateDataKeyWithoutPlaintextResponse,
+    errors: CRYPTO_ERRORS,
+    readOnly: true,
+    awsService: 'kms',
+  }),
+  GenerateRandom: op({
+    name: 'GenerateRandom',
+    domain: 'crypto',
+    method: 'generateRandom',
+    request: GenerateRandomRequest,
+    response: GenerateRandomResponse,
+    errors: ['CustomKeyStoreNotFoundException', 'CustomKeyStoreInvalidStateException', 'UnsupportedOperationException', ...HSM_ERRORS, ...STATE_ERRORS],
+    readOnly: true,
+    sensitiveFields: ['Plaintext'],
+    awsService: 'kms',
   }),
 } as const;
 

@@ -38,6 +38,14 @@ const SECRET_MARK = 'Fz-s3cret';
 const UNKNOWN_CLUSTER_ID = 'cluster-zzzzzzzzzzz';
 const KEY_STORE_ID = 'cks-fuzz0000000000000';
 const UNKNOWN_KEY_STORE_ID = 'cks-00000000000000000';
+/** Issue 7's operations whose handlers are still placeholders: each leaves this set when its service lands. */
+const NOT_BUILT_YET = new Set<OperationName>([
+  'CreateKey', 'DescribeKeyMaterial', 'DescribeKey', 'ListKeys', 'DescribeKeys', 'EnableKey', 'DisableKey', 'ScheduleKeyDeletion', 'CancelKeyDeletion',
+  'RunDeletions', 'EnableKeyRotation', 'GetParametersForImport', 'ImportKeyMaterial', 'CreateAlias', 'UpdateAlias', 'DeleteAlias', 'ListAliases',
+  'TagResource', 'UntagResource', 'ListResourceTags', 'Encrypt', 'Decrypt', 'ReEncrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'GenerateRandom',
+]);
+/** A CMK id no key has: every CMK call names it, so each is refused as NotFoundException until a mutation changes it. */
+const FUZZ_KEY_ID = '0b8a2c7e-1f4d-4e6a-9c3b-5d7e8f9a0b1c';
 
 type MutatingOperationName = { [N in OperationName]: Operations[N]['readOnly'] extends false ? N : never }[OperationName];
 
@@ -109,6 +117,32 @@ function validRequests(f: Fixture): { [N in OperationName]: RequestOf<N> } {
     UpdateCustomKeyStore: { CustomKeyStoreId: KEY_STORE_ID, NewCustomKeyStoreName: 'fuzz-renamed', KeyStorePassword: `${SECRET_MARK}-14` },
     DeleteCustomKeyStore: { CustomKeyStoreId: KEY_STORE_ID },
     DescribeKeyStoreConnection: { CustomKeyStoreId: KEY_STORE_ID },
+    CreateKey: { Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: KEY_STORE_ID, Description: 'fuzz', Tags: [{ TagKey: 'fuzz', TagValue: '1' }] },
+    DescribeKey: { KeyId: FUZZ_KEY_ID },
+    ListKeys: { Limit: 10 },
+    DescribeKeys: { Limit: 10 },
+    DescribeKeyMaterial: { KeyId: FUZZ_KEY_ID },
+    EnableKey: { KeyId: FUZZ_KEY_ID },
+    DisableKey: { KeyId: FUZZ_KEY_ID },
+    ScheduleKeyDeletion: { KeyId: FUZZ_KEY_ID, PendingWindowInDays: 7 },
+    CancelKeyDeletion: { KeyId: FUZZ_KEY_ID },
+    RunDeletions: {},
+    EnableKeyRotation: { KeyId: FUZZ_KEY_ID },
+    GetParametersForImport: { KeyId: FUZZ_KEY_ID, WrappingAlgorithm: 'RSAES_OAEP_SHA_256', WrappingKeySpec: 'RSA_2048' },
+    ImportKeyMaterial: { KeyId: FUZZ_KEY_ID, ImportToken: 'AAAA', EncryptedKeyMaterial: 'AAAA' },
+    TagResource: { KeyId: FUZZ_KEY_ID, Tags: [{ TagKey: 'fuzz', TagValue: '2' }] },
+    UntagResource: { KeyId: FUZZ_KEY_ID, TagKeys: ['fuzz'] },
+    ListResourceTags: { KeyId: FUZZ_KEY_ID },
+    CreateAlias: { AliasName: 'alias/fuzz', TargetKeyId: FUZZ_KEY_ID },
+    UpdateAlias: { AliasName: 'alias/fuzz', TargetKeyId: FUZZ_KEY_ID },
+    DeleteAlias: { AliasName: 'alias/fuzz' },
+    ListAliases: {},
+    Encrypt: { KeyId: FUZZ_KEY_ID, Plaintext: Buffer.from(`${SECRET_MARK}-15`).toString('base64') },
+    Decrypt: { CiphertextBlob: 'AQID' },
+    ReEncrypt: { CiphertextBlob: 'AQID', DestinationKeyId: FUZZ_KEY_ID },
+    GenerateDataKey: { KeyId: FUZZ_KEY_ID, KeySpec: 'AES_256' },
+    GenerateDataKeyWithoutPlaintext: { KeyId: FUZZ_KEY_ID, NumberOfBytes: 32 },
+    GenerateRandom: { NumberOfBytes: 16, CustomKeyStoreId: KEY_STORE_ID },
   };
 }
 
@@ -155,6 +189,21 @@ function refusals(f: Fixture): { [N in MutatingOperationName]: readonly Refusal[
     DisconnectCustomKeyStore: [{ why: 'the key store is disconnected', apply: (r) => ({ ...r, CustomKeyStoreId: KEY_STORE_ID }), expected: ['CustomKeyStoreInvalidStateException'] }],
     UpdateCustomKeyStore: [{ why: 'no such key store to update', apply: (r) => ({ ...r, CustomKeyStoreId: UNKNOWN_KEY_STORE_ID }), expected: ['CustomKeyStoreNotFoundException'] }],
     DeleteCustomKeyStore: [{ why: 'no such key store to delete', apply: (r) => ({ ...r, CustomKeyStoreId: UNKNOWN_KEY_STORE_ID }), expected: ['CustomKeyStoreNotFoundException'] }],
+    // The CMK operations' refusals are added with their services (issue 7).
+    CreateKey: [],
+    EnableKey: [],
+    DisableKey: [],
+    ScheduleKeyDeletion: [],
+    CancelKeyDeletion: [],
+    RunDeletions: [],
+    EnableKeyRotation: [],
+    GetParametersForImport: [],
+    ImportKeyMaterial: [],
+    TagResource: [],
+    UntagResource: [],
+    CreateAlias: [],
+    UpdateAlias: [],
+    DeleteAlias: [],
   };
 }
 
@@ -212,7 +261,7 @@ function caseArbitrary(f: Fixture): fc.Arbitrary<FuzzCase> {
   };
 
   return fc.oneof(
-    ...OPERATION_NAMES.map((operation) => ({ arbitrary: forOperation(operation), weight: 10 })),
+    ...OPERATION_NAMES.filter((operation) => !NOT_BUILT_YET.has(operation)).map((operation) => ({ arbitrary: forOperation(operation), weight: 10 })),
     { arbitrary: fc.record({ operation: unknownOperationArbitrary(OPERATION_NAMES), family: fc.constant('unknown-operation' as const), payload: random, callId }), weight: 3 },
   );
 }
@@ -459,7 +508,7 @@ describe('dispatcher fuzz: random and mutated payloads across every operation', 
     expect(dispatches).toBeGreaterThanOrEqual(RUNS);
     expect(stray).toEqual([]);
     // Every operation was sent both garbage and requests its schema accepts.
-    for (const operation of OPERATION_NAMES) {
+    for (const operation of OPERATION_NAMES.filter((name) => !NOT_BUILT_YET.has(name))) {
       const t = tally.get(operation) ?? { dispatched: 0, accepted: 0 };
       expect(t.dispatched, operation).toBeGreaterThan(RUNS / OPERATION_NAMES.length / 4);
       expect(t.dispatched - t.accepted, operation).toBeGreaterThan(0);

@@ -4,6 +4,7 @@ import type { CustomKeyStoreInfo } from '../../shared/contract/key-stores';
 import type { ErrorName } from '../../shared/errors';
 import { activateCluster, makeClusterPki, type ClusterPki } from '../fixtures/cluster-pki';
 import { ok } from '../fixtures/outcomes';
+import { cmkRecord } from '../fixtures/records';
 import { expectNoSecretInText, expectNoSecretOnDisk } from '../fixtures/secret-scan';
 import { createSoftHsmCluster, type SoftHsmCluster } from '../fixtures/softhsm';
 import { createTestWorkbench, type TestWorkbench } from '../fixtures/workbench';
@@ -181,11 +182,11 @@ describe('custom key store lifecycle', () => {
 
   it('deletes only a store with no CMKs; the cluster stays', async () => {
     await wb.editState((s) => {
-      s.keys.push({ KeyId: '1234abcd-12ab-34cd-56ef-1234567890ab', CustomKeyStoreId: id });
+      s.keys.put(cmkRecord(id, clusterId, '1234abcd-12ab-34cd-56ef-1234567890ab'));
     });
     await refused(() => wb.call('DeleteCustomKeyStore', { CustomKeyStoreId: id }), 'CustomKeyStoreHasCMKsException', /holds 1 KMS key/);
     await wb.editState((s) => {
-      s.keys = [];
+      s.keys.delete('1234abcd-12ab-34cd-56ef-1234567890ab');
     });
     expect(ok(await wb.call('DeleteCustomKeyStore', { CustomKeyStoreId: id }))).toEqual({});
     expect(ok(await wb.call('DescribeCustomKeyStores', {})).CustomKeyStores).toEqual([]);

@@ -7,7 +7,7 @@ import { rejection } from '../fixtures/outcomes';
 import { clusterRecord } from '../fixtures/records';
 import { DurableJsonFile, tempFilePath } from '../../main/state/durable-json-file';
 import { acquireLock } from '../../main/state/lock-file';
-import { STATE_SCHEMA_VERSION } from '../../main/state/state-schema';
+import { STATE_SCHEMA_VERSION, toStateDocument } from '../../main/state/state-schema';
 import { openStateStore, STATE_FILE, STATE_LOCK_FILE, STATE_MARKER_FILE } from '../../main/state/state-store';
 import { runWriter, startLockHolder, waitForExit } from './state-writer-process';
 
@@ -35,7 +35,7 @@ async function snapshot(): Promise<Record<string, string>> {
 describe('state file', () => {
   it('starts a fresh directory with defaults and writes nothing until the first transaction', async () => {
     const store = await openStateStore({ stateDir: dir, program: 'test' });
-    expect(await store.read()).toEqual({ schemaVersion: STATE_SCHEMA_VERSION, clusters: [], customKeyStores: [], keys: [], aliases: [] });
+    expect(toStateDocument(await store.read())).toEqual({ schemaVersion: STATE_SCHEMA_VERSION, clusters: [], customKeyStores: [], keys: [], aliases: [] });
     expect(await readdir(dir)).toEqual([]);
 
     await store.transact((state) => void state.clusters.push(clusterRecord('first')));

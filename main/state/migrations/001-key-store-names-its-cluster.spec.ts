@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { WorkbenchStateSchema } from '../state-schema';
 import { keyStoreNamesItsCluster } from './001-key-store-names-its-cluster';
 import { keyStoresComplete } from './002-key-stores-complete';
+import { cmkRecords } from './003-cmk-records';
 import type { StateJson } from './migration';
 
 /** The frozen file a schema-1 build wrote (tests/fixtures/state/README.md). */
@@ -30,7 +31,7 @@ describe('migration 001: schema 1 → 2, the key store names its cluster', () =>
     const { clusters: _c, customKeyStores: _k, schemaVersion: _v, ...others } = v2;
     const { clusters: _c1, customKeyStores: _k1, schemaVersion: _v1, ...othersBefore } = v1;
     expect(others).toEqual(othersBefore); // settings, keys, aliases
-    expect(WorkbenchStateSchema.safeParse(keyStoresComplete.migrate(v2, refuse)).success).toBe(true); // valid once schema 3 completes the record
+    expect(WorkbenchStateSchema.safeParse(cmkRecords.migrate(keyStoresComplete.migrate(v2, refuse), refuse)).success).toBe(true); // valid once schema 3 completes the record
   });
 
   it('leaves its input untouched (the caller may still need the file as read)', () => {

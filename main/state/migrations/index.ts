@@ -1,9 +1,10 @@
 import { keyStoreNamesItsCluster } from './001-key-store-names-its-cluster';
 import { keyStoresComplete } from './002-key-stores-complete';
+import { cmkRecords } from './003-cmk-records';
 import type { StateJson, StateMigration } from './migration';
 
 /** Every schema step in order: MIGRATIONS[n - 1] takes a version n file to n + 1. Append, never edit a released step. */
-export const MIGRATIONS: readonly StateMigration[] = [keyStoreNamesItsCluster, keyStoresComplete];
+export const MIGRATIONS: readonly StateMigration[] = [keyStoreNamesItsCluster, keyStoresComplete, cmkRecords];
 
 /** The state file schema this build reads and writes: one past the last migration, so a new step cannot forget the bump. */
 export const STATE_SCHEMA_VERSION = MIGRATIONS.length + 1;
