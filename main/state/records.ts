@@ -219,6 +219,28 @@ export const AliasRecord = z.looseObject({
 });
 
 /**
+ * Key material the workbench set out to destroy and has not yet destroyed everywhere: a deleted CMK's (the
+ * deletion executor) or an abandoned creation's (the creation reconciler). Written in the same transaction that
+ * removes or abandons the CMK, before any HSM is asked, so after a kill -9 the material is never unexplained: the
+ * record says which members may still hold it. Removed once every member confirms; what stays is retried by the
+ * next run and reported by discovery.
+ */
+export const OrphanedMaterialRecord = z.looseObject({
+  KeyId: z.guid(),
+  /** The label of the material (the CMK's ARN); with CKA_ID = the key id's 16 bytes it finds the objects. */
+  Arn: z.string().min(20),
+  CustomKeyStoreId: z.string().min(1),
+  CloudHsmClusterId: ClusterId,
+  /** DELETED: the CMK's scheduled deletion ran. CREATION_ABANDONED: an interrupted CreateKey was rolled back. */
+  Reason: z.enum(['DELETED', 'CREATION_ABANDONED']),
+  Since: z.string(),
+  /** Members that may still hold the material. */
+  HsmIds: z.array(z.string()),
+  /** Why the last attempt left it on a member (unreachable, refused), when one did. */
+  LastFailure: z.string().optional(),
+});
+
+/**
  * A loose object's type without its `[field: string]: unknown`: code then sees only the fields this
  * build knows, and reading one that is gone (schema 1's CustomKeyStoreId) is a compile error rather
  * than an `unknown` that is always undefined. Unknown fields are still kept: they are in the value.
@@ -246,6 +268,7 @@ export type CmkRecord = Omit<Known<z.infer<typeof CmkRecord>>, 'Tags' | 'Backing
   MaterialIssue?: MaterialIssueRecord;
 };
 export type AliasRecord = Known<z.infer<typeof AliasRecord>>;
+export type OrphanedMaterialRecord = Known<z.infer<typeof OrphanedMaterialRecord>>;
 
 /** The key store that uses a cluster. At most one: the state schema refuses two key stores on one cluster. */
 export function keyStoreOfCluster(keyStores: readonly CustomKeyStoreRecord[], clusterId: string): CustomKeyStoreRecord | undefined {

@@ -3,7 +3,7 @@ import { WorkbenchError } from '../../shared/errors';
 import { migrateState, STATE_SCHEMA_VERSION } from './migrations';
 import { isJsonObject } from './migrations/migration';
 import { RecordTable } from './record-table';
-import { AliasRecord, ClusterRecord, CmkRecord, CustomKeyStoreRecord, type Known } from './records';
+import { AliasRecord, ClusterRecord, CmkRecord, CustomKeyStoreRecord, OrphanedMaterialRecord, type Known } from './records';
 
 export { STATE_SCHEMA_VERSION } from './migrations';
 
@@ -17,7 +17,7 @@ export const AuditAnchorSchema = z.object({
 export type AuditAnchor = z.infer<typeof AuditAnchorSchema>;
 
 /** The field that identifies a record of each collection: named in errors, and unique within its collection. */
-const RECORD_IDS = { clusters: 'ClusterId', customKeyStores: 'CustomKeyStoreId', keys: 'KeyId', aliases: 'AliasName' } as const;
+const RECORD_IDS = { clusters: 'ClusterId', customKeyStores: 'CustomKeyStoreId', keys: 'KeyId', aliases: 'AliasName', orphans: 'KeyId' } as const;
 
 export const WorkbenchStateSchema = z
   .looseObject({
@@ -26,6 +26,7 @@ export const WorkbenchStateSchema = z
     customKeyStores: z.array(CustomKeyStoreRecord),
     keys: z.array(CmkRecord),
     aliases: z.array(AliasRecord),
+    orphans: z.array(OrphanedMaterialRecord),
     // Absent in files from before anchors; null when an admin started a new audit chain on purpose.
     auditAnchor: AuditAnchorSchema.nullable().optional(),
   })
@@ -37,6 +38,7 @@ export const WorkbenchStateSchema = z
     refuseRepeats(state.customKeyStores, 'customKeyStores', 'CloudHsmClusterId', ctx);
     refuseRepeats(state.keys, 'keys', 'KeyId', ctx);
     refuseRepeats(state.aliases, 'aliases', 'AliasName', ctx);
+    refuseRepeats(state.orphans, 'orphans', 'KeyId', ctx);
   });
 
 function refuseRepeats<T>(records: readonly T[], collection: keyof typeof RECORD_IDS, field: keyof T & string, ctx: z.RefinementCtx): void {
@@ -49,29 +51,36 @@ function refuseRepeats<T>(records: readonly T[], collection: keyof typeof RECORD
 }
 
 /** The state as the file holds it: every collection an array. */
-export type StateDocument = Omit<Known<z.infer<typeof WorkbenchStateSchema>>, 'clusters' | 'customKeyStores' | 'keys' | 'aliases'> & {
+export type StateDocument = Omit<Known<z.infer<typeof WorkbenchStateSchema>>, 'clusters' | 'customKeyStores' | 'keys' | 'aliases' | 'orphans'> & {
   clusters: ClusterRecord[];
   customKeyStores: CustomKeyStoreRecord[];
   keys: CmkRecord[];
   aliases: AliasRecord[];
+  orphans: OrphanedMaterialRecord[];
 };
 
-/** The state as services see it: the collections that grow with use (CMKs, aliases) are tables keyed by id (record-table.ts). */
-export type WorkbenchState = Omit<StateDocument, 'keys' | 'aliases'> & {
+/** The state as services see it: the collections that grow with use (CMKs, aliases, orphaned material) are tables keyed by id (record-table.ts). */
+export type WorkbenchState = Omit<StateDocument, 'keys' | 'aliases' | 'orphans'> & {
   keys: RecordTable<CmkRecord>;
   aliases: RecordTable<AliasRecord>;
+  orphans: RecordTable<OrphanedMaterialRecord>;
 };
 
 export function defaultState(): StateDocument {
-  return { schemaVersion: STATE_SCHEMA_VERSION, clusters: [], customKeyStores: [], keys: [], aliases: [] };
+  return { schemaVersion: STATE_SCHEMA_VERSION, clusters: [], customKeyStores: [], keys: [], aliases: [], orphans: [] };
 }
 
 export function toWorkbenchState(document: StateDocument): WorkbenchState {
-  return { ...document, keys: new RecordTable('KeyId', document.keys), aliases: new RecordTable('AliasName', document.aliases) };
+  return {
+    ...document,
+    keys: new RecordTable('KeyId', document.keys),
+    aliases: new RecordTable('AliasName', document.aliases),
+    orphans: new RecordTable('KeyId', document.orphans),
+  };
 }
 
 export function toStateDocument(state: WorkbenchState): StateDocument {
-  return { ...state, keys: state.keys.toArray(), aliases: state.aliases.toArray() };
+  return { ...state, keys: state.keys.toArray(), aliases: state.aliases.toArray(), orphans: state.orphans.toArray() };
 }
 
 const RESTORE = 'It was left untouched; restore it from a backup or move it aside to start over.';

@@ -35,7 +35,7 @@ async function snapshot(): Promise<Record<string, string>> {
 describe('state file', () => {
   it('starts a fresh directory with defaults and writes nothing until the first transaction', async () => {
     const store = await openStateStore({ stateDir: dir, program: 'test' });
-    expect(toStateDocument(await store.read())).toEqual({ schemaVersion: STATE_SCHEMA_VERSION, clusters: [], customKeyStores: [], keys: [], aliases: [] });
+    expect(toStateDocument(await store.read())).toEqual({ schemaVersion: STATE_SCHEMA_VERSION, clusters: [], customKeyStores: [], keys: [], aliases: [], orphans: [] });
     expect(await readdir(dir)).toEqual([]);
 
     await store.transact((state) => void state.clusters.push(clusterRecord('first')));

@@ -17,9 +17,10 @@ describe('migration 003: schema 3 → 4, keys and aliases hold CMK and alias rec
     expect(v4.schemaVersion).toBe(4);
     expect(v4.keys).toEqual([]);
     expect(v4.aliases).toEqual([]);
+    expect(v4.orphans).toEqual([]);
     expect(v4.legacyKeyPlaceholders).toEqual([{ KeyId: '1234abcd-12ab-34cd-56ef-1234567890ab', future: true }]);
     expect('legacyAliasPlaceholders' in v4).toBe(false); // the file had none
-    const { keys: _k, aliases: _a, schemaVersion: _v, legacyKeyPlaceholders: _l, ...others } = v4;
+    const { keys: _k, aliases: _a, orphans: _o, schemaVersion: _v, legacyKeyPlaceholders: _l, ...others } = v4;
     const { keys: _k2, aliases: _a2, schemaVersion: _v2, ...othersBefore } = v3;
     expect(others).toEqual(othersBefore);
     expect(WorkbenchStateSchema.safeParse(v4).success).toBe(true);
@@ -28,7 +29,7 @@ describe('migration 003: schema 3 → 4, keys and aliases hold CMK and alias rec
 
   it('carries an alias placeholder aside too, and makes collections a file lacked', () => {
     const { keys: _k, aliases: _a, ...withoutCollections } = v3File();
-    expect(cmkRecords.migrate(withoutCollections, refuse)).toMatchObject({ keys: [], aliases: [] });
+    expect(cmkRecords.migrate(withoutCollections, refuse)).toMatchObject({ keys: [], aliases: [], orphans: [] });
     const v4 = cmkRecords.migrate({ ...v3File(), aliases: [{ AliasName: 'alias/x' }] }, refuse);
     expect(v4.legacyAliasPlaceholders).toEqual([{ AliasName: 'alias/x' }]);
   });
