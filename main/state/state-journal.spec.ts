@@ -41,11 +41,13 @@ describe('state journal', () => {
     await startJournal(path, { generation: 2, foldedThrough: 5 });
     await appendFile(path, entry(6));
     const good = (await readFile(path)).length;
-    await appendFile(path, entry(7).slice(0, 40));
+    // Longer than the line that replaces it: the tail must be cut, not just overwritten.
+    await appendFile(path, journalLine({ seq: 7, generation: 2, changes: { set: { padding: 'x'.repeat(500) } } }).slice(0, 400));
     const read = await readJournal(path);
     expect(read).toMatchObject({ torn: true, end: good });
     expect(read?.entries.map((e) => e.seq)).toEqual([6]);
     await appendJournal(path, good, entry(7));
+    expect(await readJournal(path)).toMatchObject({ torn: false, size: good + entry(7).length });
     expect((await readJournal(path))?.entries.map((e) => e.seq)).toEqual([6, 7]);
   });
 
