@@ -14,6 +14,7 @@ import { createKeyStoreService } from '../key-stores/key-store-service';
 import { aliasTagHandlers } from '../keys/alias-tag-handlers';
 import { LOCAL_PARTITION, type KmsPartition } from '../keys/arn';
 import { keyCreationHandlers } from '../keys/key-creation-handlers';
+import { createDeletionExecutor } from '../keys/deletion-executor';
 import { keyLifecycleHandlers } from '../keys/key-lifecycle-handlers';
 import type { KeysDeps } from '../keys/keys-deps';
 import { existingVaultProtection, secretVaultSource, type SecretVaultOptions, type SecretVaultSource } from '../secrets/secret-vault';
@@ -67,9 +68,13 @@ export interface WorkbenchCoreOptions {
   healthProbeMs?: number;
   /** The time now; tests inject a clock to run scheduled deletions when they choose. */
   clock?: () => Date;
+  /** With healthProbeMs (the GUI): how often (ms) due key deletions run, after a first run at start-up (default 60 s). */
+  deletionCheckMs?: number;
   /** Region and account of the local ARNs (default LOCAL_PARTITION). */
   partition?: KmsPartition;
 }
+
+const DEFAULT_DELETION_CHECK_MS = 60_000;
 
 const NO_VAULT_YET =
   'No kmsuser password is stored yet: the first key store decides where the secret store keeps its key (the OS keyring when one answers, else a file readable only by you).';
@@ -135,6 +140,7 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
     changed: (resource, ids) => events.emit('StateChanged', { Resource: resource, Ids: [...ids] }),
     recordServiceEvent: (event) => dispatcher.recordServiceEvent(event),
   };
+  const deletions = createDeletionExecutor(keysDeps);
 
   const handlers: OperationHandlers = {
     DescribeWorkbench: async () => ({ Version: WORKBENCH_VERSION, StateDirectory: options.stateDir, SuggestedModules: suggestedModules() }),
@@ -269,16 +275,35 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
     },
     DescribeKeyStoreConnection: async (request) => ({ Connection: await keyStores.describeConnection(request.CustomKeyStoreId) }),
     ...keyCreationHandlers(keysDeps),
-    ...keyLifecycleHandlers(keysDeps),
+    ...keyLifecycleHandlers(keysDeps, deletions),
     ...aliasTagHandlers(keysDeps),
     ...cryptoHandlers(keysDeps),
   };
   const dispatcher = createDispatcher({ handlers, audit, logger });
+  let deletionTimer: NodeJS.Timeout | undefined;
+  let deletionRun: Promise<void> | undefined;
+  let disposing = false;
   if (options.healthProbeMs !== undefined) {
     // The GUI needs the HSMs of every CONNECTED store (connected by this or an earlier process): it logs in and keeps the sessions.
+    const logins: Promise<unknown>[] = [];
     for (const store of (await state.read()).customKeyStores) {
-      if (store.ConnectionState === 'CONNECTED') connections.ensureSessions(store.CustomKeyStoreId).catch((error: unknown) => logger.error('could not log in for a connected key store', { customKeyStoreId: store.CustomKeyStoreId, error: String(error) }));
+      if (store.ConnectionState === 'CONNECTED') logins.push(connections.ensureSessions(store.CustomKeyStoreId).catch((error: unknown) => logger.error('could not log in for a connected key store', { customKeyStoreId: store.CustomKeyStoreId, error: String(error) })));
     }
+    // Due deletions run once the start-up logins settle (so they use those sessions rather than log in beside them), then periodically.
+    const runDeletions = (): void => {
+      // One periodic run at a time (a slow HSM must not pile them up), and none once dispose() began stopping the hosts.
+      if (disposing || deletionRun !== undefined) return;
+      deletionRun = deletions
+        .runDueDeletions()
+        .then(() => undefined)
+        .catch((error: unknown) => logger.error('scheduled key deletions failed', { error: String(error) }))
+        .finally(() => {
+          deletionRun = undefined;
+        });
+    };
+    void Promise.allSettled(logins).then(runDeletions);
+    deletionTimer = setInterval(runDeletions, options.deletionCheckMs ?? DEFAULT_DELETION_CHECK_MS);
+    deletionTimer.unref();
   }
 
   return {
@@ -289,6 +314,9 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
     secrets,
     dispose: async () => {
       stopWatching?.();
+      disposing = true;
+      clearInterval(deletionTimer);
+      await deletionRun;
       // Waits for a connect in flight, then logs out and closes every held session before the hosts stop.
       await connections.dispose();
       await hosts.disposeAll();

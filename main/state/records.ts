@@ -238,6 +238,8 @@ export const OrphanedMaterialRecord = z.looseObject({
   HsmIds: z.array(z.string()),
   /** Why the last attempt left it on a member (unreachable, refused), when one did. */
   LastFailure: z.string().optional(),
+  /** The CMK's backing keys as it recorded them, for the DeleteKey audit record of a later attempt (the CMK record is gone). */
+  BackingKeys: z.array(BackingKeyRecord).optional(),
 });
 
 /**
@@ -268,7 +270,7 @@ export type CmkRecord = Omit<Known<z.infer<typeof CmkRecord>>, 'Tags' | 'Backing
   MaterialIssue?: MaterialIssueRecord;
 };
 export type AliasRecord = Known<z.infer<typeof AliasRecord>>;
-export type OrphanedMaterialRecord = Known<z.infer<typeof OrphanedMaterialRecord>>;
+export type OrphanedMaterialRecord = Omit<Known<z.infer<typeof OrphanedMaterialRecord>>, 'BackingKeys'> & { BackingKeys?: BackingKeyRecord[] };
 
 /** The key store that uses a cluster. At most one: the state schema refuses two key stores on one cluster. */
 export function keyStoreOfCluster(keyStores: readonly CustomKeyStoreRecord[], clusterId: string): CustomKeyStoreRecord | undefined {
