@@ -9,8 +9,11 @@ import { invalidCiphertext, IV_BYTES, TAG_BYTES } from './ciphertext-format';
 const IV_POOL_BYTES = IV_BYTES * 256;
 /** SoftHSM drops handles of private objects after a re-login: find the material again. */
 const STALE_HANDLE = new Set(['CKR_KEY_HANDLE_INVALID', 'CKR_OBJECT_HANDLE_INVALID']);
-/** GCM refused the tag or the length: the blob or its context is wrong, and another copy of the same key would say the same. */
-const BAD_CIPHERTEXT = new Set(['CKR_ENCRYPTED_DATA_INVALID', 'CKR_ENCRYPTED_DATA_LEN_RANGE']);
+/**
+ * C_Decrypt refused the tag or the length: the blob or its context is wrong, and another copy of the same key would
+ * say the same. SoftHSM (OpenSSL back end) answers a failed GCM tag with CKR_GENERAL_ERROR, seen here.
+ */
+const BAD_CIPHERTEXT = new Set(['CKR_ENCRYPTED_DATA_INVALID', 'CKR_ENCRYPTED_DATA_LEN_RANGE', 'CKR_GENERAL_ERROR']);
 
 type Key = Pick<CmkRecord, 'KeyId' | 'Arn' | 'CustomKeyStoreId'>;
 
@@ -111,8 +114,7 @@ export function createMemberCrypto(timeoutMs: number): MemberCrypto {
           return await use(member, await keyHandle(member, key));
         }
       } catch (error) {
-        if (BAD_CIPHERTEXT.has(codeOf(error) ?? '')) throw invalidCiphertext();
-        if (error instanceof WorkbenchError && error.name === 'OperationCancelledException') throw error;
+        if (error instanceof WorkbenchError && (error.name === 'InvalidCiphertextException' || error.name === 'OperationCancelledException')) throw error;
         failures.push(`${member.hsmId}: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
@@ -128,7 +130,13 @@ export function createMemberCrypto(timeoutMs: number): MemberCrypto {
         return { iv, sealed: Buffer.from(sealed, 'hex') };
       }),
     decrypt: (members, key, iv, sealed, aad) =>
-      onSomeMember(members, key, async (member, handle) => Buffer.from(await member.host.decrypt(member.ref, gcm(iv, aad), handle, sealed.toString('hex'), options), 'hex')),
+      onSomeMember(members, key, async (member, handle) => {
+        try {
+          return Buffer.from(await member.host.decrypt(member.ref, gcm(iv, aad), handle, sealed.toString('hex'), options), 'hex');
+        } catch (error) {
+          throw BAD_CIPHERTEXT.has(codeOf(error) ?? '') ? invalidCiphertext() : error;
+        }
+      }),
     async random(members, bytes) {
       let last: unknown = new WorkbenchError('KeyUnavailableException', 'no HSM of the custom key store is logged in');
       for (const member of inTurn('random', members)) {
