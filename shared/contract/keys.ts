@@ -13,25 +13,6 @@ export const KeyIdentifier = z.string().min(1, 'KeyId is 1 to 2048 characters').
 export const KeyState = z.enum(['Creating', 'Enabled', 'Disabled', 'PendingDeletion', 'PendingImport', 'PendingReplicaDeletion', 'Unavailable', 'Updating']);
 export const KeyUsage = z.enum(['ENCRYPT_DECRYPT', 'SIGN_VERIFY', 'GENERATE_VERIFY_MAC', 'KEY_AGREEMENT']);
 /** Every spec AWS names, so a request for one a custom key store cannot hold is UnsupportedOperationException, saying why, not a bare validation error. */
-export const KeySpec = z.enum([
-  'SYMMETRIC_DEFAULT',
-  'RSA_2048',
-  'RSA_3072',
-  'RSA_4096',
-  'ECC_NIST_P256',
-  'ECC_NIST_P384',
-  'ECC_NIST_P521',
-  'ECC_SECG_P256K1',
-  'ECC_NIST_EDWARDS25519',
-  'HMAC_224',
-  'HMAC_256',
-  'HMAC_384',
-  'HMAC_512',
-  'SM2',
-  'ML_DSA_44',
-  'ML_DSA_65',
-  'ML_DSA_87',
-]);
 export const CustomerMasterKeySpec = z.enum([
   'SYMMETRIC_DEFAULT',
   'RSA_2048',
@@ -47,6 +28,9 @@ export const CustomerMasterKeySpec = z.enum([
   'HMAC_512',
   'SM2',
 ]);
+/** KeySpec adds the specs AWS introduced after it deprecated CustomerMasterKeySpec. */
+export const KeySpec = z.enum([...CustomerMasterKeySpec.options, 'ECC_NIST_EDWARDS25519', 'ML_DSA_44', 'ML_DSA_65', 'ML_DSA_87']);
+
 export const Origin = z.enum(['AWS_KMS', 'EXTERNAL', 'AWS_CLOUDHSM', 'EXTERNAL_KEY_STORE']);
 export const EncryptionAlgorithm = z.enum(['SYMMETRIC_DEFAULT', 'RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256', 'SM2PKE']);
 
