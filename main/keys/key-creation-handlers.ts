@@ -1,15 +1,11 @@
-import { WorkbenchError } from '../../shared/errors';
 import type { OperationHandlers } from '../core/dispatcher';
+import { createKeyCreationService } from './key-creation';
 import type { KeysDeps } from './keys-deps';
 
-// Placeholder while issue 7 is built: every handler here is replaced by its service.
-const notYet = (name: string) => async (): Promise<never> => {
-  throw new WorkbenchError('KMSInternalException', `${name} is not built yet.`);
-};
-
-export function keyCreationHandlers(_deps: KeysDeps): Pick<OperationHandlers, 'CreateKey' | 'DescribeKeyMaterial'> {
+export function keyCreationHandlers(deps: KeysDeps): Pick<OperationHandlers, 'CreateKey' | 'DescribeKeyMaterial'> {
+  const creation = createKeyCreationService(deps);
   return {
-    CreateKey: notYet('CreateKey'),
-    DescribeKeyMaterial: notYet('DescribeKeyMaterial'),
+    CreateKey: async (request, context) => ({ KeyMetadata: await creation.create(request, context) }),
+    DescribeKeyMaterial: async (request) => creation.describeMaterial(request.KeyId),
   };
 }

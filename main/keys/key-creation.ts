@@ -1,0 +1,322 @@
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import type { BackingKeyInfo, CreateKeyProgress, CreateKeyRequest, DescribeKeyMaterialResponse, KeyMetadata } from '../../shared/contract/keys';
+import { WorkbenchError } from '../../shared/errors';
+import { objectId, memberPublicKeyQuery } from '../clusters/cluster-objects';
+import { memberTrust } from '../clusters/cluster-trust';
+import type { HandlerContext } from '../core/dispatcher';
+import { failureDetail } from '../key-stores/connection-errors';
+import { findKeyStore, ownerHere } from '../key-stores/key-store-records';
+import type { MemberSession } from '../key-stores/member-sessions';
+import type { BackingKeyRecord, ClusterRecord, CmkRecord, CustomKeyStoreRecord } from '../state/records';
+import { keyArn } from './arn';
+import { BACKING_KEY_BYTES, backingKeyTemplate, destroyBackingKeys, findBackingKeys, MEMBER_WRAP, proveCopy, type CopyProof } from './backing-key';
+import { toKeyMetadata } from './key-metadata';
+import { resolveKey } from './key-resolution';
+import type { KeysDeps } from './keys-deps';
+import { checkTags } from './tags';
+
+type Context = Pick<HandlerContext<CreateKeyProgress>, 'journal' | 'annotate' | 'emitProgress'>;
+
+export interface KeyCreationService {
+  create(request: z.output<typeof CreateKeyRequest>, context: Context): Promise<KeyMetadata>;
+  describeMaterial(keyId: string): Promise<z.infer<typeof DescribeKeyMaterialResponse>>;
+}
+
+/** One member's copy as CreateKey made and proved it. */
+interface Copy {
+  session: MemberSession;
+  handle: string;
+  proof: CopyProof;
+}
+
+const unsupported = (why: string): WorkbenchError => new WorkbenchError('UnsupportedOperationException', why);
+
+/** AWS's request rules that this workbench can only answer with a reason: checked before anything is read or touched. */
+function checkRequest(request: z.output<typeof CreateKeyRequest>): string {
+  const origin = request.Origin ?? 'AWS_KMS';
+  if (origin !== 'AWS_CLOUDHSM') {
+    throw unsupported(`Origin ${origin} is not supported: the workbench keeps keys only in AWS CloudHSM key stores (use --origin AWS_CLOUDHSM --custom-key-store-id <cks-…>).`);
+  }
+  if (request.CustomKeyStoreId === undefined) throw new WorkbenchError('ValidationException', 'CustomKeyStoreId is required when Origin is AWS_CLOUDHSM.');
+  const spec = request.KeySpec ?? request.CustomerMasterKeySpec ?? 'SYMMETRIC_DEFAULT';
+  if (spec !== 'SYMMETRIC_DEFAULT' || (request.CustomerMasterKeySpec ?? 'SYMMETRIC_DEFAULT') !== 'SYMMETRIC_DEFAULT') {
+    throw unsupported(`KeySpec ${spec === 'SYMMETRIC_DEFAULT' ? request.CustomerMasterKeySpec : spec} is not supported: a custom key store holds only symmetric encryption keys (SYMMETRIC_DEFAULT).`);
+  }
+  if ((request.KeyUsage ?? 'ENCRYPT_DECRYPT') !== 'ENCRYPT_DECRYPT') throw unsupported(`KeyUsage ${request.KeyUsage} is not supported: a custom key store holds only symmetric encryption keys (ENCRYPT_DECRYPT).`);
+  if (request.MultiRegion === true) throw unsupported('Multi-Region keys are not supported in a custom key store.');
+  if (request.Policy !== undefined) throw unsupported('Key policies are not modelled: the workbench has one local administrator. Omit --policy.');
+  checkTags(request.Tags ?? []);
+  return request.CustomKeyStoreId;
+}
+
+/**
+ * Why a member is not active for CreateKey, or undefined when it is: a logged-in kmsuser session (so its token is
+ * present and kmsuser accepted), and its member key pair and trust mesh complete (so copies can reach it).
+ */
+function notActive(cluster: ClusterRecord, store: CustomKeyStoreRecord, member: ClusterRecord['Hsms'][number], sessions: readonly MemberSession[]): string | undefined {
+  if (!sessions.some((s) => s.hsmId === member.HsmId)) {
+    const failure = store.MemberFailures?.[member.HsmId];
+    return `no kmsuser session${failure === undefined ? '' : ` (${failure.ConnectionErrorCode}: ${failure.Detail})`}`;
+  }
+  const trust = memberTrust(cluster, member);
+  if (!trust.MemberKey) return 'its member key pair is not made';
+  if (trust.MissingTrustFrom.length > 0) return `its member key is not trusted by ${trust.MissingTrustFrom.join(', ')}`;
+  if (trust.Status !== 'COMPLETE') return 'its token lacks the cluster certificates';
+  return undefined;
+}
+
+function invalidConfiguration(clusterId: string, why: string, details: Record<string, unknown>): WorkbenchError {
+  return new WorkbenchError('CloudHsmClusterInvalidConfigurationException', `Cluster ${clusterId} ${why}`, { details });
+}
+
+export function createKeyCreationService(deps: KeysDeps): KeyCreationService {
+  const { state, timeoutMs } = deps;
+
+  /** The store's cluster and the members CreateKey may use, with the ≥2-HSM rule applied; reads, never writes. */
+  async function activeMembers(storeId: string): Promise<{ store: CustomKeyStoreRecord; cluster: ClusterRecord; active: MemberSession[] }> {
+    const before = await state.read();
+    const store = findKeyStore(before, storeId);
+    if (store.ConnectionState !== 'CONNECTED') {
+      throw new WorkbenchError(
+        'CustomKeyStoreInvalidStateException',
+        `Custom key store ${storeId} ("${store.CustomKeyStoreName}") is not connected (state ${store.ConnectionState}); connect it with kms connect-custom-key-store.`,
+        { details: { CustomKeyStoreId: storeId, ConnectionState: store.ConnectionState } },
+      );
+    }
+    const sessions = await deps.connections.ensureSessions(storeId);
+    // Re-read: a login that failed recorded why, per member.
+    const after = await state.read();
+    const current = after.customKeyStores.find((k) => k.CustomKeyStoreId === storeId) ?? store;
+    const cluster = after.clusters.find((c) => c.ClusterId === store.CloudHsmClusterId);
+    if (cluster === undefined) throw invalidConfiguration(store.CloudHsmClusterId, 'is not in the workbench.', { clusterId: store.CloudHsmClusterId });
+    const reasons = cluster.Hsms.map((m) => ({ hsmId: m.HsmId, why: notActive(cluster, current, m, sessions) }));
+    const active = sessions.filter((s) => reasons.some((r) => r.hsmId === s.hsmId && r.why === undefined));
+    if (active.length < 2) {
+      const inactive = reasons.filter((r) => r.why !== undefined);
+      throw invalidConfiguration(
+        cluster.ClusterId,
+        `has ${active.length} active HSM${active.length === 1 ? '' : 's'}; CreateKey needs at least 2. Not active: ${inactive.map((r) => `${r.hsmId}: ${r.why ?? ''}`).join('; ')}.`,
+        { clusterId: cluster.ClusterId, activeHsms: active.length, notActive: inactive },
+      );
+    }
+    return { store: current, cluster, active };
+  }
+
+  /** Records that `hsmId` may hold material of the key (before the generate or unwrap that puts it there), and audits the step. */
+  async function touch(key: CmkRecord, hsmId: string, step: 'GenerateKey' | 'CopyKey', context: Context): Promise<void> {
+    await state.transact((s) => {
+      const record = s.keys.get(key.KeyId);
+      if (record?.Creation === undefined) throw new WorkbenchError('KMSInternalException', `The creation record of ${key.KeyId} is gone: another process reconciled it.`);
+      if (!record.Creation.Touched.includes(hsmId)) record.Creation.Touched.push(hsmId);
+      s.keys.put(record);
+    });
+    await context.journal({ name: step, hsmId, details: { keyId: key.KeyId } });
+  }
+
+  /** Wraps the source's material for the target's trusted member key (held on the source's token) and unwraps it on the target. */
+  async function copyTo(key: CmkRecord, source: MemberSession, sourceHandle: string, target: MemberSession, context: Context): Promise<string> {
+    const trusted = (await source.host.findObjects(source.ref, { template: memberPublicKeyQuery(target.hsmId), attributes: ['handle', 'trusted'] }, { timeoutMs })).find((o) => o.trusted === true);
+    if (trusted?.handle === undefined) throw invalidConfiguration(key.CloudHsmClusterId, `cannot copy key material to ${target.hsmId}: ${source.hsmId}'s token holds no trusted member key of it.`, { hsmId: target.hsmId });
+    const wrapped = await source.host.wrapKey(source.ref, MEMBER_WRAP, trusted.handle, sourceHandle, { timeoutMs });
+    const [unwrapping] = await target.host.findObjects(target.ref, { template: { class: 'CKO_PRIVATE_KEY', id: objectId(target.hsmId), token: true }, attributes: ['handle'] }, { timeoutMs });
+    if (unwrapping?.handle === undefined) throw invalidConfiguration(key.CloudHsmClusterId, `cannot copy key material to ${target.hsmId}: its member private key is not on its token.`, { hsmId: target.hsmId });
+    await touch(key, target.hsmId, 'CopyKey', context);
+    return target.host.unwrapKey(target.ref, MEMBER_WRAP, unwrapping.handle, wrapped, backingKeyTemplate(key), { timeoutMs });
+  }
+
+  /**
+   * The safe rule for copies: a MISMATCH fails; a copy its module cannot prove is UNVERIFIED (never VERIFIED), and the
+   * key is enabled only when at least two copies are VERIFIED — the ≥2-HSM rule applied to proven material.
+   */
+  function judge(key: CmkRecord, copies: readonly Copy[]): BackingKeyRecord[] {
+    const proven = copies.flatMap((c) => ('checkValue' in c.proof ? [{ hsmId: c.session.hsmId, ...c.proof }] : []));
+    const values = new Set(proven.map((p) => p.checkValue));
+    if (values.size > 1) {
+      throw invalidConfiguration(key.CloudHsmClusterId, `holds copies of ${key.KeyId} whose check values differ (${proven.map((p) => `${p.hsmId}: ${p.checkValue}`).join(', ')}); the key was not created.`, { mismatch: proven.map((p) => ({ hsmId: p.hsmId, checkValue: p.checkValue })) });
+    }
+    const unverified = copies.flatMap((c) => ('unverifiable' in c.proof ? [{ hsmId: c.session.hsmId, why: c.proof.unverifiable }] : []));
+    if (proven.length < 2) {
+      throw invalidConfiguration(
+        key.CloudHsmClusterId,
+        `could verify the key material on ${proven.length} HSM${proven.length === 1 ? '' : 's'}; CreateKey needs at least 2 verified copies. Could not verify: ${unverified.map((u) => `${u.hsmId}: ${u.why}`).join('; ')}.`,
+        { verifiedHsms: proven.length, unverified },
+      );
+    }
+    const backingKeyId = proven[0]?.backingKeyId ?? '';
+    return copies.map((c) =>
+      'checkValue' in c.proof
+        ? { HsmId: c.session.hsmId, BackingKeyId: c.proof.backingKeyId, KeyHandle: c.handle, CheckValue: c.proof.checkValue, Verification: 'VERIFIED' }
+        : { HsmId: c.session.hsmId, BackingKeyId: backingKeyId, KeyHandle: c.handle, Verification: 'UNVERIFIED' },
+    );
+  }
+
+  /**
+   * Undoes a failed creation: destroys the material on every member touched (found afresh by label and CKA_ID), then in
+   * one transaction deletes the CMK record, with an orphan record naming the members that could not be cleaned.
+   */
+  async function abandon(key: CmkRecord, touched: readonly string[], sessions: readonly MemberSession[]): Promise<void> {
+    const failed: Array<{ hsmId: string; why: string }> = [];
+    for (const hsmId of touched) {
+      const session = sessions.find((s) => s.hsmId === hsmId);
+      try {
+        if (session === undefined) throw new Error('no session');
+        await destroyBackingKeys(session.host, session.ref, key, timeoutMs);
+      } catch (error) {
+        failed.push({ hsmId, why: failureDetail(error) });
+      }
+    }
+    await state.transact((s) => {
+      s.keys.delete(key.KeyId);
+      if (failed.length > 0) {
+        s.orphans.put({
+          KeyId: key.KeyId,
+          Arn: key.Arn,
+          CustomKeyStoreId: key.CustomKeyStoreId,
+          CloudHsmClusterId: key.CloudHsmClusterId,
+          Reason: 'CREATION_ABANDONED',
+          Since: deps.clock().toISOString(),
+          HsmIds: failed.map((f) => f.hsmId),
+          LastFailure: failed.map((f) => `${f.hsmId}: ${f.why}`).join('; '),
+        });
+      }
+    });
+    deps.changed('keys', [key.KeyId]);
+    if (failed.length > 0) deps.logger.warn('an abandoned CreateKey left key material it could not destroy', { keyId: key.KeyId, hsms: failed });
+  }
+
+  return {
+    async create(request, context) {
+      const storeId = checkRequest(request);
+      const { cluster, active } = await activeMembers(storeId);
+      const keyId = randomUUID();
+      const now = deps.clock().toISOString();
+      const key: CmkRecord = {
+        KeyId: keyId,
+        Arn: keyArn(deps.partition, keyId),
+        AWSAccountId: deps.partition.account,
+        CustomKeyStoreId: storeId,
+        CloudHsmClusterId: cluster.ClusterId,
+        CreationDate: now,
+        Description: request.Description ?? '',
+        KeyState: 'Creating',
+        Tags: (request.Tags ?? []).map((t) => ({ ...t })),
+        BackingKeys: [],
+        Creation: { StartedAt: now, Owner: ownerHere(), SourceHsmId: active[0]?.hsmId ?? '', Touched: [] },
+      };
+      const [source, ...targets] = active;
+      if (source === undefined) throw new WorkbenchError('KMSInternalException', 'no active member');
+      context.emitProgress({ Phase: 'RecordIntent', Status: 'STARTED' });
+      // The intent, before any HSM is touched: from here on a kill -9 leaves a Creating record the reconciler explains.
+      await state.transact((s) => {
+        const store = findKeyStore(s, storeId);
+        if (store.ConnectionState !== 'CONNECTED') throw new WorkbenchError('CustomKeyStoreInvalidStateException', `Custom key store ${storeId} was disconnected while the key was being created.`);
+        s.keys.put(key);
+      });
+      deps.changed('keys', [keyId]);
+      context.emitProgress({ Phase: 'RecordIntent', Status: 'DONE' });
+      const touched: string[] = [];
+      try {
+        context.emitProgress({ Phase: 'GenerateKey', HsmId: source.hsmId, Status: 'STARTED' });
+        touched.push(source.hsmId);
+        await touch(key, source.hsmId, 'GenerateKey', context);
+        const sourceHandle = await source.host.generateKey(source.ref, { mechanism: 'CKM_AES_KEY_GEN' }, { ...backingKeyTemplate(key), valueLen: BACKING_KEY_BYTES }, { timeoutMs });
+        context.emitProgress({ Phase: 'GenerateKey', HsmId: source.hsmId, Status: 'DONE' });
+        const handles = new Map([[source.hsmId, sourceHandle]]);
+        for (const target of targets) {
+          context.emitProgress({ Phase: 'CopyKey', HsmId: target.hsmId, Status: 'STARTED' });
+          touched.push(target.hsmId);
+          handles.set(target.hsmId, await copyTo(key, source, sourceHandle, target, context));
+          context.emitProgress({ Phase: 'CopyKey', HsmId: target.hsmId, Status: 'DONE' });
+        }
+        const copies: Copy[] = [];
+        for (const session of active) {
+          context.emitProgress({ Phase: 'VerifyCopy', HsmId: session.hsmId, Status: 'STARTED' });
+          const handle = handles.get(session.hsmId) ?? '';
+          copies.push({ session, handle, proof: await proveCopy(session.host, session, handle, timeoutMs) });
+          context.emitProgress({ Phase: 'VerifyCopy', HsmId: session.hsmId, Status: 'DONE' });
+        }
+        const backingKeys = judge(key, copies);
+        context.emitProgress({ Phase: 'EnableKey', Status: 'STARTED' });
+        await context.journal({ name: 'EnableKey', details: { keyId } });
+        const enabled = await state.transact((s) => {
+          const record = s.keys.get(keyId);
+          if (record?.Creation === undefined) throw new WorkbenchError('KMSInternalException', `The creation record of ${keyId} is gone: another process reconciled it.`);
+          record.KeyState = 'Enabled';
+          record.BackingKeys = backingKeys;
+          delete record.Creation;
+          s.keys.put(record);
+          return { record, store: findKeyStore(s, storeId) };
+        });
+        deps.changed('keys', [keyId]);
+        context.emitProgress({ Phase: 'EnableKey', Status: 'DONE' });
+        const [first] = backingKeys;
+        context.annotate({
+          keyId,
+          customKeyStoreId: storeId,
+          clusterId: cluster.ClusterId,
+          // AWS's shape: a JSON-encoded string, of the material on the HSM that generated it.
+          backingKey: JSON.stringify({ keyHandle: first?.KeyHandle, backingKeyId: first?.BackingKeyId }),
+          backingKeys: JSON.stringify(backingKeys.map((b) => ({ hsmId: b.HsmId, keyHandle: b.KeyHandle, backingKeyId: b.BackingKeyId, verification: b.Verification }))),
+        });
+        return toKeyMetadata(enabled.record, enabled.store);
+      } catch (error) {
+        context.annotate({ keyId, abandonedOn: touched });
+        await abandon(key, touched, active).catch((cleanup: unknown) => deps.logger.error('a failed CreateKey could not record its rollback', { keyId, error: String(cleanup) }));
+        throw error;
+      }
+    },
+
+    async describeMaterial(keyIdentifier) {
+      const s = await state.read();
+      const key = resolveKey(s, keyIdentifier, deps.partition);
+      const store = s.customKeyStores.find((k) => k.CustomKeyStoreId === key.CustomKeyStoreId);
+      const cluster = s.clusters.find((c) => c.ClusterId === key.CloudHsmClusterId);
+      const recorded = (hsmId: string): BackingKeyRecord | undefined => key.BackingKeys.find((b) => b.HsmId === hsmId);
+      if (store?.ConnectionState !== 'CONNECTED' || cluster === undefined) {
+        return {
+          KeyId: key.KeyId,
+          Live: false,
+          BackingKeys: key.BackingKeys.map((b) => ({ HsmId: b.HsmId, KeyHandle: b.KeyHandle ?? null, BackingKeyId: b.BackingKeyId, CheckValue: b.CheckValue ?? null, Verification: b.Verification })),
+        };
+      }
+      const sessions = await deps.connections.ensureSessions(store.CustomKeyStoreId);
+      const expected = key.BackingKeys.find((b) => b.Verification === 'VERIFIED')?.CheckValue;
+      const live: BackingKeyInfo[] = [];
+      for (const member of cluster.Hsms) {
+        const backingKeyId = recorded(member.HsmId)?.BackingKeyId ?? '';
+        const session = sessions.find((x) => x.hsmId === member.HsmId);
+        if (session === undefined) {
+          live.push({ HsmId: member.HsmId, KeyHandle: null, BackingKeyId: backingKeyId, CheckValue: null, Verification: 'UNREACHABLE', Detail: 'no kmsuser session on this HSM' });
+          continue;
+        }
+        try {
+          const found = await findBackingKeys(session.host, session.ref, key, timeoutMs);
+          const [object] = found;
+          if (object?.handle === undefined) {
+            live.push({ HsmId: member.HsmId, KeyHandle: null, BackingKeyId: backingKeyId, CheckValue: null, Verification: 'MISSING', Detail: 'no object with the key ARN as label and the key id as CKA_ID' });
+            continue;
+          }
+          const proof = await proveCopy(session.host, session, object.handle, timeoutMs);
+          const extra = found.length > 1 ? ` (${found.length} objects match; the first is shown)` : '';
+          if ('unverifiable' in proof) {
+            live.push({ HsmId: member.HsmId, KeyHandle: object.handle, BackingKeyId: backingKeyId, CheckValue: null, Verification: 'UNVERIFIED', Detail: `present, but ${proof.unverifiable}${extra}` });
+          } else {
+            const same = expected === undefined || proof.checkValue === expected;
+            live.push({
+              HsmId: member.HsmId,
+              KeyHandle: object.handle,
+              BackingKeyId: proof.backingKeyId,
+              CheckValue: proof.checkValue,
+              Verification: same ? 'VERIFIED' : 'MISMATCH',
+              ...(same ? (extra === '' ? {} : { Detail: extra.trim() }) : { Detail: `check value ${proof.checkValue} differs from the recorded ${expected ?? ''}${extra}` }),
+            });
+          }
+        } catch (error) {
+          live.push({ HsmId: member.HsmId, KeyHandle: null, BackingKeyId: backingKeyId, CheckValue: null, Verification: 'UNREACHABLE', Detail: failureDetail(error) });
+        }
+      }
+      return { KeyId: key.KeyId, Live: true, BackingKeys: live };
+    },
+  };
+}
