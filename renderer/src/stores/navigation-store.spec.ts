@@ -16,6 +16,9 @@ describe('hash routes', () => {
       { name: 'key-stores' },
       { name: 'key-store-connect' },
       { name: 'key-store-connect', customKeyStoreId: STORE_ID },
+      { name: 'keys' },
+      { name: 'key-new' },
+      { name: 'key-detail', keyId: '1234abcd-12ab-34cd-56ef-1234567890ab' },
       { name: 'audit' },
     ];
     for (const route of routes) expect(parseRoute(routeHash(route))).toEqual(route);
@@ -28,6 +31,8 @@ describe('hash routes', () => {
     expect(parseRoute(`#/clusters/${CLUSTER_ID}/checks/more`)).toEqual({ name: 'clusters' });
     expect(parseRoute('#/clusters/new/more')).toEqual({ name: 'clusters' });
     expect(parseRoute('#/elsewhere')).toEqual({ name: 'clusters' });
+    expect(parseRoute('#/keys/not-a-key-id')).toEqual({ name: 'keys' });
+    expect(parseRoute('#/keys/new/more')).toEqual({ name: 'keys' });
   });
 
   it('falls back to the key-store list for a malformed key-store hash', () => {

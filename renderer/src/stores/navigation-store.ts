@@ -17,10 +17,22 @@ export type Route =
   /** The connection wizard: for a store picked from the table, or starting at "pick or create". */
   | { name: 'key-store-connect'; customKeyStoreId?: string }
   | { name: 'keys' }
+  /** The CMK creation wizard. */
+  | { name: 'key-new' }
+  | { name: 'key-detail'; keyId: string }
   | { name: 'inspector' }
   | { name: 'audit' };
 
 export type Section = 'clusters' | 'key-stores' | 'keys' | 'inspector' | 'audit';
+
+/** A CMK's key id as AWS shapes it: a UUID v4. */
+const KEY_ID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function keyRoute(second: string | undefined, third: string | undefined): Route {
+  if (second === undefined || third !== undefined) return { name: 'keys' };
+  if (second === 'new') return { name: 'key-new' };
+  return KEY_ID_PATTERN.test(second) ? { name: 'key-detail', keyId: second } : { name: 'keys' };
+}
 
 /** The pages about one cluster, by the last part of their hash (`#/clusters/<id>/<part>`). */
 const CLUSTER_PAGES = { checks: 'cluster-checks', initialize: 'cluster-initialize', kmsuser: 'kmsuser-setup' } as const;
@@ -50,7 +62,8 @@ export function parseRoute(hash: string): Route {
     return clusterRoute(second, third);
   }
   if (first === 'key-stores') return tooDeep ? { name: 'key-stores' } : keyStoreRoute(second, third);
-  if (first === 'keys' || first === 'inspector' || first === 'audit') return { name: first };
+  if (first === 'keys') return keyRoute(second, third);
+  if (first === 'inspector' || first === 'audit') return { name: first };
   return { name: 'clusters' };
 }
 
@@ -68,6 +81,10 @@ export function routeHash(route: Route): string {
       return `#/clusters/${route.clusterId}/kmsuser`;
     case 'key-store-connect':
       return route.customKeyStoreId === undefined ? '#/key-stores/connect' : `#/key-stores/${route.customKeyStoreId}/connect`;
+    case 'key-new':
+      return '#/keys/new';
+    case 'key-detail':
+      return `#/keys/${route.keyId}`;
     default:
       return `#/${route.name}`;
   }
@@ -84,6 +101,9 @@ export function sectionOf(route: Route): Section {
       return 'clusters';
     case 'key-store-connect':
       return 'key-stores';
+    case 'key-new':
+    case 'key-detail':
+      return 'keys';
     default:
       return route.name;
   }
