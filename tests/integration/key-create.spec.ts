@@ -52,7 +52,7 @@ describe('CreateKey', () => {
   it('refuses a disconnected store and unsupported requests, changing nothing', async () => {
     const before = await wb.stateText();
     const refusal = async (request: Record<string, unknown>, name: string, message: RegExp): Promise<void> => {
-      const result = await wb.call('CreateKey', request as never);
+      const result: { ok: boolean; error?: { name: string; message: string } } = await wb.call('CreateKey', request as never);
       expect(result.ok).toBe(false);
       expect(result.error?.name).toBe(name);
       expect(result.error?.message).toMatch(message);
