@@ -40,10 +40,11 @@ const KEY_STORE_ID = 'cks-fuzz0000000000000';
 const UNKNOWN_KEY_STORE_ID = 'cks-00000000000000000';
 /** Issue 7's operations whose handlers are still placeholders: each leaves this set when its service lands. */
 const NOT_BUILT_YET = new Set<OperationName>([
-  'CreateKey', 'DescribeKeyMaterial', 'DescribeKey', 'ListKeys', 'DescribeKeys', 'EnableKey', 'DisableKey', 'ScheduleKeyDeletion', 'CancelKeyDeletion',
-  'RunDeletions', 'EnableKeyRotation', 'GetParametersForImport', 'ImportKeyMaterial', 'CreateAlias', 'UpdateAlias', 'DeleteAlias', 'ListAliases',
+  'CreateKey', 'DescribeKeyMaterial', 'CreateAlias', 'UpdateAlias', 'DeleteAlias', 'ListAliases',
   'TagResource', 'UntagResource', 'ListResourceTags', 'Encrypt', 'Decrypt', 'ReEncrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'GenerateRandom',
 ]);
+/** Mutating operations that succeed without changing anything in the fixture's state: no key of it is due for deletion. */
+const NOTHING_TO_DO = new Set<string>(['RunDeletions'] satisfies OperationName[]);
 /** A CMK id no key has: every CMK call names it, so each is refused as NotFoundException until a mutation changes it. */
 const FUZZ_KEY_ID = '0b8a2c7e-1f4d-4e6a-9c3b-5d7e8f9a0b1c';
 
@@ -147,6 +148,7 @@ function validRequests(f: Fixture): { [N in OperationName]: RequestOf<N> } {
 }
 
 function refusals(f: Fixture): { [N in MutatingOperationName]: readonly Refusal[] } {
+  const noSuchKey: Refusal = { why: 'no such key', apply: (r) => ({ ...r, KeyId: FUZZ_KEY_ID }), expected: ['NotFoundException'] };
   return {
     CreateCluster: [
       { why: 'the name is taken (case differs)', apply: (r) => ({ ...r, ClusterName: 'ALPHA' }), expected: ['ClusterNameInUseException'] },
@@ -191,14 +193,15 @@ function refusals(f: Fixture): { [N in MutatingOperationName]: readonly Refusal[
     DeleteCustomKeyStore: [{ why: 'no such key store to delete', apply: (r) => ({ ...r, CustomKeyStoreId: UNKNOWN_KEY_STORE_ID }), expected: ['CustomKeyStoreNotFoundException'] }],
     // The CMK operations' refusals are added with their services (issue 7).
     CreateKey: [],
-    EnableKey: [],
-    DisableKey: [],
-    ScheduleKeyDeletion: [],
-    CancelKeyDeletion: [],
+    // A mutated KeyId may have become an ARN (InvalidArnException when it is not a KMS one) or an alias name.
+    EnableKey: [noSuchKey],
+    DisableKey: [noSuchKey],
+    ScheduleKeyDeletion: [noSuchKey],
+    CancelKeyDeletion: [noSuchKey],
     RunDeletions: [],
-    EnableKeyRotation: [],
-    GetParametersForImport: [],
-    ImportKeyMaterial: [],
+    EnableKeyRotation: [noSuchKey],
+    GetParametersForImport: [noSuchKey],
+    ImportKeyMaterial: [noSuchKey],
     TagResource: [],
     UntagResource: [],
     CreateAlias: [],
@@ -380,9 +383,9 @@ function checkOutcome(c: FuzzCase, spec: OperationSpec | undefined, result: Resu
 
   if (result.ok) {
     // Only read-only operations may succeed: mutating ones were always given a request to refuse.
-    expect(spec?.readOnly, 'only a read-only operation may succeed').toBe(true);
+    expect(spec?.readOnly === true || (spec !== undefined && NOTHING_TO_DO.has(spec.name)), 'only a read-only operation may succeed').toBe(true);
     expect(records.every((r) => r.errorCode === undefined), 'an error code in a success record').toBe(true);
-    expect(records.map((r) => r.additionalEventData?.auditPhase), 'audit phases of a success').toEqual(spec?.auditAlways === true ? ['Started', 'Completed'] : []);
+    expect(records.map((r) => r.additionalEventData?.auditPhase), 'audit phases of a success').toEqual(spec?.auditAlways === true || spec?.readOnly === false ? ['Started', 'Completed'] : []);
     return;
   }
   const { name, message } = result.error;
