@@ -148,7 +148,8 @@ describe('refusals', () => {
 
   it('a wrong, missing or extra context is InvalidCiphertextException; length prefixes keep {a:bc} and {ab:c} apart', async () => {
     const blob = await encrypt(Buffer.from('context-bound'));
-    for (const EncryptionContext of [undefined, {}, { ...CONTEXT, purpose: 'Test' }, { purpose: CONTEXT.purpose }, { ...CONTEXT, extra: '' }, { ...CONTEXT, purpose: `${CONTEXT.purpose}\u0000` }]) {
+    const contexts: Array<Record<string, string> | undefined> = [undefined, {}, { ...CONTEXT, purpose: 'Test' }, { purpose: CONTEXT.purpose }, { ...CONTEXT, extra: '' }, { ...CONTEXT, purpose: `${CONTEXT.purpose}\u0000` }];
+    for (const EncryptionContext of contexts) {
       expect(refused(await store.wb.call('Decrypt', { CiphertextBlob: blob, EncryptionContext })).name, JSON.stringify(EncryptionContext)).toBe('InvalidCiphertextException');
     }
     const ambiguous = await encrypt(Buffer.from('x'), { context: { a: 'bc' } });
