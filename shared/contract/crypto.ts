@@ -24,8 +24,16 @@ function blob(field: string, min: number, max: number): z.ZodBase64 {
 export const MAX_PLAINTEXT_BYTES = 4096;
 export const Plaintext = blob('Plaintext', 1, MAX_PLAINTEXT_BYTES);
 export const CiphertextBlob = blob('CiphertextBlob', 1, 6144);
-/** Bound to the ciphertext as AES-GCM additional data, serialised canonically (main/crypto/). */
-export const EncryptionContext = z.record(z.string(), z.string());
+export const MAX_CONTEXT_BYTES = 8192;
+const utf8 = new TextEncoder();
+/**
+ * Bound to the ciphertext as AES-GCM additional data, serialised canonically (main/crypto/). AWS's model sets no
+ * limit; this one keeps the AAD and a refusal's audit record bounded: keys and values total at most 8192 UTF-8 bytes.
+ */
+export const EncryptionContext = z.record(z.string(), z.string()).check((ctx) => {
+  const bytes = Object.entries(ctx.value).reduce((sum, [k, v]) => sum + utf8.encode(k).length + utf8.encode(v).length, 0);
+  if (bytes > MAX_CONTEXT_BYTES) ctx.issues.push({ code: 'custom', input: ctx.value, message: `EncryptionContext is at most ${MAX_CONTEXT_BYTES} bytes of keys and values (got ${bytes})` });
+});
 export const NumberOfBytes = z.number().int().min(1, 'NumberOfBytes is 1 to 1024').max(1024, 'NumberOfBytes is 1 to 1024');
 export const DataKeySpec = z.enum(['AES_256', 'AES_128']);
 const GrantTokens = z.array(z.string().min(1).max(8192)).max(10).optional();

@@ -124,8 +124,9 @@ export const GetParametersForImportRequest = z.object({
 export const GetParametersForImportResponse = z.object({ KeyId: z.string(), ImportToken: z.base64(), PublicKey: z.base64(), ParametersValidTo: z.string() });
 export const ImportKeyMaterialRequest = z.object({
   KeyId: KeyIdentifier,
-  ImportToken: z.base64(),
-  EncryptedKeyMaterial: z.base64(),
+  // AWS's CiphertextType: at most 6144 bytes (8192 base64 characters), so a refusal's audit record stays bounded.
+  ImportToken: z.base64().max(8192, 'ImportToken is at most 6144 bytes'),
+  EncryptedKeyMaterial: z.base64().max(8192, 'EncryptedKeyMaterial is at most 6144 bytes'),
   ValidTo: z.string().optional(),
   ExpirationModel: z.enum(['KEY_MATERIAL_EXPIRES', 'KEY_MATERIAL_DOES_NOT_EXPIRE']).optional(),
 });

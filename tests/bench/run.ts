@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { cryptoThroughput } from './crypto';
 import { enumerateObjects } from './enumerate-objects';
 import { formatTable, goalsMet, type Benchmark, type BenchRow } from './harness';
 import { listOutput } from './list-output';
@@ -9,10 +10,12 @@ import { listOutput } from './list-output';
  */
 const childEntry = fileURLToPath(new URL('../main/hsm-host-child.js', import.meta.url));
 
-const benchmarks: Benchmark[] = [enumerateObjects(childEntry), listOutput()];
+const benchmarks: Benchmark[] = [enumerateObjects(childEntry), listOutput(), cryptoThroughput()];
 
+// `npm run bench -- encrypt` runs only the benchmarks whose name contains one of the words given.
+const only = process.argv.slice(2);
 const rows: BenchRow[] = [];
-for (const benchmark of benchmarks) {
+for (const benchmark of benchmarks.filter((b) => only.length === 0 || only.some((word) => b.name.includes(word)))) {
   process.stdout.write(`running: ${benchmark.name}\n`);
   rows.push(...(await benchmark.run()));
 }

@@ -179,6 +179,15 @@ describe('refusals', () => {
     expect(refused(await store.wb.call('Encrypt', { KeyId: '0b8a2c7e-1f4d-4e6a-9c3b-5d7e8f9a0b1c', Plaintext: b64('x') })).name).toBe('NotFoundException');
   });
 
+  it('an encryption context of up to 8192 bytes of keys and values is bound; a larger one is ValidationException', async () => {
+    const largest = { k: 'v'.repeat(8189), ü: '' };
+    const blob = await encrypt(Buffer.from('big context'), { context: largest });
+    expect(ok(await store.wb.call('Decrypt', { CiphertextBlob: blob, EncryptionContext: largest })).Plaintext).toBe(b64('big context'));
+    const tooLarge = { ...largest, x: '' };
+    expect(refused(await store.wb.call('Encrypt', { KeyId: key.KeyId, Plaintext: b64('x'), EncryptionContext: tooLarge })).message).toContain('EncryptionContext is at most 8192 bytes');
+    expect(refused(await store.wb.call('Decrypt', { CiphertextBlob: blob, EncryptionContext: tooLarge })).name).toBe('ValidationException');
+  });
+
   it('Disabled, PendingDeletion and Creating keys are refused with AWS exceptions for every operation', async () => {
     const blob = await encrypt(Buffer.from('state matrix'));
     const expected: Array<[CmkRecord['KeyState'], string, string]> = [
