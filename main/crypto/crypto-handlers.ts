@@ -49,30 +49,33 @@ function assertSameKey(s: WorkbenchState, named: string | undefined, key: CmkRec
 export function cryptoHandlers(deps: KeysDeps): Pick<OperationHandlers, 'Encrypt' | 'Decrypt' | 'ReEncrypt' | 'GenerateDataKey' | 'GenerateDataKeyWithoutPlaintext' | 'GenerateRandom'> {
   const hsm = createMemberCrypto(deps.timeoutMs);
 
-  /** The logged-in members of the key's store; none means the store stopped being CONNECTED. */
-  async function membersOf(key: CmkRecord): Promise<readonly MemberSession[]> {
-    const members = await deps.connections.ensureSessions(key.CustomKeyStoreId);
+  /** The logged-in members of the key's store (`s`: the state this call read); none means the store stopped being CONNECTED. */
+  async function membersOf(key: CmkRecord, s: WorkbenchState): Promise<readonly MemberSession[]> {
+    const members = await deps.connections.ensureSessions(key.CustomKeyStoreId, s);
     if (members.length === 0) throw new WorkbenchError('KMSInvalidStateException', `${key.Arn} is unavailable.`);
     return members;
   }
 
-  /** The key a request names, refused unless the key-state matrix lets it encrypt. */
-  async function usableKey(keyId: string, algorithm?: EncryptionAlgorithm): Promise<CmkRecord> {
-    const s = await deps.state.read();
+  /**
+   * The key a request names, refused unless the key-state matrix lets it encrypt, with the logged-in members of its
+   * store. One state read per call (`s` when the call has read it already): this is every crypto call's path.
+   */
+  async function usableKey(keyId: string, algorithm?: EncryptionAlgorithm, read?: WorkbenchState): Promise<{ key: CmkRecord; members: readonly MemberSession[] }> {
+    const s = read ?? (await deps.state.read());
     const key = resolveKey(s, keyId, deps.partition);
     assertAlgorithm(key, algorithm);
     assertUsable(s, key);
-    return key;
+    return { key, members: await membersOf(key, s) };
   }
 
-  async function seal(key: CmkRecord, plaintext: Buffer, context: Context, members?: readonly MemberSession[]): Promise<string> {
+  async function seal(key: CmkRecord, plaintext: Buffer, context: Context, members: readonly MemberSession[]): Promise<string> {
     const header = blobHeader(key);
-    const { iv, sealed } = await hsm.encrypt(members ?? (await membersOf(key)), key, plaintext, additionalData(header, context));
+    const { iv, sealed } = await hsm.encrypt(members, key, plaintext, additionalData(header, context));
     return encodeBlob(header, iv, sealed).toString('base64');
   }
 
   /** The plaintext of a blob, with the key it names; `named` (an optional KeyId) must be that key. */
-  async function open(blobText: string, context: Context, named: string | undefined, algorithm: EncryptionAlgorithm | undefined): Promise<{ key: CmkRecord; plaintext: Buffer }> {
+  async function open(blobText: string, context: Context, named: string | undefined, algorithm: EncryptionAlgorithm | undefined): Promise<{ key: CmkRecord; plaintext: Buffer; s: WorkbenchState }> {
     const blob = parseBlob(Buffer.from(blobText, 'base64'));
     const s = await deps.state.read();
     // An unknown key is the blob's fault, not a lookup: a forged header learns nothing about which keys exist.
@@ -81,13 +84,12 @@ export function cryptoHandlers(deps: KeysDeps): Pick<OperationHandlers, 'Encrypt
     assertSameKey(s, named, key, deps);
     assertAlgorithm(key, algorithm);
     assertUsable(s, key);
-    const plaintext = await hsm.decrypt(await membersOf(key), key, blob.iv, blob.sealed, additionalData(blob.header, context));
-    return { key, plaintext };
+    const plaintext = await hsm.decrypt(await membersOf(key, s), key, blob.iv, blob.sealed, additionalData(blob.header, context));
+    return { key, plaintext, s };
   }
 
   async function dataKey(request: { KeyId: string; EncryptionContext?: Context; NumberOfBytes?: number | undefined; KeySpec?: keyof typeof DATA_KEY_BYTES | undefined }): Promise<{ key: CmkRecord; plaintext: Buffer; blob: string }> {
-    const key = await usableKey(request.KeyId);
-    const members = await membersOf(key);
+    const { key, members } = await usableKey(request.KeyId);
     const plaintext = await hsm.random(members, request.NumberOfBytes ?? DATA_KEY_BYTES[request.KeySpec ?? 'AES_256']);
     return { key, plaintext, blob: await seal(key, plaintext, request.EncryptionContext, members) };
   }
@@ -112,8 +114,8 @@ export function cryptoHandlers(deps: KeysDeps): Pick<OperationHandlers, 'Encrypt
 
   return {
     async Encrypt(request) {
-      const key = await usableKey(request.KeyId, request.EncryptionAlgorithm);
-      return { CiphertextBlob: await seal(key, Buffer.from(request.Plaintext, 'base64'), request.EncryptionContext), KeyId: key.Arn, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
+      const { key, members } = await usableKey(request.KeyId, request.EncryptionAlgorithm);
+      return { CiphertextBlob: await seal(key, Buffer.from(request.Plaintext, 'base64'), request.EncryptionContext, members), KeyId: key.Arn, EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
     },
     async Decrypt(request) {
       const { key, plaintext } = await open(request.CiphertextBlob, request.EncryptionContext, request.KeyId, request.EncryptionAlgorithm);
@@ -122,8 +124,8 @@ export function cryptoHandlers(deps: KeysDeps): Pick<OperationHandlers, 'Encrypt
     async ReEncrypt(request) {
       const source = await open(request.CiphertextBlob, request.SourceEncryptionContext, request.SourceKeyId, request.SourceEncryptionAlgorithm);
       try {
-        const destination = await usableKey(request.DestinationKeyId, request.DestinationEncryptionAlgorithm);
-        const blob = await seal(destination, source.plaintext, request.DestinationEncryptionContext);
+        const { key: destination, members } = await usableKey(request.DestinationKeyId, request.DestinationEncryptionAlgorithm, source.s);
+        const blob = await seal(destination, source.plaintext, request.DestinationEncryptionContext, members);
         return { CiphertextBlob: blob, SourceKeyId: source.key.Arn, KeyId: destination.Arn, SourceEncryptionAlgorithm: 'SYMMETRIC_DEFAULT', DestinationEncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
       } finally {
         // The plaintext never leaves the core: nothing keeps it after the destination key sealed it.

@@ -36,8 +36,11 @@ export interface ConnectionManager {
   startConnect(storeId: string, journal: (step: AuditStep) => Promise<void>): void;
   /** Logs out and closes this process's sessions of the store (waiting for a connect of it in flight first). */
   release(storeId: string): Promise<void>;
-  /** For a CONNECTED store whose sessions this process does not hold (a later process): logs in with the current password. */
-  ensureSessions(storeId: string): Promise<readonly MemberSession[]>;
+  /**
+   * For a CONNECTED store whose sessions this process does not hold (a later process): logs in with the current password.
+   * `current`: the state the caller has just read, so a per-call path (crypto) reads the file once, not twice.
+   */
+  ensureSessions(storeId: string, current?: WorkbenchState): Promise<readonly MemberSession[]>;
   /** The members this process holds a session on. */
   held(storeId: string): ReadonlySet<string>;
   readonly inFlight: ReadonlySet<string>;
@@ -300,16 +303,18 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
 
   const ensuring = new Set<Promise<unknown>>();
   /** Tracked like a connect, so dispose() does not stop the hosts under a login in flight. */
-  function ensureSessions(storeId: string): Promise<readonly MemberSession[]> {
-    const run = ensureSessionsNow(storeId);
+  function ensureSessions(storeId: string, current?: WorkbenchState): Promise<readonly MemberSession[]> {
+    const run = ensureSessionsNow(storeId, current);
     ensuring.add(run);
     void run.finally(() => ensuring.delete(run)).catch(() => undefined);
     return run;
   }
 
-  async function ensureSessionsNow(storeId: string): Promise<readonly MemberSession[]> {
-    await running.get(storeId);
-    await dropStale();
+  async function ensureSessionsNow(storeId: string, current: WorkbenchState | undefined): Promise<readonly MemberSession[]> {
+    const connecting = running.get(storeId);
+    await connecting;
+    // A connect that ran meanwhile changed the state: then the caller's copy is stale.
+    await dropStale(connecting === undefined ? current : undefined);
     const existing = sessions.get(storeId);
     if (existing !== undefined) return existing;
     const s = await state.read();
@@ -345,9 +350,9 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
    * Logs out of the stores another process disconnected (or failed) since this one connected them: sessions held
    * for a store the state no longer calls CONNECTED would keep kmsuser logged in for nothing.
    */
-  async function dropStale(): Promise<void> {
+  async function dropStale(current?: WorkbenchState): Promise<void> {
     if (sessions.size === 0) return;
-    const s = await state.read();
+    const s = current ?? (await state.read());
     for (const storeId of [...sessions.keys()]) {
       const store = s.customKeyStores.find((k) => k.CustomKeyStoreId === storeId);
       if (store?.ConnectionState !== 'CONNECTED') await drop(storeId);
