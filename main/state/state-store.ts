@@ -22,6 +22,8 @@ export interface StateStoreOptions {
   onLockWait?: (holder: LockHolder) => void;
   /** The audit log's last record, written with every change so a lost or shortened log is noticed. */
   auditAnchor?: () => AuditAnchor | undefined;
+  /** After how many journal entries a commit folds the journal into the snapshot (default COMPACT_AFTER_ENTRIES; tests fold sooner). */
+  compactAfterEntries?: number;
 }
 
 export interface StateStore {
@@ -118,7 +120,7 @@ function cursorOf(read: JournalRead, lastSeq: number): JournalCursor {
 }
 
 export async function openStateStore(options: StateStoreOptions): Promise<StateStore> {
-  const { stateDir, program, lockWaitMs, onLockWait, auditAnchor } = options;
+  const { stateDir, program, lockWaitMs, onLockWait, auditAnchor, compactAfterEntries = COMPACT_AFTER_ENTRIES } = options;
   prepareStateDir(stateDir, { create: true });
   const path = join(stateDir, STATE_FILE);
   const journalPath = join(stateDir, STATE_JOURNAL_FILE);
@@ -269,7 +271,7 @@ export async function openStateStore(options: StateStoreOptions): Promise<StateS
       const bytes = await appendJournal(journalPath, cursor.end, journalLine({ seq, generation: loaded.position.generation, changes }));
       applyChanges(loaded.state, changes);
       loaded.journal = { ino: cursor.ino, end: cursor.end + bytes, lastSeq: seq, lineNumber: cursor.lineNumber + 1, entries: cursor.entries + 1 };
-      if (loaded.journal.entries >= COMPACT_AFTER_ENTRIES || loaded.journal.end >= COMPACT_AFTER_BYTES) await compact(loaded, loaded.position, loaded.journal);
+      if (loaded.journal.entries >= compactAfterEntries || loaded.journal.end >= COMPACT_AFTER_BYTES) await compact(loaded, loaded.position, loaded.journal);
     }
   }
 
