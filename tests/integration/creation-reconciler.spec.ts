@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { keyArn, LOCAL_PARTITION } from '../../main/keys/arn';
@@ -25,6 +26,8 @@ let wb: TestWorkbench;
 let setup: StoreSetup;
 let hsmIds: string[];
 let sleeper: ChildProcess | undefined;
+/** Set once a core is opened on a directory it does not own: removed at the end. */
+let stateDir: string | undefined;
 
 /** A pid no process has any more: a child that has exited. */
 const deadPid = (): number => {
@@ -73,6 +76,7 @@ beforeAll(async () => {
 afterAll(async () => {
   sleeper?.kill();
   await wb?.dispose();
+  if (stateDir !== undefined) await rm(stateDir, { recursive: true, force: true });
   await faults?.cleanup();
   await hsm?.cleanup();
 });
@@ -145,5 +149,15 @@ describe('the creation reconciler', () => {
     ok(await wb.call('RunDeletions', {}));
     expect((await readState()).keys.has(key.KeyId)).toBe(false);
     expect(await counts(key.Arn)).toEqual([0, 0]);
+  });
+
+  it('runs when a GUI core starts on the state directory', async () => {
+    const key = await interruptedCreation([0, 1]);
+    // The GUI logs in to the store's members itself: this process's other core lets go of them first (its directory stays).
+    stateDir = wb.stateDir;
+    await wb.core.dispose();
+    wb = await createTestWorkbench({ stateDir, healthProbeMs: 60_000 });
+    for (let i = 0; i < 200 && (await readState()).keys.get(key.KeyId)?.KeyState === 'Creating'; i += 1) await new Promise((r) => setTimeout(r, 50));
+    expect((await readState()).keys.get(key.KeyId)?.KeyState).toBe('Enabled');
   });
 });
