@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { createKey } from './create-key';
 import { enumerateObjects } from './enumerate-objects';
 import { formatTable, goalsMet, type Benchmark, type BenchRow } from './harness';
 import { listOutput } from './list-output';
@@ -10,7 +11,7 @@ import { stateTransaction } from './state-transaction';
  */
 const childEntry = fileURLToPath(new URL('../main/hsm-host-child.js', import.meta.url));
 
-const benchmarks: Benchmark[] = [enumerateObjects(childEntry), listOutput(), stateTransaction()];
+const benchmarks: Benchmark[] = [enumerateObjects(childEntry), listOutput(), stateTransaction(), createKey()];
 
 const rows: BenchRow[] = [];
 for (const benchmark of benchmarks) {
