@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ClusterInfo } from '../../../shared/contract/clusters';
+import type { ClusterInfo, HsmTrust } from '../../../shared/contract/clusters';
 import type { KeyStoreConnectionInfo, KeyStoreMemberConnection } from '../../../shared/contract/key-stores';
 import { keyPhase, memberReadiness, progressByHsm, readinessVerdict, tagsFromRows } from './key-wizard';
 
@@ -7,9 +7,9 @@ function connection(members: Array<Partial<KeyStoreMemberConnection> & { HsmId: 
   return { CustomKeyStoreId: 'cks-0123456789abcdef0', ConnectionState: 'CONNECTED', Hsms: members.map((m) => ({ TokenSerial: null, TokenLabel: null, SessionHeld: true, ...m })) };
 }
 
-const COMPLETE = { MemberKey: true, TrustedBy: [], MissingTrustFrom: [], Certificates: true, Status: 'COMPLETE' as const };
+const COMPLETE: HsmTrust = { MemberKey: true, TrustedBy: [], MissingTrustFrom: [], Certificates: true, Status: 'COMPLETE' };
 
-function cluster(trust: Record<string, Partial<typeof COMPLETE>>): ClusterInfo {
+function cluster(trust: Record<string, Partial<HsmTrust>>): ClusterInfo {
   return { Hsms: Object.entries(trust).map(([HsmId, t]) => ({ HsmId, Trust: { ...COMPLETE, ...t } })) } as unknown as ClusterInfo;
 }
 
