@@ -61,6 +61,7 @@ test.describe('the CMK creation wizard', () => {
     await page.getByRole('button', { name: 'Next: pre-flight' }).click();
     await expect(page.getByRole('alert')).toContainText('Choose a connected key store');
     await page.getByRole('radio', { name: /SingleStore/ }).check();
+    await expect(page.getByRole('alert')).toBeHidden();
     await saveScreenshot(page, testInfo, 'wizard-1-store');
     await axe.expectClean('key wizard, step 1');
     await page.getByRole('button', { name: 'Next: pre-flight' }).click();
@@ -95,6 +96,7 @@ test.describe('the CMK creation wizard', () => {
     await expect(page.getByRole('alert')).toHaveText('TagKey is 1 to 128 characters');
     await page.getByLabel('Tag 1 key').fill('Project');
     await page.getByLabel('Tag 1 value').fill('payments');
+    await expect(page.getByRole('alert')).toBeHidden();
     await saveScreenshot(page, testInfo, 'wizard-3-details');
     await axe.expectClean('key wizard, details');
     const before = await workbench.call('DescribeKeys', {});
