@@ -11,7 +11,7 @@ test.describe('the key detail page', () => {
     { app, page, softHsm, workbench, axe },
     testInfo,
   ) => {
-    test.setTimeout(180_000);
+    test.setTimeout(420_000);
     const hsm = await softHsm({ tokens: 2, userPin: PASSWORD, labelPrefix: 'e2e-key' });
     // A real trust mesh (InitializeCluster with the demo CA): CreateKey copies the material wrapped between the members.
     const cluster = await workbench.call('CreateCluster', { ClusterName: 'key-detail-e2e', ModulePath: hsm.modulePath, ModuleEnvironment: hsm.env, Hsms: hsm.tokens.map((t) => ({ TokenSerial: t.serial })) });
@@ -118,6 +118,38 @@ test.describe('the key detail page', () => {
     await saveScreenshot(page, testInfo, 'encrypt-decrypt-round-trip');
     await axe.expectClean('the key detail page, encrypt/decrypt round trip');
     expect(await app.piniaState()).not.toContain('Quarterly payroll');
+
+    // A binary file: encrypted as its bytes, decrypted to a download rather than shown as text.
+    await page.getByRole('radio', { name: 'A file' }).check();
+    await page.getByLabel('Plaintext file').setInputFiles({ name: 'blob.bin', mimeType: 'application/octet-stream', buffer: Buffer.from([0, 1, 2, 255]) });
+    await expect(page.getByText('blob.bin: 4 bytes')).toBeVisible();
+    await page.getByRole('button', { name: 'Encrypt', exact: true }).click();
+    await page.getByRole('button', { name: 'Decrypt this' }).click();
+    await page.getByRole('button', { name: 'Decrypt', exact: true }).click();
+    await expect(page.getByText('The plaintext is 4 bytes of binary data.')).toBeVisible();
+    await expect(page.getByRole('link', { name: 'Download the plaintext' })).toHaveAttribute('download', 'plaintext.bin');
+
+    // A raw ciphertext file made outside the page (as `base64 -d` of the CLI's CiphertextBlob) decrypts to its text.
+    const outside = await workbench.call('Encrypt', { KeyId: keyId, Plaintext: Buffer.from('made by the CLI').toString('base64') });
+    if (!outside.ok) throw new Error(outside.error.message);
+    await page.getByRole('button', { name: 'Remove Decrypt context row 1' }).click();
+    await page.getByLabel('Or load a ciphertext file').setInputFiles({ name: 'c.bin', mimeType: 'application/octet-stream', buffer: Buffer.from(outside.value.CiphertextBlob, 'base64') });
+    await expect(page.getByLabel('Ciphertext (base64)', { exact: true })).toHaveValue(outside.value.CiphertextBlob);
+    await page.getByRole('button', { name: 'Decrypt', exact: true }).click();
+    await expect(page.getByLabel('Plaintext', { exact: true })).toHaveValue('made by the CLI');
+
+    // A refused alias or tag keeps what was typed beside the refusal (reserved names: refused by the service once it is built too).
+    await page.getByLabel('New alias').fill('aws/reserved');
+    await page.getByRole('button', { name: 'Create alias' }).click();
+    await expect(page.getByRole('alert').filter({ hasText: 'The alias was not created' })).toBeVisible();
+    await expect(page.getByLabel('New alias')).toHaveValue('aws/reserved');
+    await page.getByLabel('Tag key').fill('aws:reserved');
+    await page.getByLabel('Value', { exact: true }).fill('x');
+    await page.getByRole('button', { name: 'Add tag' }).click();
+    await expect(page.getByRole('alert').filter({ hasText: 'The tag was not added' })).toBeVisible();
+    await expect(page.getByLabel('Tag key')).toHaveValue('aws:reserved');
+    await saveScreenshot(page, testInfo, 'refused-alias-and-tag');
+    await axe.expectClean('the key detail page with a refused alias and tag');
 
     // An independent peer: pkcs11-tool still lists the key material on both tokens after the cancelled deletion.
     const pin = await kmsuserPinOf(workbench, storeId);
