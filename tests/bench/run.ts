@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { enumerateObjects } from './enumerate-objects';
 import { formatTable, goalsMet, type Benchmark, type BenchRow } from './harness';
 import { listOutput } from './list-output';
+import { stateTransaction } from './state-transaction';
 
 /**
  * `npm run bench`: builds (dist/bench/run.js sits beside dist/main/), runs every benchmark and prints one
@@ -9,7 +10,7 @@ import { listOutput } from './list-output';
  */
 const childEntry = fileURLToPath(new URL('../main/hsm-host-child.js', import.meta.url));
 
-const benchmarks: Benchmark[] = [enumerateObjects(childEntry), listOutput()];
+const benchmarks: Benchmark[] = [enumerateObjects(childEntry), listOutput(), stateTransaction()];
 
 const rows: BenchRow[] = [];
 for (const benchmark of benchmarks) {
