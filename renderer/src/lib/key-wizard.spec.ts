@@ -32,6 +32,8 @@ describe('the key creation pre-flight', () => {
     const verdict = readinessVerdict(rows);
     expect(verdict.ready).toBe(false);
     expect(verdict.message).toMatch(/^1 of 3 HSMs is active; a key needs at least 2/);
+    expect(verdict.message).toMatch(/Fix the HSMs marked Not active, then check again\.$/);
+    expect(readinessVerdict(rows.slice(0, 1)).message).toMatch(/^1 of 1 HSMs is active; .* Add an HSM to the cluster first\.$/);
   });
 
   it('names a member without its member key or certificates', () => {

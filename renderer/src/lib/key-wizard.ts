@@ -34,10 +34,9 @@ export function memberReadiness(connection: KeyStoreConnectionInfo, cluster: Clu
 export function readinessVerdict(members: readonly MemberReadiness[]): { ready: boolean; message: string } {
   const active = members.filter((m) => m.counts).length;
   if (active >= MIN_ACTIVE_HSMS) return { ready: true, message: `${active} of ${members.length} HSMs are active: the key is made on one and copied, verified, to the others.` };
-  return {
-    ready: false,
-    message: `${active} of ${members.length} HSMs ${active === 1 ? 'is' : 'are'} active; a key needs at least ${MIN_ACTIVE_HSMS}, so it can be proven on a second HSM. Fix the members below, or connect the store again.`,
-  };
+  // Too few members at all is the cluster's shape, not a member's fault: say what to add rather than what to fix.
+  const fix = members.length < MIN_ACTIVE_HSMS ? 'Add an HSM to the cluster first.' : 'Fix the HSMs marked Not active, then check again.';
+  return { ready: false, message: `${active} of ${members.length} HSMs ${active === 1 ? 'is' : 'are'} active; a key needs at least ${MIN_ACTIVE_HSMS}, so it can be proven on a second HSM. ${fix}` };
 }
 
 export interface TagRow {
