@@ -27,26 +27,27 @@ export const useKeyDetailStore = defineStore('keyDetail', () => {
   const listAliases = useCall((id: string) => workbench().aliases.list({ KeyId: id, Limit: ALIASES_PAGE }), { clearError: 'settled' });
   const listTags = useCall((id: string) => workbench().keys.listTags({ KeyId: id, Limit: TAGS_PAGE }), { clearError: 'settled' });
   const describeMaterial = useCall((id: string) => workbench().keys.describeMaterial({ KeyId: id }));
+  // Each part's latest call wins (useCall): a slow answer about a key opened before never lands on this one.
 
   async function loadKey(): Promise<void> {
     const id = keyId.value;
     if (id === null) return;
     const value = await describe.run(id);
-    if (id === keyId.value && value !== undefined) key.value = value.KeyMetadata;
+    if (value !== undefined) key.value = value.KeyMetadata;
   }
 
   async function loadAliases(): Promise<void> {
     const id = keyId.value;
     if (id === null) return;
     const value = await listAliases.run(id);
-    if (id === keyId.value && value !== undefined) aliases.value = value.Aliases;
+    if (value !== undefined) aliases.value = value.Aliases;
   }
 
   async function loadTags(): Promise<void> {
     const id = keyId.value;
     if (id === null) return;
     const value = await listTags.run(id);
-    if (id === keyId.value && value !== undefined) tags.value = value.Tags;
+    if (value !== undefined) tags.value = value.Tags;
   }
 
   /** Looks on the HSMs (when the store is connected): on opening and when asked, not on every state change. */
@@ -54,7 +55,7 @@ export const useKeyDetailStore = defineStore('keyDetail', () => {
     const id = keyId.value;
     if (id === null) return;
     const value = await describeMaterial.run(id);
-    if (id === keyId.value) material.value = value ?? null;
+    material.value = value ?? null;
   }
 
   async function open(id: string): Promise<void> {
