@@ -15,6 +15,7 @@ const nodeEntries = [
   ['main/electron/electron-main.ts', 'dist/main/electron-main.js'],
   ['tests/bench/run.ts', 'dist/bench/run.js'],
   ['tests/fixtures/state-writer.ts', 'dist/tests/state-writer.js'],
+  ['tests/fixtures/key-kill-child.ts', 'dist/tests/key-kill-child.js'],
 ];
 
 await Promise.all([

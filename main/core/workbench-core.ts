@@ -13,6 +13,7 @@ import { createConnectionManager } from '../key-stores/connection-manager';
 import { createKeyStoreService } from '../key-stores/key-store-service';
 import { aliasTagHandlers } from '../keys/alias-tag-handlers';
 import { LOCAL_PARTITION, type KmsPartition } from '../keys/arn';
+import { reconcileKeyStore } from '../keys/creation-reconciler';
 import { keyCreationHandlers } from '../keys/key-creation-handlers';
 import { createDeletionExecutor } from '../keys/deletion-executor';
 import { keyLifecycleHandlers } from '../keys/key-lifecycle-handlers';
@@ -124,6 +125,8 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
     healthProbeMs: options.healthProbeMs,
     changed: (_resource, id) => keyStoresChanged(id),
     recordServiceEvent: (event) => dispatcher.recordServiceEvent(event),
+    // Creations a kill -9 interrupted are finished or rolled back as soon as their HSMs can be reached.
+    afterConnected: (storeId) => reconcileKeyStore(keysDeps, storeId),
   });
   const keyStores = createKeyStoreService({ state, vault: secrets, connections });
   /** CloudTrail's additionalEventData of a key store call: its name and cluster, never the password or certificate. */
@@ -289,7 +292,7 @@ export async function createWorkbenchCore(options: WorkbenchCoreOptions): Promis
     for (const store of (await state.read()).customKeyStores) {
       if (store.ConnectionState === 'CONNECTED') logins.push(connections.ensureSessions(store.CustomKeyStoreId).catch((error: unknown) => logger.error('could not log in for a connected key store', { customKeyStoreId: store.CustomKeyStoreId, error: String(error) })));
     }
-    // Due deletions run once the start-up logins settle (so they use those sessions rather than log in beside them), then periodically.
+    // Due deletions (and first the creation reconciler) run once the start-up logins settle (so they use those sessions rather than log in beside them), then periodically.
     const runDeletions = (): void => {
       // One periodic run at a time (a slow HSM must not pile them up), and none once dispose() began stopping the hosts.
       if (disposing || deletionRun !== undefined) return;

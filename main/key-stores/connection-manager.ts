@@ -22,6 +22,8 @@ export interface ConnectionManagerDeps {
   healthProbeMs?: number;
   changed(resource: z.infer<typeof StateResource>, id: string): void;
   recordServiceEvent(event: ServiceEvent): Promise<void>;
+  /** Run once a connect reached CONNECTED and its sessions are held (the creation reconciler); dispose() waits for it. */
+  afterConnected?(storeId: string): Promise<unknown>;
 }
 
 /**
@@ -55,7 +57,7 @@ const PROBE_TIMEOUT_MS = 4_000;
 export function createConnectionManager(deps: ConnectionManagerDeps): ConnectionManager {
   const { state, hosts, logger, timeoutMs } = deps;
   const sessions = new Map<string, MemberSession[]>();
-  const running = new Map<string, Promise<void>>();
+  const running = new Map<string, Promise<unknown>>();
   const inFlight = new Set<string>();
   /** Per held store: stops following its sessions' losses. */
   const unfollow = new Map<string, () => void>();
@@ -229,14 +231,15 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
     }
   }
 
-  async function connect(storeId: string, journal: (step: AuditStep) => Promise<void>): Promise<void> {
+  /** Whether the store ended CONNECTED. */
+  async function connect(storeId: string, journal: (step: AuditStep) => Promise<void>): Promise<boolean> {
     const logins = new Map<string, boolean>();
     const s = await state.read();
     const { store, cluster } = storeAndCluster(s, storeId);
     if (cluster === undefined) {
       await fail(storeId, new MemberFailure('-', 'CLUSTER_NOT_FOUND', `cluster ${store.CloudHsmClusterId} is not in the workbench`), logins);
       await journal({ name: 'ConnectionSettled', details: { connectionState: 'FAILED', connectionErrorCode: 'CLUSTER_NOT_FOUND' } });
-      return;
+      return false;
     }
     let held: MemberSession[] = [];
     let settled: Record<string, unknown> = { connectionState: 'CONNECTED' };
@@ -299,15 +302,19 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
     // The call's Completed record came when connect answered: this step closes the connection's journal, so a
     // journal without it in the audit log is a connect a kill -9 interrupted. Outside the try: the state is recorded either way.
     await journal({ name: 'ConnectionSettled', details: settled });
+    return settled.connectionState === 'CONNECTED';
   }
 
   const ensuring = new Set<Promise<unknown>>();
-  /** Tracked like a connect, so dispose() does not stop the hosts under a login in flight. */
-  function ensureSessions(storeId: string, current?: WorkbenchState): Promise<readonly MemberSession[]> {
-    const run = ensureSessionsNow(storeId, current);
+  /** Tracked like a connect, so dispose() does not stop the hosts under a login (or an afterConnected run) in flight. */
+  function tracked<T>(run: Promise<T>): Promise<T> {
     ensuring.add(run);
     void run.finally(() => ensuring.delete(run)).catch(() => undefined);
     return run;
+  }
+
+  function ensureSessions(storeId: string, current?: WorkbenchState): Promise<readonly MemberSession[]> {
+    return tracked(ensureSessionsNow(storeId, current));
   }
 
   async function ensureSessionsNow(storeId: string, current: WorkbenchState | undefined): Promise<readonly MemberSession[]> {
@@ -388,12 +395,22 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
     startConnect(storeId, journal) {
       inFlight.add(storeId);
       const run = connect(storeId, journal)
-        .catch((error: unknown) => logger.error('custom key store connect could not record its outcome', { customKeyStoreId: storeId, error: String(error) }))
+        .catch((error: unknown) => {
+          logger.error('custom key store connect could not record its outcome', { customKeyStoreId: storeId, error: String(error) });
+          return false;
+        })
         .finally(() => {
           inFlight.delete(storeId);
           running.delete(storeId);
         });
       running.set(storeId, run);
+      const after = deps.afterConnected;
+      // Once the connect is no longer running: the hook's own ensureSessions waits for a running connect of the store.
+      if (after !== undefined) {
+        void run.then((connected) => {
+          if (connected) void tracked(after(storeId).catch((error: unknown) => logger.error('the work after a connect failed', { customKeyStoreId: storeId, error: String(error) })));
+        });
+      }
     },
     async release(storeId) {
       await running.get(storeId);

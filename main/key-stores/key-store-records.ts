@@ -19,8 +19,16 @@ export function findKeyStore(state: WorkbenchState, customKeyStoreId: string): C
 function ownerAlive(store: CustomKeyStoreRecord, inFlightHere: ReadonlySet<string>): boolean {
   const owner = store.Owner;
   if (owner === undefined) return false;
-  if (owner.Host !== hostname()) return true;
-  if (owner.Pid === process.pid) return inFlightHere.has(store.CustomKeyStoreId);
+  if (owner.Host === hostname() && owner.Pid === process.pid) return inFlightHere.has(store.CustomKeyStoreId);
+  return processAlive(owner);
+}
+
+/**
+ * Whether the process an owner record names still runs: on another host it cannot be told, so it is presumed
+ * alive, and so is this process (what it started, it finishes or rolls back itself).
+ */
+export function processAlive(owner: NonNullable<CustomKeyStoreRecord['Owner']>): boolean {
+  if (owner.Host !== hostname() || owner.Pid === process.pid) return true;
   try {
     process.kill(owner.Pid, 0);
     return true;

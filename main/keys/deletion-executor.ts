@@ -1,9 +1,9 @@
 import type { BackingKeyDeletionStatus } from '../../shared/contract/keys';
-import { failureDetail } from '../key-stores/connection-errors';
 import type { MemberSession } from '../key-stores/member-sessions';
 import type { CmkRecord, CustomKeyStoreRecord, OrphanedMaterialRecord } from '../state/records';
-import { findBackingKeys, keyIdBytes } from './backing-key';
+import { reconcileAll } from './creation-reconciler';
 import type { KeysDeps } from './keys-deps';
+import { destroyOrphanedMaterial, settleOrphan } from './orphaned-material';
 
 export interface DeletedKey {
   KeyId: string;
@@ -62,71 +62,6 @@ export function createDeletionExecutor(deps: KeysDeps): DeletionExecutor {
     });
   }
 
-  /** Why a member has no session to destroy with, in plain words. */
-  function unreachable(store: Readonly<CustomKeyStoreRecord> | undefined, hsmId: string, storeId: string): string {
-    if (store === undefined) return `custom key store ${storeId} no longer exists: nothing logs in to its HSMs`;
-    if (store.ConnectionState !== 'CONNECTED') {
-      const member = store.MemberFailures?.[hsmId];
-      const why = member !== undefined ? ` (${member.ConnectionErrorCode}: ${member.Detail})` : store.ConnectionErrorCode !== undefined ? ` (${store.ConnectionErrorCode})` : '';
-      return `custom key store ${storeId} is ${store.ConnectionState}${why}: its HSMs are not logged in; the material stays until the store is connected and deletions run again`;
-    }
-    return `${hsmId} is not a logged-in member of custom key store ${storeId} (no longer in its cluster?)`;
-  }
-
-  /** Destroys the material on one member; SUCCESS once a search by label and CKA_ID finds none left (also when another run destroyed it). */
-  async function destroyOn(session: MemberSession, orphan: Readonly<OrphanedMaterialRecord>): Promise<{ handle: string | null; detail?: string }> {
-    const found = await findBackingKeys(session.host, session.ref, orphan, timeoutMs);
-    let refusal: unknown;
-    for (const object of found) {
-      if (object.handle === undefined) continue;
-      await session.host.destroyObject(session.ref, object.handle, { timeoutMs }).catch((error: unknown) => {
-        refusal ??= error;
-      });
-    }
-    const left = await findBackingKeys(session.host, session.ref, orphan, timeoutMs);
-    const handle = found[0]?.handle ?? null;
-    if (left.length === 0) return { handle };
-    return { handle, detail: refusal !== undefined ? failureDetail(refusal) : `${left.length} object(s) still found after C_DestroyObject` };
-  }
-
-  async function destroyMaterial(orphan: Readonly<OrphanedMaterialRecord>, sessions: readonly MemberSession[], store: Readonly<CustomKeyStoreRecord> | undefined): Promise<BackingKeyDeletionStatus[]> {
-    const statuses: BackingKeyDeletionStatus[] = [];
-    for (const hsmId of orphan.HsmIds) {
-      const recorded = orphan.BackingKeys?.find((b) => b.HsmId === hsmId) ?? orphan.BackingKeys?.[0];
-      // Material a creation left without a record has no backing key id yet: its CKA_ID names it.
-      const backingKeyId = recorded?.BackingKeyId ?? keyIdBytes(orphan.KeyId);
-      const session = sessions.find((s) => s.hsmId === hsmId);
-      if (session === undefined) {
-        statuses.push({ HsmId: hsmId, KeyHandle: null, BackingKeyId: backingKeyId, DeletionStatus: 'FAILURE', Detail: unreachable(store, hsmId, orphan.CustomKeyStoreId) });
-        continue;
-      }
-      try {
-        const { handle, detail } = await destroyOn(session, orphan);
-        statuses.push({ HsmId: hsmId, KeyHandle: handle, BackingKeyId: backingKeyId, DeletionStatus: detail === undefined ? 'SUCCESS' : 'FAILURE', ...(detail === undefined ? {} : { Detail: detail }) });
-      } catch (error) {
-        statuses.push({ HsmId: hsmId, KeyHandle: null, BackingKeyId: backingKeyId, DeletionStatus: 'FAILURE', Detail: failureDetail(error) });
-      }
-    }
-    return statuses;
-  }
-
-  /** Members that confirmed leave the orphan record; it goes when none is left, else keeps the last failure for discovery. */
-  async function settle(keyId: string, statuses: readonly BackingKeyDeletionStatus[]): Promise<void> {
-    const gone = new Set(statuses.filter((s) => s.DeletionStatus === 'SUCCESS').map((s) => s.HsmId));
-    const failures = statuses.filter((s) => s.DeletionStatus === 'FAILURE').map((s) => `${s.HsmId}: ${s.Detail ?? 'FAILURE'}`);
-    await state.transact((s) => {
-      const orphan = s.orphans.get(keyId);
-      if (orphan === undefined) return;
-      orphan.HsmIds = orphan.HsmIds.filter((h) => !gone.has(h));
-      if (orphan.HsmIds.length === 0) {
-        s.orphans.delete(keyId);
-        return;
-      }
-      if (failures.length > 0) orphan.LastFailure = failures.join('; ');
-      s.orphans.put(orphan);
-    });
-  }
-
   async function audit(orphan: Readonly<OrphanedMaterialRecord>, statuses: readonly BackingKeyDeletionStatus[]): Promise<void> {
     const backingKeys = statuses.map((s) => ({ hsmId: s.HsmId, keyHandle: s.KeyHandle, backingKeyId: s.BackingKeyId }));
     await deps.recordServiceEvent({
@@ -143,6 +78,8 @@ export function createDeletionExecutor(deps: KeysDeps): DeletionExecutor {
   }
 
   async function run(): Promise<DeletedKey[]> {
+    // Creations a kill -9 interrupted are finished or rolled back first: their material is named before deletions look at orphans.
+    await reconcileAll(deps).catch((error: unknown) => deps.logger.error('creation reconciliation failed', { error: String(error) }));
     const now = deps.clock();
     const due = [...(await state.read()).keys.values()].filter((k) => isDue(k, now)).map((k) => k.KeyId);
     const deleted = new Set<string>();
@@ -170,10 +107,10 @@ export function createDeletionExecutor(deps: KeysDeps): DeletionExecutor {
         members = { sessions, store };
         reach.set(orphan.CustomKeyStoreId, members);
       }
-      const statuses = await destroyMaterial(orphan, members.sessions, members.store);
+      const statuses = await destroyOrphanedMaterial(orphan, members.sessions, members.store, timeoutMs);
       // Audited before the orphan record is settled: if the audit cannot be written, the next run tries again (and audits).
       await audit(orphan, statuses);
-      await settle(orphan.KeyId, statuses);
+      await settleOrphan(state, orphan.KeyId, statuses);
       results.push({ KeyId: orphan.KeyId, BackingKeysDeletionStatus: statuses });
     }
     return results;

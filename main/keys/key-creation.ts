@@ -23,9 +23,9 @@ export interface KeyCreationService {
   describeMaterial(keyId: string): Promise<z.infer<typeof DescribeKeyMaterialResponse>>;
 }
 
-/** One member's copy as CreateKey made and proved it. */
-interface Copy {
-  session: MemberSession;
+/** One member's copy as CreateKey (or the reconciler) found and proved it. */
+export interface Copy {
+  hsmId: string;
   handle: string;
   proof: CopyProof;
 }
@@ -68,6 +68,33 @@ function notActive(cluster: ClusterRecord, store: CustomKeyStoreRecord, member: 
 
 function invalidConfiguration(clusterId: string, why: string, details: Record<string, unknown>): WorkbenchError {
   return new WorkbenchError('CloudHsmClusterInvalidConfigurationException', `Cluster ${clusterId} ${why}`, { details });
+}
+
+/**
+ * The safe rule for copies: a MISMATCH fails; a copy its module cannot prove is UNVERIFIED (never VERIFIED), and the
+ * key is enabled only when at least two copies are VERIFIED — the ≥2-HSM rule applied to proven material.
+ * The reconciler applies it too, to a creation a kill -9 interrupted.
+ */
+export function judge(key: Pick<CmkRecord, 'KeyId' | 'CloudHsmClusterId'>, copies: readonly Copy[]): BackingKeyRecord[] {
+  const proven = copies.flatMap((c) => ('checkValue' in c.proof ? [{ hsmId: c.hsmId, ...c.proof }] : []));
+  const values = new Set(proven.map((p) => p.checkValue));
+  if (values.size > 1) {
+    throw invalidConfiguration(key.CloudHsmClusterId, `holds copies of ${key.KeyId} whose check values differ (${proven.map((p) => `${p.hsmId}: ${p.checkValue}`).join(', ')}); the key was not created.`, { mismatch: proven.map((p) => ({ hsmId: p.hsmId, checkValue: p.checkValue })) });
+  }
+  const unverified = copies.flatMap((c) => ('unverifiable' in c.proof ? [{ hsmId: c.hsmId, why: c.proof.unverifiable }] : []));
+  if (proven.length < 2) {
+    throw invalidConfiguration(
+      key.CloudHsmClusterId,
+      `could verify the key material on ${proven.length} HSM${proven.length === 1 ? '' : 's'}; CreateKey needs at least 2 verified copies. Could not verify: ${unverified.map((u) => `${u.hsmId}: ${u.why}`).join('; ')}.`,
+      { verifiedHsms: proven.length, unverified },
+    );
+  }
+  const backingKeyId = proven[0]?.backingKeyId ?? '';
+  return copies.map((c) =>
+    'checkValue' in c.proof
+      ? { HsmId: c.hsmId, BackingKeyId: c.proof.backingKeyId, KeyHandle: c.handle, CheckValue: c.proof.checkValue, Verification: 'VERIFIED' }
+      : { HsmId: c.hsmId, BackingKeyId: backingKeyId, KeyHandle: c.handle, Verification: 'UNVERIFIED' },
+  );
 }
 
 export function createKeyCreationService(deps: KeysDeps): KeyCreationService {
@@ -123,32 +150,6 @@ export function createKeyCreationService(deps: KeysDeps): KeyCreationService {
     if (unwrapping?.handle === undefined) throw invalidConfiguration(key.CloudHsmClusterId, `cannot copy key material to ${target.hsmId}: its member private key is not on its token.`, { hsmId: target.hsmId });
     await touch(key, target.hsmId, 'CopyKey', context);
     return target.host.unwrapKey(target.ref, MEMBER_WRAP, unwrapping.handle, wrapped, backingKeyTemplate(key), { timeoutMs });
-  }
-
-  /**
-   * The safe rule for copies: a MISMATCH fails; a copy its module cannot prove is UNVERIFIED (never VERIFIED), and the
-   * key is enabled only when at least two copies are VERIFIED — the ≥2-HSM rule applied to proven material.
-   */
-  function judge(key: CmkRecord, copies: readonly Copy[]): BackingKeyRecord[] {
-    const proven = copies.flatMap((c) => ('checkValue' in c.proof ? [{ hsmId: c.session.hsmId, ...c.proof }] : []));
-    const values = new Set(proven.map((p) => p.checkValue));
-    if (values.size > 1) {
-      throw invalidConfiguration(key.CloudHsmClusterId, `holds copies of ${key.KeyId} whose check values differ (${proven.map((p) => `${p.hsmId}: ${p.checkValue}`).join(', ')}); the key was not created.`, { mismatch: proven.map((p) => ({ hsmId: p.hsmId, checkValue: p.checkValue })) });
-    }
-    const unverified = copies.flatMap((c) => ('unverifiable' in c.proof ? [{ hsmId: c.session.hsmId, why: c.proof.unverifiable }] : []));
-    if (proven.length < 2) {
-      throw invalidConfiguration(
-        key.CloudHsmClusterId,
-        `could verify the key material on ${proven.length} HSM${proven.length === 1 ? '' : 's'}; CreateKey needs at least 2 verified copies. Could not verify: ${unverified.map((u) => `${u.hsmId}: ${u.why}`).join('; ')}.`,
-        { verifiedHsms: proven.length, unverified },
-      );
-    }
-    const backingKeyId = proven[0]?.backingKeyId ?? '';
-    return copies.map((c) =>
-      'checkValue' in c.proof
-        ? { HsmId: c.session.hsmId, BackingKeyId: c.proof.backingKeyId, KeyHandle: c.handle, CheckValue: c.proof.checkValue, Verification: 'VERIFIED' }
-        : { HsmId: c.session.hsmId, BackingKeyId: backingKeyId, KeyHandle: c.handle, Verification: 'UNVERIFIED' },
-    );
   }
 
   /**
@@ -233,7 +234,7 @@ export function createKeyCreationService(deps: KeysDeps): KeyCreationService {
         for (const session of active) {
           context.emitProgress({ Phase: 'VerifyCopy', HsmId: session.hsmId, Status: 'STARTED' });
           const handle = handles.get(session.hsmId) ?? '';
-          copies.push({ session, handle, proof: await proveCopy(session.host, session, handle, timeoutMs) });
+          copies.push({ hsmId: session.hsmId, handle, proof: await proveCopy(session.host, session, handle, timeoutMs) });
           context.emitProgress({ Phase: 'VerifyCopy', HsmId: session.hsmId, Status: 'DONE' });
         }
         const backingKeys = judge(key, copies);

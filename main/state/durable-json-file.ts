@@ -81,9 +81,10 @@ const HOST_TAG = createHash('sha256').update(hostname()).digest('hex').slice(0, 
  * Refuses to replace what the admin did not leave to the workbench: a symbolic link (the rename
  * would replace the link and leave its target stale), a non-file, or a file whose owner removed
  * its write bit. chmod 400 says "do not change this"; a rename would ignore it (it needs only the
- * directory's permission) and root ignores it always, so the workbench honours it itself.
+ * directory's permission) and root ignores it always, so the workbench honours it itself. A file only
+ * appended to (the state journal) is held to the same rule: the admin froze the state, not one file of it.
  */
-async function refuseUnreplaceable(path: string, what: string): Promise<void> {
+export async function refuseUnreplaceable(path: string, what: string): Promise<void> {
   const info = await refuseSymlink(path, { what });
   if (info === undefined) return;
   if (!info.isFile()) throw notAFileError(path, info, { what });

@@ -119,8 +119,9 @@ async function tryCreate(path: string, holder: LockHolder): Promise<boolean> {
     throw fileSystemError(error, 'create the lock file', path);
   }
   try {
+    // Not fsynced: other processes see it through the page cache, and a lock a power cut left empty is an
+    // unreadable lock, taken over after UNREADABLE_GRACE_MS. An fsync would double every state transaction's cost.
     await handle.writeFile(JSON.stringify(holder));
-    await handle.sync();
   } catch (error) {
     // A lock we could not fill in (disk full…) would look torn to everyone else for a while.
     await handle.close();

@@ -169,9 +169,15 @@ export async function appendJournal(path: string, end: number, lines: string): P
       const info = await handle.stat();
       if (info.size !== end) await handle.truncate(end);
       const bytes = Buffer.from(lines, 'utf8');
-      let written = 0;
-      while (written < bytes.length) written += (await handle.write(bytes, written, bytes.length - written, end + written)).bytesWritten;
-      await handle.datasync();
+      try {
+        let written = 0;
+        while (written < bytes.length) written += (await handle.write(bytes, written, bytes.length - written, end + written)).bytesWritten;
+        await handle.datasync();
+      } catch (error) {
+        // A transaction that failed must not be read back as committed: whole lines would pass their hash.
+        await handle.truncate(end).catch(() => undefined);
+        throw error;
+      }
       return bytes.length;
     });
   } finally {

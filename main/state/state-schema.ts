@@ -16,6 +16,10 @@ export const AuditAnchorSchema = z.object({
 });
 export type AuditAnchor = z.infer<typeof AuditAnchorSchema>;
 
+/** Which state journal (state.journal) entries the snapshot holds: those of `generation` up to `foldedThrough`. */
+export const JournalPositionSchema = z.object({ generation: z.number().int().min(1), foldedThrough: z.number().int().min(0) });
+export type JournalPosition = z.infer<typeof JournalPositionSchema>;
+
 /** The field that identifies a record of each collection: named in errors, and unique within its collection. */
 const RECORD_IDS = { clusters: 'ClusterId', customKeyStores: 'CustomKeyStoreId', keys: 'KeyId', aliases: 'AliasName', orphans: 'KeyId' } as const;
 
@@ -29,6 +33,8 @@ export const WorkbenchStateSchema = z
     orphans: z.array(OrphanedMaterialRecord),
     // Absent in files from before anchors; null when an admin started a new audit chain on purpose.
     auditAnchor: AuditAnchorSchema.nullable().optional(),
+    // Absent in files from before the journal (they have none).
+    journal: JournalPositionSchema.optional(),
   })
   .superRefine((state, ctx) => {
     // Ids are identities: of two records with one id, every lookup finds the first and the other is unreachable.
@@ -59,8 +65,11 @@ export type StateDocument = Omit<Known<z.infer<typeof WorkbenchStateSchema>>, 'c
   orphans: OrphanedMaterialRecord[];
 };
 
-/** The state as services see it: the collections that grow with use (CMKs, aliases, orphaned material) are tables keyed by id (record-table.ts). */
-export type WorkbenchState = Omit<StateDocument, 'keys' | 'aliases' | 'orphans'> & {
+/**
+ * The state as services see it: the collections that grow with use (CMKs, aliases, orphaned material) are tables
+ * keyed by id (record-table.ts). The journal position is the store's own bookkeeping, not part of the model.
+ */
+export type WorkbenchState = Omit<StateDocument, 'keys' | 'aliases' | 'orphans' | 'journal'> & {
   keys: RecordTable<CmkRecord>;
   aliases: RecordTable<AliasRecord>;
   orphans: RecordTable<OrphanedMaterialRecord>;
@@ -71,8 +80,9 @@ export function defaultState(): StateDocument {
 }
 
 export function toWorkbenchState(document: StateDocument): WorkbenchState {
+  const { journal: _journal, ...model } = document;
   return {
-    ...document,
+    ...model,
     keys: new RecordTable('KeyId', document.keys),
     aliases: new RecordTable('AliasName', document.aliases),
     orphans: new RecordTable('KeyId', document.orphans),

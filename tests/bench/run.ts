@@ -1,8 +1,10 @@
 import { fileURLToPath } from 'node:url';
+import { createKey } from './create-key';
 import { cryptoThroughput } from './crypto';
 import { enumerateObjects } from './enumerate-objects';
 import { formatTable, goalsMet, type Benchmark, type BenchRow } from './harness';
 import { listOutput } from './list-output';
+import { stateTransaction } from './state-transaction';
 
 /**
  * `npm run bench`: builds (dist/bench/run.js sits beside dist/main/), runs every benchmark and prints one
@@ -10,7 +12,7 @@ import { listOutput } from './list-output';
  */
 const childEntry = fileURLToPath(new URL('../main/hsm-host-child.js', import.meta.url));
 
-const benchmarks: Benchmark[] = [enumerateObjects(childEntry), listOutput(), cryptoThroughput()];
+const benchmarks: Benchmark[] = [enumerateObjects(childEntry), listOutput(), stateTransaction(), createKey(), cryptoThroughput()];
 
 // `npm run bench -- encrypt` runs only the benchmarks whose name contains one of the words given.
 const only = process.argv.slice(2);

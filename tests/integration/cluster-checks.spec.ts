@@ -66,7 +66,7 @@ describe('cluster checks on real SoftHSM2 tokens', () => {
     const audit = await wb.auditText();
     expect(audit).toContain('"eventName":"CheckCluster"');
     expect(audit).not.toContain(KMSUSER_PASSWORD);
-    expect(await wb.stateText()).not.toContain(KMSUSER_PASSWORD);
+    expect(await wb.stateFilesText()).not.toContain(KMSUSER_PASSWORD);
   });
 
   it('skip the login test without a password, and predict INVALID_CREDENTIALS for a wrong one', async () => {

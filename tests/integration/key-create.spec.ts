@@ -2,9 +2,9 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterInfo } from '../../shared/contract/clusters';
-import { kmsuserPasswordContext } from '../../main/key-stores/key-store-records';
-import { openSecretVault } from '../../main/secrets/secret-vault';
-import { openStateStore } from '../../main/state/state-store';
+import { openStateStore, type WorkbenchState } from '../../main/state/state-store';
+import { connect, kmsuserPinOf } from '../fixtures/cmk';
+import { injectFaults, type FaultInjection } from '../fixtures/fault-module';
 import { ok } from '../fixtures/outcomes';
 import { createSoftHsmCluster, type SoftHsmCluster } from '../fixtures/softhsm';
 import { createTestWorkbench, type TestWorkbench } from '../fixtures/workbench';
@@ -20,27 +20,41 @@ let wb: TestWorkbench;
 let cluster: ClusterInfo;
 let storeId: string;
 
-function pkcs11Tool(index: number, pin: string, args: readonly string[]): Promise<{ ok: boolean; out: string }> {
-  return promisify(execFile)('pkcs11-tool', ['--module', hsm.modulePath, '--slot', hsm.tokens[index]?.slotId ?? '', '--login', '--pin', pin, ...args], { env: { ...process.env, ...hsm.env } }).then(
+function pkcs11Tool(index: number, pin: string, args: readonly string[], on: SoftHsmCluster = hsm): Promise<{ ok: boolean; out: string }> {
+  return promisify(execFile)('pkcs11-tool', ['--module', on.modulePath, '--slot', on.tokens[index]?.slotId ?? '', '--login', '--pin', pin, ...args], { env: { ...process.env, ...on.env } }).then(
     (r) => ({ ok: true, out: r.stdout }),
     (e: { stdout?: string; stderr?: string }) => ({ ok: false, out: `${e.stdout ?? ''}${e.stderr ?? ''}` }),
   );
 }
 
-async function currentPassword(): Promise<string> {
-  // The connect rotated kmsuser's password: the peer logs in with the one the workbench holds now, opened through its vault.
-  const store = (await openStateStore({ stateDir: wb.stateDir, program: 'test' })).read().then((s) => s.customKeyStores.find((k) => k.CustomKeyStoreId === storeId));
-  const sealed = (await store)?.KmsuserPassword;
-  if (sealed === undefined) throw new Error('the store holds no password');
-  return (await openSecretVault({ stateDir: wb.stateDir })).open(sealed, kmsuserPasswordContext(storeId));
+async function readState(on: TestWorkbench): Promise<WorkbenchState> {
+  return (await openStateStore({ stateDir: on.stateDir, program: 'test' })).read();
+}
+
+/** A cluster of `tokens` initialized by the workbench (member key pairs, trust mesh, demo CA) and a DISCONNECTED key store on it. */
+async function initializedStore(on: TestWorkbench, tokens: SoftHsmCluster, module = { ModulePath: tokens.modulePath, ModuleEnvironment: tokens.env as Record<string, string> }): Promise<{ cluster: ClusterInfo; storeId: string }> {
+  const created = ok(await on.call('CreateCluster', { ClusterName: `keys-${tokens.tokens[0]?.label ?? ''}`, ...module, Hsms: tokens.tokens.map((t) => ({ TokenSerial: t.serial })) })).Cluster;
+  const initialized = ok(await on.call('InitializeCluster', { ClusterId: created.ClusterId, DemoCa: true, SoPin: tokens.soPin, KmsuserPassword: KMSUSER })).Cluster;
+  const anchor = (await readState(on)).clusters.find((c) => c.ClusterId === created.ClusterId)?.Certificates?.TrustAnchorCertificate ?? '';
+  const id = ok(await on.call('CreateCustomKeyStore', { CustomKeyStoreName: `keys-${created.ClusterId}`, CloudHsmClusterId: created.ClusterId, TrustAnchorCertificate: anchor, KeyStorePassword: KMSUSER })).CustomKeyStoreId;
+  return { cluster: initialized, storeId: id };
+}
+
+/** How many secret keys pkcs11-tool (the independent peer), logged in as kmsuser, lists on each token. */
+async function secretKeyCounts(on: SoftHsmCluster, pin: string): Promise<number[]> {
+  return Promise.all(
+    on.tokens.map(async (_, i) => {
+      const listed = await pkcs11Tool(i, pin, ['--list-objects', '--type', 'secrkey'], on);
+      if (!listed.ok) throw new Error(listed.out);
+      return listed.out.split('Secret Key Object').length - 1;
+    }),
+  );
 }
 
 beforeAll(async () => {
   hsm = await createSoftHsmCluster({ tokens: 2, userPin: KMSUSER, labelPrefix: 'ck' });
   wb = await createTestWorkbench();
-  const created = ok(await wb.call('CreateCluster', { ClusterName: 'keys', ModulePath: hsm.modulePath, ModuleEnvironment: hsm.env, Hsms: [0, 1].map((i) => ({ TokenSerial: hsm.tokens[i]?.serial ?? '' })) })).Cluster;
-  cluster = ok(await wb.call('InitializeCluster', { ClusterId: created.ClusterId, DemoCa: true, SoPin: hsm.soPin, KmsuserPassword: KMSUSER })).Cluster;
-  storeId = ok(await wb.call('CreateCustomKeyStore', { CustomKeyStoreName: 'keys', CloudHsmClusterId: cluster.ClusterId, TrustAnchorCertificate: JSON.parse((await wb.stateText()) ?? '{}').clusters[0].Certificates.TrustAnchorCertificate, KeyStorePassword: KMSUSER })).CustomKeyStoreId;
+  ({ cluster, storeId } = await initializedStore(wb, hsm));
 }, 120_000);
 
 afterAll(async () => {
@@ -69,12 +83,7 @@ describe('CreateKey', () => {
   });
 
   it('makes one verified AES-256 copy per member, labelled with the ARN, sensitive, unreadable', async () => {
-    ok(await wb.call('ConnectCustomKeyStore', { CustomKeyStoreId: storeId }));
-    for (let i = 0; i < 200; i += 1) {
-      const [store] = ok(await wb.call('DescribeCustomKeyStores', { CustomKeyStoreId: storeId })).CustomKeyStores;
-      if (store?.ConnectionState === 'CONNECTED') break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    await connect(wb, storeId);
     const { KeyMetadata: key } = ok(await wb.call('CreateKey', { Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: storeId, Description: 'first' }));
     expect(key).toMatchObject({ KeyState: 'Enabled', Enabled: true, Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: storeId, CloudHsmClusterId: cluster.ClusterId, KeySpec: 'SYMMETRIC_DEFAULT', Description: 'first' });
     const material = ok(await wb.call('DescribeKeyMaterial', { KeyId: key.KeyId }));
@@ -85,16 +94,16 @@ describe('CreateKey', () => {
     expect(b?.CheckValue).toBe(a?.CheckValue);
     expect(b?.BackingKeyId).toBe(a?.BackingKeyId);
 
-    const record = JSON.parse((await wb.stateText()) ?? '{}').keys.find((k: { KeyId: string }) => k.KeyId === key.KeyId);
-    expect(record.Creation).toBeUndefined();
-    expect(record.BackingKeys).toHaveLength(2);
+    const record = (await readState(wb)).keys.get(key.KeyId);
+    expect(record?.Creation).toBeUndefined();
+    expect(record?.BackingKeys).toHaveLength(2);
 
     const audit = (await wb.auditRecords()).filter((r) => r.eventName === 'CreateKey').at(-1);
     const data = audit?.additionalEventData as { backingKey: string; backingKeys: string };
     expect(JSON.parse(data.backingKey)).toEqual({ keyHandle: expect.any(String), backingKeyId: a?.BackingKeyId });
     expect(JSON.parse(data.backingKeys)).toHaveLength(2);
 
-    const pin = await currentPassword();
+    const pin = await kmsuserPinOf(wb, storeId);
     for (const index of [0, 1]) {
       const listed = await pkcs11Tool(index, pin, ['--list-objects', '--type', 'secrkey']);
       expect(listed.ok, listed.out).toBe(true);
@@ -114,4 +123,71 @@ describe('CreateKey', () => {
       expect(read.ok).toBe(false);
     }
   }, 120_000);
+});
+
+describe('CreateKey when a member cannot take part', () => {
+  let tokens: SoftHsmCluster;
+  let faults: FaultInjection;
+  let fwb: TestWorkbench;
+  let store: string;
+  let members: string[];
+
+  beforeAll(async () => {
+    tokens = await createSoftHsmCluster({ tokens: 2, userPin: KMSUSER, labelPrefix: 'cf' });
+    faults = await injectFaults(tokens);
+    fwb = await createTestWorkbench();
+    store = (await initializedStore(fwb, tokens, { ModulePath: faults.modulePath, ModuleEnvironment: faults.env })).storeId;
+    await connect(fwb, store);
+    const s = await readState(fwb);
+    members = s.clusters.find((c) => c.ClusterId === s.customKeyStores.find((k) => k.CustomKeyStoreId === store)?.CloudHsmClusterId)?.Hsms.map((h) => h.HsmId) ?? [];
+  }, 120_000);
+
+  afterAll(async () => {
+    await fwb?.dispose();
+    await faults?.cleanup();
+    await tokens?.cleanup();
+  });
+
+  it('rolls back when C_UnwrapKey fails on the second member: nothing on either token, no CMK or orphan record', async () => {
+    const before = await readState(fwb);
+    await faults.setFaults([{ function: 'C_UnwrapKey', returns: 'CKR_FUNCTION_FAILED', slot: tokens.tokens[1]?.serial ?? '' }]);
+    let result: { ok: boolean; error?: { name: string; message: string } };
+    try {
+      result = await fwb.call('CreateKey', { Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: store });
+    } finally {
+      await faults.setFaults([]);
+    }
+    expect(result.ok).toBe(false);
+    expect(result.error?.message).toMatch(/CKR_FUNCTION_FAILED/);
+    const after = await readState(fwb);
+    expect(after.keys.size).toBe(before.keys.size);
+    expect(after.orphans.size).toBe(0);
+    expect(await secretKeyCounts(tokens, await kmsuserPinOf(fwb, store))).toEqual([0, 0]);
+    // The audit log says which HSMs the abandoned creation touched (both: the copy was under way).
+    const audit = (await fwb.auditRecords()).filter((r) => r.eventName === 'CreateKey').at(-1);
+    expect((audit?.additionalEventData as { abandonedOn?: string[] } | undefined)?.abandonedOn).toEqual(members);
+  });
+
+  it('refuses with one active HSM (the second refuses kmsuser in a new process): the error names it, nothing is made', async () => {
+    const before = await readState(fwb);
+    // A second process (as a CLI run is): it logs in afresh, and the second member's token refuses kmsuser.
+    const cli = await createTestWorkbench({ stateDir: fwb.stateDir });
+    await faults.setFaults([{ function: 'C_Login', userType: 'CKU_USER', returns: 'CKR_TOKEN_NOT_PRESENT', slot: tokens.tokens[1]?.serial ?? '' }]);
+    let result: { ok: boolean; error?: { name: string; message: string } };
+    try {
+      result = await cli.call('CreateKey', { Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: store });
+    } finally {
+      await faults.setFaults([]);
+      await cli.dispose();
+    }
+    expect(result.ok).toBe(false);
+    expect(result.error?.name).toBe('CloudHsmClusterInvalidConfigurationException');
+    expect(result.error?.message).toMatch(/CreateKey needs at least 2/);
+    expect(result.error?.message).toContain(`${members[1]}: no kmsuser session (`);
+    const after = await readState(fwb);
+    // No key or orphan record; the store records the refused login (as any command that logs in would), nothing else.
+    expect([...after.keys.values()]).toEqual([...before.keys.values()]);
+    expect(after.orphans.size).toBe(0);
+    expect(await secretKeyCounts(tokens, await kmsuserPinOf(fwb, store))).toEqual([0, 0]);
+  });
 });

@@ -8,7 +8,7 @@ import { clusterRecord } from '../fixtures/records';
 import { DurableJsonFile, tempFilePath } from '../../main/state/durable-json-file';
 import { acquireLock } from '../../main/state/lock-file';
 import { STATE_SCHEMA_VERSION, toStateDocument } from '../../main/state/state-schema';
-import { openStateStore, STATE_FILE, STATE_LOCK_FILE, STATE_MARKER_FILE } from '../../main/state/state-store';
+import { openStateStore, STATE_FILE, STATE_JOURNAL_FILE, STATE_LOCK_FILE, STATE_MARKER_FILE } from '../../main/state/state-store';
 import { runWriter, startLockHolder, waitForExit } from './state-writer-process';
 
 let dir: string;
@@ -39,7 +39,7 @@ describe('state file', () => {
     expect(await readdir(dir)).toEqual([]);
 
     await store.transact((state) => void state.clusters.push(clusterRecord('first')));
-    expect((await readdir(dir)).sort()).toEqual([STATE_MARKER_FILE, STATE_FILE].sort());
+    expect((await readdir(dir)).sort()).toEqual([STATE_MARKER_FILE, STATE_FILE, STATE_JOURNAL_FILE].sort());
     expect((await stat(store.path)).mode & 0o777).toBe(0o600);
     expect((await store.read()).clusters.map((c) => c.ClusterName)).toEqual(['first']);
   });
@@ -63,7 +63,7 @@ describe('state file', () => {
       // Each writer's own transactions land in its order.
       expect(names.filter((n) => n.startsWith(`${tag}-`))).toEqual(Array.from({ length: 15 }, (_, i) => `${tag}-${i}`));
     }
-    expect((await readdir(dir)).sort()).toEqual([STATE_MARKER_FILE, STATE_FILE].sort());
+    expect((await readdir(dir)).sort()).toEqual([STATE_MARKER_FILE, STATE_FILE, STATE_JOURNAL_FILE].sort());
   });
 
   it('refuses a writer with StateLockedException naming the live holder once the wait runs out', async () => {
@@ -102,7 +102,7 @@ describe('state file', () => {
     for (const r of results) expect(r.output, r.stderr).toEqual({ ok: true, result: { written: 5 } });
     const store = await openStateStore({ stateDir: dir, program: 'test' });
     expect((await store.read()).clusters).toHaveLength(10);
-    expect((await readdir(dir)).sort()).toEqual([STATE_MARKER_FILE, STATE_FILE].sort()); // no lock, no takeover files
+    expect((await readdir(dir)).sort()).toEqual([STATE_MARKER_FILE, STATE_FILE, STATE_JOURNAL_FILE].sort()); // no lock, no takeover files
   });
 
   it('lets exactly one of many concurrent waiters hold a stale lock at a time', async () => {
@@ -188,7 +188,7 @@ describe('state file', () => {
         expect(error.name).toBe('StateFileMissingException');
         expect(error.message).toContain(STATE_MARKER_FILE);
       }
-      expect(await readdir(dir)).toEqual([STATE_MARKER_FILE]);
+      expect((await readdir(dir)).sort()).toEqual([STATE_MARKER_FILE, STATE_JOURNAL_FILE]);
     });
   });
 

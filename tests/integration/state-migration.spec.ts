@@ -1,11 +1,12 @@
-import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ClusterInfo } from '../../shared/contract/clusters';
-import { STATE_SCHEMA_VERSION } from '../../main/state/state-schema';
-import { STATE_FILE } from '../../main/state/state-store';
+import { STATE_SCHEMA_VERSION, toStateDocument } from '../../main/state/state-schema';
+import { openStateStore, STATE_FILE, STATE_JOURNAL_FILE } from '../../main/state/state-store';
+import { clusterRecord } from '../fixtures/records';
 import { createTestWorkbench, type TestWorkbench } from '../fixtures/workbench';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/state/${name}`, import.meta.url));
@@ -54,25 +55,26 @@ function asSchema1Build(clusters: ClusterInfo[]): unknown[] {
 
 describe('a schema-1 state file written by the previous build', () => {
   it('answers DescribeClusters as that build did (and the newer fields say "not initialized"), and reads leave the file as it was', async () => {
-    const before = await wb.stateText();
+    const before = await wb.stateFilesText();
     expect(asSchema1Build(ok(await wb.call('DescribeClusters', {})).Clusters)).toEqual(V1_CLUSTERS);
     expect(asSchema1Build(ok(await wb.call('DescribeClusters', { ClusterIds: [PROD.ClusterId] })).Clusters)).toEqual([PROD]);
-    expect(await wb.stateText()).toBe(before);
+    expect(await wb.stateFilesText()).toBe(before);
   });
 
   it('keeps a cluster its back-pointer said was in use from being deleted, and writes nothing', async () => {
-    const before = await wb.stateText();
+    const before = await wb.stateFilesText();
     const refused = await wb.call('DeleteCluster', { ClusterId: PROD.ClusterId });
     expect(refused.ok ? 'ok' : refused.error.name).toBe('CloudHsmClusterInUseException');
     expect(refused.ok ? '' : refused.error.message).toContain('cks-0123456789abcdef0');
-    expect(await wb.stateText()).toBe(before);
+    expect(await wb.stateFilesText()).toBe(before);
   });
 
   it('is rewritten as this schema by the next change, keeping every field it does not know', async () => {
     const v1 = JSON.parse(await readFile(V1_FILE, 'utf8')) as Record<string, unknown> & { clusters: Record<string, unknown>[] };
     expect(asSchema1Build([ok(await wb.call('DeleteCluster', { ClusterId: LAB.ClusterId })).Cluster])).toEqual([LAB]);
 
-    const written = JSON.parse((await wb.stateText()) ?? '') as Record<string, unknown> & { clusters: Record<string, unknown>[] };
+    // The file itself, not the state read from it: the first write after an older schema is a whole snapshot.
+    const written = JSON.parse(await readFile(join(dir, STATE_FILE), 'utf8')) as Record<string, unknown> & { clusters: Record<string, unknown>[] };
     expect(written.schemaVersion).toBe(STATE_SCHEMA_VERSION);
     const { CustomKeyStoreId: _moved, ...prodRecord } = v1.clusters[0] ?? {};
     expect(written.clusters).toEqual([prodRecord]); // Owner kept, the back-pointer gone
@@ -93,3 +95,35 @@ describe('a schema-1 state file written by the previous build', () => {
     expect(await readFile(backup, 'utf8')).toBe(await readFile(V1_FILE, 'utf8'));
   });
 });
+
+describe('older schema files through the journaled store', () => {
+  const fixtureNames = ['v1-two-clusters.json', 'v2-placeholder-key-store.json', 'v3-placeholder-key.json'];
+  for (const name of fixtureNames) {
+    it(`${name}: the first write is a whole schema-${STATE_SCHEMA_VERSION} snapshot (never an entry against the old one), the next an entry, and a fresh store reads both`, async () => {
+      const stateDir = await mkdtemp(join(tmpdir(), 'hsmwb-migration-journal-'));
+      try {
+        await copyFile(fixture(name), join(stateDir, STATE_FILE));
+        const store = await openStateStore({ stateDir, program: 'test' });
+        const read = await store.read();
+        expect(await readdir(stateDir)).toEqual([STATE_FILE]);
+        await store.transact((s) => void s.clusters.push(clusterRecord('after-migration')));
+        const snapshot = JSON.parse(await readFile(join(stateDir, STATE_FILE), 'utf8')) as { schemaVersion: number; journal: unknown; clusters: Array<{ ClusterName: string }> };
+        expect(snapshot).toMatchObject({ schemaVersion: STATE_SCHEMA_VERSION, journal: { generation: 1, foldedThrough: 0 } });
+        expect(snapshot.clusters.at(-1)?.ClusterName).toBe('after-migration');
+        // Nothing but the header: the change went into the snapshot.
+        expect((await readFile(join(stateDir, STATE_JOURNAL_FILE), 'utf8')).trim().split('\n')).toHaveLength(1);
+        const version = Number(/^v(\d)/.exec(name)?.[1]);
+        expect(await readFile(join(stateDir, `state.v${version}.json`), 'utf8')).toBe(await readFile(fixture(name), 'utf8'));
+
+        await store.transact((s) => void s.clusters.push(clusterRecord('journaled')));
+        expect((await readFile(join(stateDir, STATE_JOURNAL_FILE), 'utf8')).trim().split('\n')).toHaveLength(2);
+        const fresh = await (await openStateStore({ stateDir, program: 'test' })).read();
+        expect(fresh.clusters.map((c) => c.ClusterName)).toEqual([...read.clusters.map((c) => c.ClusterName), 'after-migration', 'journaled']);
+        expect(toStateDocument(fresh)).toEqual({ ...toStateDocument(read), clusters: fresh.clusters });
+      } finally {
+        await rm(stateDir, { recursive: true, force: true });
+      }
+    });
+  }
+});
+

@@ -9,3 +9,10 @@ export function formatTimestamp(iso: string): string {
 export function moduleFileName(modulePath: string): string {
   return modulePath.split(/[\\/]/).pop() ?? modulePath;
 }
+
+/** Local date only ("Mar 04"): where a row has room for the day and the full timestamp is in its title. */
+export function formatDay(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return date.toLocaleDateString(undefined, { month: 'short', day: '2-digit' });
+}

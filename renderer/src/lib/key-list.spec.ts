@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KeySummary } from '../../../shared/contract/keys';
-import { filterKeys, keyStateBadge } from './key-list';
+import { filterKeys, keyCount, keyStateBadge } from './key-list';
 
 function key(id: string, patch: Partial<KeySummary> = {}): KeySummary {
   return {
@@ -54,5 +54,14 @@ describe('the Keys page filter', () => {
   it('names every state in words, also one it does not expect', () => {
     expect(keyStateBadge('PendingDeletion')).toEqual({ tone: 'bad', text: 'Pending deletion' });
     expect(keyStateBadge('Updating')).toEqual({ tone: 'neutral', text: 'Updating' });
+  });
+});
+
+describe('the Keys page count', () => {
+  it('reads as an admin counts: thousands separated, and what a filter leaves out of how many', () => {
+    expect(keyCount(10_000, 10_000)).toBe('10,000 keys');
+    expect(keyCount(1, 1)).toBe('1 key');
+    expect(keyCount(0, 0)).toBe('0 keys');
+    expect(keyCount(1, 10_000)).toBe('1 of 10,000 keys');
   });
 });

@@ -39,3 +39,9 @@ export function filterKeys(keys: readonly KeySummary[], filter: KeyFilter): read
         key.AliasNames.some((alias) => alias.toLowerCase().includes(needle))),
   );
 }
+
+/** "10,000 keys", or "12 of 10,000 keys" while a filter hides some: the list's live count. */
+export function keyCount(shown: number, total: number): string {
+  const count = (n: number): string => n.toLocaleString('en-US');
+  return shown === total ? `${count(total)} ${total === 1 ? 'key' : 'keys'}` : `${count(shown)} of ${count(total)} keys`;
+}

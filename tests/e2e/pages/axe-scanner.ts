@@ -19,15 +19,20 @@ function isReviewed(rule: string, node: NodeResult): boolean {
 /**
  * axe compares the element stacks under each line of a text; in a modal <dialog> (the top layer) those stacks
  * include whatever page lies behind the dialog, so two lines over different table cells read as "partially overlaps
- * other elements" although the dialog paints an opaque background over all of them. For such a text the contrast is
- * measured here instead: its colour against the nearest opaque background between it and the dialog, which must reach
- * WCAG AA's 4.5:1. Returns the ratio, or null when the element is not in an open modal dialog or no opaque background
- * was found. Script text: the Node tsconfig that checks the tests has no DOM types.
+ * other elements" although the dialog paints an opaque background over all of them. The same happens to the rows of
+ * a scrolling region (the Keys grid) that lie beyond its visible part: the region clips them, axe sees "obscured".
+ * For such a text the contrast is measured here instead: its colour against the nearest opaque background behind it
+ * (the dialog paints its own; a region shows its container's), which must reach WCAG AA's 4.5:1. Returns the ratio,
+ * or null when the element is in neither or no opaque background was found. Script text: the Node tsconfig that
+ * checks the tests has no DOM types.
  */
-const DIALOG_TEXT_CONTRAST = `((selector) => {
+const CLIPPED_TEXT_CONTRAST = `((selector) => {
   const element = document.querySelector(selector);
-  const dialog = element && element.closest('dialog[open]');
-  if (!element || !dialog || !dialog.matches(':modal')) return null;
+  const scrolls = (node) => /^(auto|scroll)$/.test(getComputedStyle(node).overflowY);
+  let clipper = element && element.closest('dialog[open]');
+  if (clipper && !clipper.matches(':modal')) clipper = null;
+  for (let node = element && element.parentElement; !clipper && node; node = node.parentElement) if (scrolls(node)) clipper = node;
+  if (!element || !clipper) return null;
   const rgba = (text) => (text.match(/[\\d.]+/g) || []).map(Number);
   const luminance = ([r, g, b]) => {
     const channel = (c) => { const v = c / 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
@@ -35,7 +40,7 @@ const DIALOG_TEXT_CONTRAST = `((selector) => {
   };
   const foreground = rgba(getComputedStyle(element).color);
   if (foreground.length > 3 && foreground[3] !== 1) return null;
-  for (let node = element; node && dialog.contains(node); node = node.parentElement) {
+  for (let node = element; node; node = node.parentElement) {
     const background = rgba(getComputedStyle(node).backgroundColor);
     if (background.length === 3 || background[3] === 1) {
       const [lighter, darker] = [luminance(foreground), luminance(background)].sort((a, b) => b - a);
@@ -84,7 +89,7 @@ export class AxeScanner {
       const unreviewed: typeof results.incomplete = [];
       for (const result of results.incomplete) {
         const nodes: NodeResult[] = [];
-        for (const node of result.nodes) if (!isReviewed(result.id, node) && !(await this.passesInDialog(result.id, node))) nodes.push(node);
+        for (const node of result.nodes) if (!isReviewed(result.id, node) && !(await this.passesWhereClipped(result.id, node))) nodes.push(node);
         if (nodes.length > 0) unreviewed.push({ ...result, nodes });
       }
       for (const violation of [...results.violations, ...unreviewed.map((result) => ({ ...result, id: `${result.id} (needs review)` }))]) {
@@ -103,12 +108,13 @@ export class AxeScanner {
     return found;
   }
 
-  /** A dialog text axe could not measure (see DIALOG_TEXT_CONTRAST) that reaches 4.5:1 against the dialog's own background. */
-  private async passesInDialog(rule: string, node: NodeResult): Promise<boolean> {
-    const obscuring = node.any.some((check) => (check.data as { messageKey?: unknown } | null)?.messageKey === 'elmPartiallyObscuring');
+  /** A dialog's or scrolling region's text axe could not measure (see CLIPPED_TEXT_CONTRAST) that reaches 4.5:1 against its own background. */
+  private async passesWhereClipped(rule: string, node: NodeResult): Promise<boolean> {
+    // Overlapping other elements (a dialog's text over the page) or obscured by them (a row beyond the region's visible part).
+    const obscuring = node.any.some((check) => ['elmPartiallyObscuring', 'elmPartiallyObscured'].includes(String((check.data as { messageKey?: unknown } | null)?.messageKey)));
     const selector = node.target.length === 1 ? node.target[0] : undefined;
     if (rule !== 'color-contrast' || !obscuring || typeof selector !== 'string') return false;
-    const ratio = (await this.page.evaluate(`${DIALOG_TEXT_CONTRAST}(${JSON.stringify(selector)})`)) as number | null;
+    const ratio = (await this.page.evaluate(`${CLIPPED_TEXT_CONTRAST}(${JSON.stringify(selector)})`)) as number | null;
     return ratio !== null && ratio >= AA_CONTRAST;
   }
 
