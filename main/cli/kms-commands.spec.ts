@@ -2,14 +2,15 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { operations, OPERATION_NAMES, type OperationSpec } from '../../shared/contract/operations';
-import type { ErrorInfo } from '../../shared/errors';
+import { WorkbenchError, type ErrorInfo } from '../../shared/errors';
 import { buildProgram } from './cli';
 import { addKmsCommands, requestMembers, xformName, type KmsSession } from './kms-commands';
 import type { OutputFormat } from './output';
+import { applyQuery, parseQuery } from './query';
 
 // A small table in the shape of KMS's own, so the generator is tested before (and apart from) the real operations.
 const CreateThingRequest = z
@@ -80,10 +81,17 @@ interface Run {
 }
 
 /** Runs `hsm-workbench kms …argv` over TABLE with a recording session: `respond` answers each call. */
-async function run(argv: string[], options: { format?: OutputFormat; stdin?: string; respond?: (operation: string, n: number) => unknown } = {}): Promise<Run> {
+async function run(argv: string[], options: { format?: OutputFormat; query?: string; stdin?: string; respond?: (operation: string, n: number) => unknown } = {}): Promise<Run> {
   const result: Run = { calls: [], stdout: '', stderr: '', failure: undefined, usage: undefined };
   const session: KmsSession = {
     format: options.format ?? 'table',
+    select: (response) => {
+      try {
+        return options.query === undefined ? response : applyQuery(response, options.query);
+      } catch (error) {
+        throw error instanceof WorkbenchError ? new Exit(error.toInfo()) : error;
+      }
+    },
     invoke: (operation, request) => {
       result.calls.push({ operation, request });
       return Promise.resolve(options.respond?.(operation, result.calls.filter((c) => c.operation === operation).length) ?? {});
@@ -353,6 +361,42 @@ describe('kms commands generated from the contract', () => {
     expect(table.stdout).toMatch(/^CustomKeyStores: 1\n┌/);
     expect(table.stdout).toMatch(/│ CustomKeyStoreName\s+│ Example\s+│/);
     expect((await run(['describe-things'], { respond: () => ({ CustomKeyStores: [] }) })).stdout).toBe('CustomKeyStores: none\n');
+  });
+
+  describe('--query and --output text', () => {
+    const encrypted = { CiphertextBlob: 'AQIDBA==', KeyId: 'arn:aws:kms:local-1:111122223333:key/k1', EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
+    const respond = (): unknown => encrypted;
+
+    it('prints a selected string bare as text and in table mode, and as a JSON string with --output json', async () => {
+      for (const format of ['text', 'table'] as const) expect((await run(['connect-thing', '--custom-key-store-id', 'k', '--no-wait'], { format, query: 'CiphertextBlob', respond })).stdout).toBe('AQIDBA==\n');
+      expect((await run(['connect-thing', '--custom-key-store-id', 'k', '--no-wait'], { format: 'json', query: 'CiphertextBlob', respond })).stdout).toBe('"AQIDBA=="\n');
+    });
+
+    it('prints a whole response as the AWS CLI\'s text, and a multiselect one line per item', async () => {
+      expect((await run(['connect-thing', '--custom-key-store-id', 'k', '--no-wait'], { format: 'text', respond })).stdout).toBe(`AQIDBA==\tSYMMETRIC_DEFAULT\t${encrypted.KeyId}\n`);
+      const stores = { CustomKeyStores: [{ CustomKeyStoreId: 'cks-1', ConnectionState: 'CONNECTED' }, { CustomKeyStoreId: 'cks-2', ConnectionState: 'DISCONNECTED' }] };
+      const listed = await run(['describe-things'], { format: 'text', query: 'CustomKeyStores[].[CustomKeyStoreId, ConnectionState]', respond: () => stores });
+      expect(listed.stdout).toBe('cks-1\tCONNECTED\ncks-2\tDISCONNECTED\n');
+      // Applied to the merged pages, as the AWS CLI applies it to the merged result.
+      expect((await run(['describe-things'], { format: 'text', query: 'length(CustomKeyStores)', respond: () => stores })).stdout).toBe('2\n');
+    });
+
+    it('prints None for what the expression does not find, nothing for an empty list as text', async () => {
+      expect((await run(['connect-thing', '--custom-key-store-id', 'k', '--no-wait'], { format: 'text', query: 'NoSuchMember', respond })).stdout).toBe('None\n');
+      expect((await run(['describe-things'], { format: 'text', respond: () => ({ CustomKeyStores: [] }) })).stdout).toBe('');
+    });
+
+    it('reports an expression that fails on the response as a ValidationException saying the call itself succeeded', async () => {
+      const r = await run(['connect-thing', '--custom-key-store-id', 'k', '--no-wait'], { format: 'text', query: 'abs(CiphertextBlob)', respond });
+      expect(r.stdout).toBe('');
+      expect(r.failure).toMatchObject({ name: 'ValidationException', message: expect.stringMatching(/^The operation succeeded, but --query could not be applied to its response: /) });
+    });
+
+    it('refuses an expression that does not parse when the option is read, before anything runs', () => {
+      expect(parseQuery('KeyMetadata.KeyId')).toBe('KeyMetadata.KeyId');
+      expect(() => parseQuery('Keys[')).toThrow(InvalidArgumentError);
+      expect(() => parseQuery('Keys[')).toThrow(/^Expected a JMESPath expression \(jmespath\.org\), e\.g\. --query KeyMetadata\.KeyId: /);
+    });
   });
 
   it('names a PEM certificate in the table instead of printing it as one escaped line; JSON keeps it whole', async () => {

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import type { CliPaginator, CliWaiter, OperationSpec } from '../../shared/contract/operations';
 import { WorkbenchError, type ErrorInfo } from '../../shared/errors';
 import { fileSystemError } from '../state/safe-files';
+import { formatText } from './aws-text';
 import { render, type OutputFormat } from './output';
 import { readSecretLines } from './secret-input';
 import { parseShorthand, ShorthandError } from './shorthand';
@@ -22,6 +23,8 @@ import { textTable } from './text-table';
 /** What a generated command needs from the CLI session (CliSession in cli.ts). */
 export interface KmsSession {
   readonly format: OutputFormat;
+  /** What of a response is printed: the part --query selects, or all of it. */
+  select(response: unknown): unknown;
   /** Runs an operation by name; the request is assembled from argv, so the core validates it against the contract. */
   invoke(operation: string, request: Record<string, unknown>): Promise<unknown>;
   /** Reports the error on stderr and ends the command (exit 2 for a ValidationException, else 1). */
@@ -222,8 +225,6 @@ function optionsFor(member: RequestMember): Option[] {
   return [member.required ? option.makeOptionMandatory() : option];
 }
 
-const isEmptyObject = (value: unknown): boolean => typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0;
-
 /** A PEM block (a trust anchor) would fill the screen as one escaped line: the table names it, `--output json` has it whole. */
 const PEM_BLOCK = /^-----BEGIN ([A-Z0-9 ]+)-----/;
 
@@ -237,7 +238,7 @@ function fieldTable(value: Record<string, unknown>): string {
   return textTable(['Field', 'Value'], Object.entries(value).map(([k, v]) => [k, cell(v)]));
 }
 
-/** Text output of any response: its scalar members in one table, each list under its name, one table per item. */
+/** Table output of any response: its scalar members in one table, each list under its name, one table per item. */
 export function formatResponse(response: Record<string, unknown>): string {
   const scalars = Object.entries(response).filter(([, v]) => !Array.isArray(v));
   const blocks = scalars.length === 0 ? [] : [fieldTable(Object.fromEntries(scalars))];
@@ -309,6 +310,8 @@ async function allPages(session: KmsSession, spec: OperationSpec, paginator: Cli
   }
 }
 
+const isStructure = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
 function addCommand(kms: Command, spec: OperationSpec, context: KmsCliContext): void {
   const members = requestMembers(spec);
   const stdout = context.stdout ?? ((text: string): void => void process.stdout.write(text));
@@ -350,9 +353,11 @@ function addCommand(kms: Command, spec: OperationSpec, context: KmsCliContext): 
         }
       }
       const response = paginator !== undefined && opts.paginate !== false ? await allPages(session, spec, paginator, request) : await session.invoke(spec.name, request);
+      const shown = session.select(response);
+      // Every AWS response is a structure; what --query selects from it may be anything, drawn as the AWS CLI's text.
+      const output = render(shown, session.format, (safe) => (isStructure(safe) ? formatResponse(safe) : formatText(safe)));
       // As the AWS CLI: an empty response prints nothing as text, `{}` as JSON.
-      // Every AWS response is a structure.
-      if (session.format === 'json' || !isEmptyObject(response)) stdout(`${render(response as Record<string, unknown>, session.format, formatResponse)}\n`);
+      if (session.format === 'json' || output !== '') stdout(`${output}\n`);
       // stdout keeps the AWS shape; the wait's outcome is a status line, like the state-lock wait's.
       if (waiter !== undefined && opts.wait !== false) await waitFor(session, waiter, request, (text) => stderr(`${render(text, 'table', (safe) => safe)}\n`));
     }),
