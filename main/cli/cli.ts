@@ -13,8 +13,10 @@ import { WORKBENCH_VERSION } from '../core/version';
 import { DEFAULT_LOCK_WAIT_MS, describeHolder } from '../state/lock-file';
 import { fileSystemError } from '../state/safe-files';
 import { resolveStateDir } from '../state/state-dir';
+import { formatText } from './aws-text';
 import { addKmsCommands } from './kms-commands';
 import { createKeyStoreCommand, formatCheck, formatCluster, formatClusters, formatError, formatInitialized, formatKmsuserPassword, formatKmsuserStatus, formatReportSummary, formatSlots, render, type OutputFormat } from './output';
+import { applyQuery, parseQuery } from './query';
 import { confirm, readSecret, readSecretLines } from './secret-input';
 
 /** 0 ok, 1 the operation failed or checks failed, 2 usage or validation error. */
@@ -23,6 +25,8 @@ export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 interface GlobalOptions {
   stateDir?: string;
   output: OutputFormat;
+  /** A JMESPath expression (--query), parsed when read: what of each response is printed. */
+  query?: string;
   /** Per-PKCS#11-call limit in ms, from the --timeout of the commands that reach a module. */
   timeout?: number;
   /** How long a writer waits for another process's state lock, in ms (--lock-wait). */
@@ -87,6 +91,10 @@ class CliSession {
     return this.globals.output;
   }
 
+  private get query(): string | undefined {
+    return this.globals.query;
+  }
+
   /** Runs one operation through the contract-typed API (the renderer's, over an in-process transport); a refusal is reported and exits. */
   async call<N extends OperationName>(operation: N, request: RequestOf<N>, onProgress?: (progress: ProgressOf<N>) => void): Promise<ResponseOf<N>> {
     try {
@@ -147,9 +155,22 @@ class CliSession {
     throw new CliExit(exitCode);
   }
 
-  /** Prints a result: JSON, or the text `asText` draws from its terminal-safe copy. */
+  /** Prints a result: JSON, the AWS CLI's text, or the table `asText` draws from its terminal-safe copy; what --query selects of it is drawn as text. */
   print<T>(value: T, asText: (safe: T) => string): void {
-    process.stdout.write(`${render(value, this.format, asText)}\n`);
+    const output = this.query === undefined ? render(value, this.format, asText) : render(this.select(value), this.format === 'json' ? 'json' : 'text', formatText);
+    // As the AWS CLI: nothing to print is no line at all as text.
+    if (this.format === 'json' || output !== '') process.stdout.write(`${output}\n`);
+  }
+
+  /** What --query selects of a response (all of it without one); an expression that fails on it is reported and exits. */
+  select(value: unknown): unknown {
+    if (this.query === undefined) return value;
+    try {
+      return applyQuery(value, this.query);
+    } catch (error) {
+      if (error instanceof WorkbenchError) this.fail(error.toInfo());
+      throw error;
+    }
   }
 
   async close(): Promise<void> {
@@ -162,7 +183,8 @@ export function buildProgram(): Command {
     .description('AWS KMS-style custom key stores on PKCS#11 HSMs, offline.')
     .version(WORKBENCH_VERSION)
     .option('--state-dir <dir>', 'state directory (default: $HSM_WORKBENCH_HOME or the per-user data directory)')
-    .addOption(new Option('--output <format>', 'output format').choices(['table', 'json']).default('table'))
+    .addOption(new Option('--output <format>', 'output format: tables for people, json, or text (tab-separated, as the AWS CLI writes it)').choices(['table', 'json', 'text']).default('table'))
+    .addOption(new Option('--query <expression>', 'a JMESPath expression selecting what of the response is printed, as the AWS CLI\'s --query').argParser(parseQuery))
     .addOption(new Option('--lock-wait <seconds>', `how long a change waits for another workbench process's state lock (default: ${DEFAULT_LOCK_WAIT_MS / 1000})`).argParser(seconds('--lock-wait')))
     .showHelpAfterError()
     // Commander's messages quote argv (an unknown option, a bad value): terminal-safe like all other output.

@@ -2,14 +2,15 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { operations, OPERATION_NAMES, type OperationSpec } from '../../shared/contract/operations';
-import type { ErrorInfo } from '../../shared/errors';
+import { WorkbenchError, type ErrorInfo } from '../../shared/errors';
 import { buildProgram } from './cli';
 import { addKmsCommands, requestMembers, xformName, type KmsSession } from './kms-commands';
 import type { OutputFormat } from './output';
+import { applyQuery, parseQuery } from './query';
 
 // A small table in the shape of KMS's own, so the generator is tested before (and apart from) the real operations.
 const CreateThingRequest = z
@@ -23,6 +24,9 @@ const CreateThingRequest = z
     CustomKeyStoreType: z.enum(['AWS_CLOUDHSM', 'EXTERNAL_KEY_STORE']).default('AWS_CLOUDHSM'),
     Tags: z.array(z.object({ TagKey: z.string(), TagValue: z.string() })).optional(),
     Plaintext: z.base64().optional().describe('data'),
+    TagKeys: z.array(z.string()).optional(),
+    EncryptionContext: z.record(z.string(), z.string()).optional(),
+    Policies: z.array(z.object({ Name: z.string(), Size: z.number() })).optional(),
   })
   .describe('create a thing');
 const IdRequest = z.object({ CustomKeyStoreId: z.string().min(1).describe('the store') });
@@ -77,10 +81,17 @@ interface Run {
 }
 
 /** Runs `hsm-workbench kms …argv` over TABLE with a recording session: `respond` answers each call. */
-async function run(argv: string[], options: { format?: OutputFormat; stdin?: string; respond?: (operation: string, n: number) => unknown } = {}): Promise<Run> {
+async function run(argv: string[], options: { format?: OutputFormat; query?: string; stdin?: string; respond?: (operation: string, n: number) => unknown } = {}): Promise<Run> {
   const result: Run = { calls: [], stdout: '', stderr: '', failure: undefined, usage: undefined };
   const session: KmsSession = {
     format: options.format ?? 'table',
+    select: (response) => {
+      try {
+        return options.query === undefined ? response : applyQuery(response, options.query);
+      } catch (error) {
+        throw error instanceof WorkbenchError ? new Exit(error.toInfo()) : error;
+      }
+    },
     invoke: (operation, request) => {
       result.calls.push({ operation, request });
       return Promise.resolve(options.respond?.(operation, result.calls.filter((c) => c.operation === operation).length) ?? {});
@@ -146,8 +157,12 @@ describe('kms commands generated from the contract', () => {
       ['dry-run', 'boolean', false, false],
       // A default makes a member optional on the way in.
       ['custom-key-store-type', 'enum', false, false],
-      ['tags', 'json', false, false],
+      ['tags', 'structList', false, false],
       ['plaintext', 'blob', false, false],
+      ['tag-keys', 'stringList', false, false],
+      ['encryption-context', 'stringMap', false, false],
+      // Shorthand is for flat structures of strings; anything else stays JSON.
+      ['policies', 'json', false, false],
     ]);
     expect(members[0]?.description).toBe('a friendly name for the store');
   });
@@ -223,6 +238,70 @@ describe('kms commands generated from the contract', () => {
     }
   });
 
+  describe('shorthand, as the AWS CLI takes it', () => {
+    const base = ['create-thing', '--custom-key-store-name', 'x'];
+    const request = async (argv: string[]): Promise<Record<string, unknown> | undefined> => {
+      const r = await run([...base, ...argv]);
+      expect(r.failure ?? r.usage, argv.join(' ')).toBeUndefined();
+      return r.calls[0]?.request;
+    };
+
+    it('takes a list of structures one per argument, in shorthand or JSON, across repeated flags', async () => {
+      const tags = [
+        { TagKey: 'Purpose', TagValue: 'test' },
+        { TagKey: 'Team', TagValue: 'a,b' },
+      ];
+      expect((await request(['--tags', 'TagKey=Purpose,TagValue=test', 'TagKey=Team,TagValue="a,b"']))?.Tags).toEqual(tags);
+      expect((await request(['--tags', 'TagKey=Purpose,TagValue=test', '--tags', 'TagKey=Team,TagValue=a\\,b']))?.Tags).toEqual(tags);
+      expect((await request(['--tags', JSON.stringify(tags)]))?.Tags).toEqual(tags);
+      expect((await request(['--tags', '{"TagKey":"Purpose","TagValue":"test"}', 'TagKey=Team,TagValue=a\\,b']))?.Tags).toEqual(tags);
+      // An empty TagValue is a value.
+      expect((await request(['--tags', 'TagKey=Empty,TagValue=']))?.Tags).toEqual([{ TagKey: 'Empty', TagValue: '' }]);
+      // The option ends where the next flag starts.
+      expect(await request(['--tags', 'TagKey=k,TagValue=v', '--limit', '3'])).toMatchObject({ Tags: [{ TagKey: 'k', TagValue: 'v' }], Limit: 3 });
+    });
+
+    it('takes a list of strings one per argument, or as a JSON list', async () => {
+      expect((await request(['--tag-keys', 'Purpose', 'Team']))?.TagKeys).toEqual(['Purpose', 'Team']);
+      expect((await request(['--tag-keys', '["Purpose","Team"]']))?.TagKeys).toEqual(['Purpose', 'Team']);
+    });
+
+    it('takes a map as k=v pairs, JSON text, or a file:// holding either', async () => {
+      const context = { purpose: 'test', team: 'x=y' };
+      expect((await request(['--encryption-context', 'purpose=test,team=x=y']))?.EncryptionContext).toEqual(context);
+      expect((await request(['--encryption-context', JSON.stringify(context)]))?.EncryptionContext).toEqual(context);
+      await writeFile(join(dir, 'context.json'), JSON.stringify(context));
+      expect((await request(['--encryption-context', `file://${join(dir, 'context.json')}`]))?.EncryptionContext).toEqual(context);
+      await writeFile(join(dir, 'context.txt'), 'purpose=test, team = "x=y"\n');
+      expect((await request(['--encryption-context', `file://${join(dir, 'context.txt')}`]))?.EncryptionContext).toEqual(context);
+    });
+
+    it('refuses malformed shorthand as a usage error saying what is wrong, calling nothing', async () => {
+      for (const [argv, message] of [
+        [['--tags', 'TagKey=a,b'], /Tags: Expected key=value at character 10, found "b" with no "="/],
+        [['--tags', 'TagKey=a,Colour=b'], /Tags: Unknown parameter "Colour", must be one of: TagKey, TagValue\./],
+        [['--tags', 'TagKey=a,TagKey=b'], /Tags: The key TagKey is given twice\./],
+        [['--tags', 'TagKey="a,TagValue=b'], /Tags: The value quoted at character 8 has no closing "/],
+        [['--tags', '=a'], /Tags: Expected a key before the "=" at character 1\./],
+        [['--encryption-context', 'purpose'], /EncryptionContext: Expected key=value at character 1, found "purpose" with no "="/],
+        [['--encryption-context', '{"purpose":'], /Expected JSON text for EncryptionContext/],
+        [['--tag-keys', '["a",'], /Expected JSON text for TagKeys/],
+      ] as const) {
+        const r = await run([...base, ...argv]);
+        expect(r.usage?.exitCode, argv.join(' ')).toBe(1);
+        expect(r.stderr, argv.join(' ')).toMatch(message);
+        expect(r.calls).toEqual([]);
+      }
+    });
+
+    it('says in the help how each kind is written', async () => {
+      const help = (await run(['create-thing', '--help'])).stdout;
+      expect(help).toMatch(/--tags <value\.\.\.>\s+Tags \(one or more, each TagKey=string,TagValue=string, or JSON\)/);
+      expect(help).toMatch(/--tag-keys <value\.\.\.>\s+TagKeys \(one or more values, or a JSON list\)/);
+      expect(help).toMatch(/--encryption-context <value>\s+EncryptionContext \(key1=value1,key2=value2, or JSON\)/);
+    });
+  });
+
   it('reads file:// as text and fileb:// as bytes (base64) for a blob; refuses fileb:// for text and names an unreadable file', async () => {
     const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
     await writeFile(join(dir, 'customerCA.crt'), pem);
@@ -282,6 +361,42 @@ describe('kms commands generated from the contract', () => {
     expect(table.stdout).toMatch(/^CustomKeyStores: 1\n┌/);
     expect(table.stdout).toMatch(/│ CustomKeyStoreName\s+│ Example\s+│/);
     expect((await run(['describe-things'], { respond: () => ({ CustomKeyStores: [] }) })).stdout).toBe('CustomKeyStores: none\n');
+  });
+
+  describe('--query and --output text', () => {
+    const encrypted = { CiphertextBlob: 'AQIDBA==', KeyId: 'arn:aws:kms:local-1:111122223333:key/k1', EncryptionAlgorithm: 'SYMMETRIC_DEFAULT' };
+    const respond = (): unknown => encrypted;
+
+    it('prints a selected string bare as text and in table mode, and as a JSON string with --output json', async () => {
+      for (const format of ['text', 'table'] as const) expect((await run(['connect-thing', '--custom-key-store-id', 'k', '--no-wait'], { format, query: 'CiphertextBlob', respond })).stdout).toBe('AQIDBA==\n');
+      expect((await run(['connect-thing', '--custom-key-store-id', 'k', '--no-wait'], { format: 'json', query: 'CiphertextBlob', respond })).stdout).toBe('"AQIDBA=="\n');
+    });
+
+    it('prints a whole response as the AWS CLI\'s text, and a multiselect one line per item', async () => {
+      expect((await run(['connect-thing', '--custom-key-store-id', 'k', '--no-wait'], { format: 'text', respond })).stdout).toBe(`AQIDBA==\tSYMMETRIC_DEFAULT\t${encrypted.KeyId}\n`);
+      const stores = { CustomKeyStores: [{ CustomKeyStoreId: 'cks-1', ConnectionState: 'CONNECTED' }, { CustomKeyStoreId: 'cks-2', ConnectionState: 'DISCONNECTED' }] };
+      const listed = await run(['describe-things'], { format: 'text', query: 'CustomKeyStores[].[CustomKeyStoreId, ConnectionState]', respond: () => stores });
+      expect(listed.stdout).toBe('cks-1\tCONNECTED\ncks-2\tDISCONNECTED\n');
+      // Applied to the merged pages, as the AWS CLI applies it to the merged result.
+      expect((await run(['describe-things'], { format: 'text', query: 'length(CustomKeyStores)', respond: () => stores })).stdout).toBe('2\n');
+    });
+
+    it('prints None for what the expression does not find, nothing for an empty list as text', async () => {
+      expect((await run(['connect-thing', '--custom-key-store-id', 'k', '--no-wait'], { format: 'text', query: 'NoSuchMember', respond })).stdout).toBe('None\n');
+      expect((await run(['describe-things'], { format: 'text', respond: () => ({ CustomKeyStores: [] }) })).stdout).toBe('');
+    });
+
+    it('reports an expression that fails on the response as a ValidationException saying the call itself succeeded', async () => {
+      const r = await run(['connect-thing', '--custom-key-store-id', 'k', '--no-wait'], { format: 'text', query: 'abs(CiphertextBlob)', respond });
+      expect(r.stdout).toBe('');
+      expect(r.failure).toMatchObject({ name: 'ValidationException', message: expect.stringMatching(/^The operation succeeded, but --query could not be applied to its response: /) });
+    });
+
+    it('refuses an expression that does not parse when the option is read, before anything runs', () => {
+      expect(parseQuery('KeyMetadata.KeyId')).toBe('KeyMetadata.KeyId');
+      expect(() => parseQuery('Keys[')).toThrow(InvalidArgumentError);
+      expect(() => parseQuery('Keys[')).toThrow(/^Expected a JMESPath expression \(jmespath\.org\), e\.g\. --query KeyMetadata\.KeyId: /);
+    });
   });
 
   it('names a PEM certificate in the table instead of printing it as one escaped line; JSON keeps it whole', async () => {
@@ -369,6 +484,15 @@ describe('kms commands generated from the contract', () => {
     it('has a kms command with one subcommand per KMS operation', () => {
       expect(kms).toBeDefined();
       expect(kms?.commands.map((c) => c.name()).sort()).toEqual(kmsOperations.map(xformName).sort());
+    });
+
+    it('gives Tags, TagKeys, GrantTokens and EncryptionContext of the CMK operations their shorthand kinds', () => {
+      const kinds = (name: string): Record<string, string> => Object.fromEntries(requestMembers(operations[name as keyof typeof operations]).map((m) => [m.name, m.kind.type]));
+      expect(kinds('CreateKey')).toMatchObject({ Tags: 'structList' });
+      expect(kinds('TagResource')).toMatchObject({ Tags: 'structList' });
+      expect(kinds('UntagResource')).toMatchObject({ TagKeys: 'stringList' });
+      expect(kinds('Encrypt')).toMatchObject({ Plaintext: 'blob', EncryptionContext: 'stringMap', GrantTokens: 'stringList' });
+      expect(kinds('ReEncrypt')).toMatchObject({ CiphertextBlob: 'blob', SourceEncryptionContext: 'stringMap', DestinationEncryptionContext: 'stringMap' });
     });
 
     it('gives the commands that change something the CLI\'s --timeout, and the readers none', () => {

@@ -6,8 +6,10 @@ import { z } from 'zod';
 import type { CliPaginator, CliWaiter, OperationSpec } from '../../shared/contract/operations';
 import { WorkbenchError, type ErrorInfo } from '../../shared/errors';
 import { fileSystemError } from '../state/safe-files';
+import { formatText } from './aws-text';
 import { render, type OutputFormat } from './output';
 import { readSecretLines } from './secret-input';
+import { parseShorthand, ShorthandError } from './shorthand';
 import { textTable } from './text-table';
 
 /**
@@ -21,6 +23,8 @@ import { textTable } from './text-table';
 /** What a generated command needs from the CLI session (CliSession in cli.ts). */
 export interface KmsSession {
   readonly format: OutputFormat;
+  /** What of a response is printed: the part --query selects, or all of it. */
+  select(response: unknown): unknown;
   /** Runs an operation by name; the request is assembled from argv, so the core validates it against the contract. */
   invoke(operation: string, request: Record<string, unknown>): Promise<unknown>;
   /** Reports the error on stderr and ends the command (exit 2 for a ValidationException, else 1). */
@@ -44,6 +48,12 @@ type MemberKind =
   | { readonly type: 'number'; readonly integer: boolean }
   | { readonly type: 'boolean' }
   | { readonly type: 'enum'; readonly values: readonly string[] }
+  /** A list of flat structures of strings (Tags): one structure per argument, in shorthand or JSON. */
+  | { readonly type: 'structList'; readonly members: readonly string[] }
+  /** A list of strings (TagKeys, GrantTokens): one string per argument. */
+  | { readonly type: 'stringList' }
+  /** A map of strings to strings (EncryptionContext): shorthand or JSON. */
+  | { readonly type: 'stringMap' }
   | { readonly type: 'json' };
 
 /** One top-level request member as the command line sees it. */
@@ -71,6 +81,20 @@ export function xformName(name: string): string {
 
 type JsonSchema = z.core.JSONSchema.JSONSchema;
 
+const isStringSchema = (schema: JsonSchema | boolean | undefined): boolean => typeof schema === 'object' && schema.type === 'string';
+
+/** The kinds the AWS CLI gives shorthand or several arguments to; anything else nested stays JSON. */
+function collectionKind(schema: JsonSchema): MemberKind | undefined {
+  const items = schema.items;
+  if (schema.type === 'array' && typeof items === 'object' && !Array.isArray(items)) {
+    if (isStringSchema(items)) return { type: 'stringList' };
+    const members = Object.entries(items.properties ?? {});
+    if (items.type === 'object' && members.length > 0 && members.every(([, m]) => isStringSchema(m))) return { type: 'structList', members: members.map(([name]) => name) };
+  }
+  if (schema.type === 'object' && schema.properties === undefined && isStringSchema(schema.additionalProperties)) return { type: 'stringMap' };
+  return undefined;
+}
+
 function kindOf(schema: JsonSchema): MemberKind {
   // z.base64() is how the contract declares a blob: base64 text on the wire, raw bytes in a fileb:// file.
   if (schema.contentEncoding === 'base64') return { type: 'blob' };
@@ -79,8 +103,8 @@ function kindOf(schema: JsonSchema): MemberKind {
   if (schema.type === 'string') return { type: 'string' };
   if (schema.type === 'number' || schema.type === 'integer') return { type: 'number', integer: schema.type === 'integer' };
   if (schema.type === 'boolean') return { type: 'boolean' };
-  // Lists, structures, maps and unions: JSON text (AWS shorthand may come later).
-  return { type: 'json' };
+  // Other lists, structures, maps and unions: JSON text.
+  return collectionKind(schema) ?? { type: 'json' };
 }
 
 /** The top-level members of an operation's request, read from its JSON Schema (the input side: a default makes a member optional). */
@@ -111,8 +135,35 @@ function paramFileValue(text: string, member: RequestMember): string {
   }
 }
 
-function parserFor(member: RequestMember): (text: string) => unknown {
-  return (text) => {
+/** JSON when it looks like JSON, as the AWS CLI decides: its first character opens a list or a structure. */
+const looksLikeJson = (text: string): boolean => /^\s*[[{]/.test(text);
+
+function parseJson(value: string, member: RequestMember): unknown {
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    throw new InvalidArgumentError(`Expected JSON text for ${member.name} (or file://path to a file holding it).`);
+  }
+}
+
+function shorthand(value: string, member: RequestMember, members?: readonly string[]): Record<string, string> {
+  try {
+    const pairs = parseShorthand(value);
+    const unknown = Object.keys(pairs).find((key) => members !== undefined && !members.includes(key));
+    // The AWS CLI's own words for a member the structure does not have.
+    if (unknown !== undefined) throw new ShorthandError(`Unknown parameter "${unknown}", must be one of: ${members?.join(', ')}.`);
+    return pairs;
+  } catch (error) {
+    if (error instanceof ShorthandError) throw new InvalidArgumentError(`${member.name}: ${error.message} JSON text is accepted too.`);
+    throw error;
+  }
+}
+
+/** A list member takes several arguments (`--tags A B`, `--tags A --tags B`): each parsed value adds to the ones before. */
+const appended = (previous: unknown, items: unknown): unknown[] => [...(Array.isArray(previous) ? (previous as unknown[]) : []), ...(Array.isArray(items) ? (items as unknown[]) : [items])];
+
+function parserFor(member: RequestMember): (text: string, previous: unknown) => unknown {
+  return (text, previous) => {
     const value = paramFileValue(text, member);
     switch (member.kind.type) {
       case 'number': {
@@ -122,16 +173,34 @@ function parserFor(member: RequestMember): (text: string) => unknown {
         }
         return n;
       }
+      case 'structList':
+        return appended(previous, looksLikeJson(value) ? parseJson(value, member) : shorthand(value, member, member.kind.members));
+      case 'stringList':
+        return appended(previous, /^\s*\[/.test(value) ? parseJson(value, member) : value);
+      case 'stringMap':
+        return looksLikeJson(value) ? parseJson(value, member) : shorthand(value, member);
       case 'json':
-        try {
-          return JSON.parse(value) as unknown;
-        } catch {
-          throw new InvalidArgumentError(`Expected JSON text for ${member.name} (or file://path to a file holding it).`);
-        }
+        return parseJson(value, member);
       default:
         return value;
     }
   };
+}
+
+/** What the help adds to a member's own description: how its value is written. */
+function valueHelp(kind: MemberKind): string {
+  switch (kind.type) {
+    case 'blob':
+      return ' (base64, or fileb://path)';
+    case 'structList':
+      return ` (one or more, each ${kind.members.map((m) => `${m}=string`).join(',')}, or JSON)`;
+    case 'stringList':
+      return ' (one or more values, or a JSON list)';
+    case 'stringMap':
+      return ' (key1=value1,key2=value2, or JSON)';
+    default:
+      return '';
+  }
 }
 
 const stdinFlag = (member: RequestMember): string => `${member.flag}-stdin`;
@@ -149,13 +218,12 @@ function optionsFor(member: RequestMember): Option[] {
     const on = new Option(`--${member.flag}`, help);
     return [member.required ? on.makeOptionMandatory() : on, new Option(`--no-${member.flag}`, `the opposite of --${member.flag}`)];
   }
-  const option = new Option(`--${member.flag} <value>`, member.kind.type === 'blob' ? `${help} (base64, or fileb://path)` : help);
+  const variadic = member.kind.type === 'structList' || member.kind.type === 'stringList';
+  const option = new Option(`--${member.flag} <value${variadic ? '...' : ''}>`, `${help}${valueHelp(member.kind)}`);
   if (member.kind.type === 'enum') option.choices(member.kind.values);
   else option.argParser(parserFor(member));
   return [member.required ? option.makeOptionMandatory() : option];
 }
-
-const isEmptyObject = (value: unknown): boolean => typeof value === 'object' && value !== null && !Array.isArray(value) && Object.keys(value).length === 0;
 
 /** A PEM block (a trust anchor) would fill the screen as one escaped line: the table names it, `--output json` has it whole. */
 const PEM_BLOCK = /^-----BEGIN ([A-Z0-9 ]+)-----/;
@@ -170,7 +238,7 @@ function fieldTable(value: Record<string, unknown>): string {
   return textTable(['Field', 'Value'], Object.entries(value).map(([k, v]) => [k, cell(v)]));
 }
 
-/** Text output of any response: its scalar members in one table, each list under its name, one table per item. */
+/** Table output of any response: its scalar members in one table, each list under its name, one table per item. */
 export function formatResponse(response: Record<string, unknown>): string {
   const scalars = Object.entries(response).filter(([, v]) => !Array.isArray(v));
   const blocks = scalars.length === 0 ? [] : [fieldTable(Object.fromEntries(scalars))];
@@ -242,6 +310,8 @@ async function allPages(session: KmsSession, spec: OperationSpec, paginator: Cli
   }
 }
 
+const isStructure = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
 function addCommand(kms: Command, spec: OperationSpec, context: KmsCliContext): void {
   const members = requestMembers(spec);
   const stdout = context.stdout ?? ((text: string): void => void process.stdout.write(text));
@@ -283,9 +353,11 @@ function addCommand(kms: Command, spec: OperationSpec, context: KmsCliContext): 
         }
       }
       const response = paginator !== undefined && opts.paginate !== false ? await allPages(session, spec, paginator, request) : await session.invoke(spec.name, request);
+      const shown = session.select(response);
+      // Every AWS response is a structure; what --query selects from it may be anything, drawn as the AWS CLI's text.
+      const output = render(shown, session.format, (safe) => (isStructure(safe) ? formatResponse(safe) : formatText(safe)));
       // As the AWS CLI: an empty response prints nothing as text, `{}` as JSON.
-      // Every AWS response is a structure.
-      if (session.format === 'json' || !isEmptyObject(response)) stdout(`${render(response as Record<string, unknown>, session.format, formatResponse)}\n`);
+      if (session.format === 'json' || output !== '') stdout(`${output}\n`);
       // stdout keeps the AWS shape; the wait's outcome is a status line, like the state-lock wait's.
       if (waiter !== undefined && opts.wait !== false) await waitFor(session, waiter, request, (text) => stderr(`${render(text, 'table', (safe) => safe)}\n`));
     }),

@@ -6,17 +6,21 @@ import type { DescribeKmsuserResponse, KmsuserPasswordResponse } from '../../sha
 import type { ErrorInfo } from '../../shared/errors';
 import { terminalSafe, terminalSafeJson } from '../../shared/terminal-text';
 import { tokenFlagBadges } from '../../shared/token-flags';
+import { formatText } from './aws-text';
 import { textTable as table } from './text-table';
 
-export type OutputFormat = 'table' | 'json';
+export type OutputFormat = 'table' | 'json' | 'text';
 
 /**
- * The one way the CLI turns a value into output: JSON for scripts, or text drawn by `asText` from a copy
- * whose every string is terminal-safe. Token labels, names, paths and messages come from HSMs, the state
- * file and argv; none reaches a terminal raw. The format functions below are only called through here.
+ * The one way the CLI turns a value into output: JSON or the AWS CLI's tab-separated text for scripts, or the
+ * tables `asText` draws, both from a copy whose every string is terminal-safe. Token labels, names, paths and
+ * messages come from HSMs, the state file and argv; none reaches a terminal raw (a tab or newline in a value is
+ * escaped too, so it cannot shift a text column). The format functions below are only called through here.
  */
 export function render<T>(value: T, format: OutputFormat, asText: (safe: T) => string): string {
-  return format === 'json' ? terminalSafeJson(value) : asText(terminalSafe(value));
+  if (format === 'json') return terminalSafeJson(value);
+  const safe = terminalSafe(value);
+  return format === 'text' ? formatText(safe) : asText(safe);
 }
 
 export function formatSlots(result: { Module: ModuleInfo; Slots: SlotInfo[] }): string {
@@ -146,5 +150,6 @@ export function formatKmsuserStatus(r: DescribeKmsuserResponse): string {
 }
 
 export function formatError(error: ErrorInfo, format: OutputFormat): string {
-  return render({ Error: { Name: error.name, Message: error.message, Code: error.code, Details: error.details } }, format, ({ Error: e }) => `${e.Name}${e.Code ? ` (${e.Code})` : ''}: ${e.Message}`);
+  // Text output is for a response's values; an error on stderr reads the same as in a table.
+  return render({ Error: { Name: error.name, Message: error.message, Code: error.code, Details: error.details } }, format === 'json' ? 'json' : 'table', ({ Error: e }) => `${e.Name}${e.Code ? ` (${e.Code})` : ''}: ${e.Message}`);
 }

@@ -1,20 +1,41 @@
-import { WorkbenchError } from '../../shared/errors';
 import type { OperationHandlers } from '../core/dispatcher';
+import { createAliasService } from './aliases';
 import type { KeysDeps } from './keys-deps';
+import { createTagService } from './tags';
 
-// Placeholder while issue 7 is built: every handler here is replaced by its service.
-const notYet = (name: string) => async (): Promise<never> => {
-  throw new WorkbenchError('KMSInternalException', `${name} is not built yet.`);
-};
+type AliasTagOperation = 'CreateAlias' | 'UpdateAlias' | 'DeleteAlias' | 'ListAliases' | 'TagResource' | 'UntagResource' | 'ListResourceTags';
 
-export function aliasTagHandlers(_deps: KeysDeps): Pick<OperationHandlers, 'CreateAlias' | 'UpdateAlias' | 'DeleteAlias' | 'ListAliases' | 'TagResource' | 'UntagResource' | 'ListResourceTags'> {
+/** Aliases and tags: state only, no HSM; each change says StateChanged once committed. */
+export function aliasTagHandlers(deps: KeysDeps): Pick<OperationHandlers, AliasTagOperation> {
+  const aliases = createAliasService(deps);
+  const tags = createTagService(deps);
   return {
-    CreateAlias: notYet('CreateAlias'),
-    UpdateAlias: notYet('UpdateAlias'),
-    DeleteAlias: notYet('DeleteAlias'),
-    ListAliases: notYet('ListAliases'),
-    TagResource: notYet('TagResource'),
-    UntagResource: notYet('UntagResource'),
-    ListResourceTags: notYet('ListResourceTags'),
+    CreateAlias: async (request) => {
+      const alias = await aliases.create(request);
+      deps.changed('aliases', [alias.AliasName]);
+      return {};
+    },
+    UpdateAlias: async (request) => {
+      const alias = await aliases.update(request);
+      deps.changed('aliases', [alias.AliasName]);
+      return {};
+    },
+    DeleteAlias: async (request) => {
+      const alias = await aliases.delete(request.AliasName);
+      deps.changed('aliases', [alias.AliasName]);
+      return {};
+    },
+    ListAliases: async (request) => aliases.list(request),
+    TagResource: async (request) => {
+      const key = await tags.tag(request);
+      deps.changed('keys', [key.KeyId]);
+      return {};
+    },
+    UntagResource: async (request) => {
+      const key = await tags.untag(request);
+      deps.changed('keys', [key.KeyId]);
+      return {};
+    },
+    ListResourceTags: async (request) => tags.list(request),
   };
 }

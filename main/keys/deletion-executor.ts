@@ -1,6 +1,7 @@
 import type { BackingKeyDeletionStatus } from '../../shared/contract/keys';
 import type { MemberSession } from '../key-stores/member-sessions';
 import type { CmkRecord, CustomKeyStoreRecord, OrphanedMaterialRecord } from '../state/records';
+import { deleteAliasesOf } from './aliases';
 import { reconcileAll } from './creation-reconciler';
 import type { KeysDeps } from './keys-deps';
 import { destroyOrphanedMaterial, settleOrphan } from './orphaned-material';
@@ -45,8 +46,7 @@ export function createDeletionExecutor(deps: KeysDeps): DeletionExecutor {
       const members = s.clusters.find((c) => c.ClusterId === key.CloudHsmClusterId)?.Hsms.map((m) => m.HsmId) ?? [];
       const earlier = s.orphans.get(keyId);
       const hsmIds = [...new Set([...members, ...key.BackingKeys.map((b) => b.HsmId), ...(earlier?.HsmIds ?? [])])];
-      const aliases = [...s.aliases.values()].filter((a) => a.TargetKeyId === keyId).map((a) => a.AliasName);
-      for (const alias of aliases) s.aliases.delete(alias);
+      const aliases = deleteAliasesOf(s, keyId);
       s.keys.delete(keyId);
       s.orphans.put({
         KeyId: key.KeyId,

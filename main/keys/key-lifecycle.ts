@@ -6,6 +6,7 @@ import type { CmkRecord, CustomKeyStoreRecord } from '../state/records';
 import type { WorkbenchState } from '../state/state-schema';
 import { toKeyMetadata } from './key-metadata';
 import { resolveKey } from './key-resolution';
+import { byName, markerAfter, pageAfter } from './pagination';
 import type { KeysDeps } from './keys-deps';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -41,42 +42,8 @@ export function keyAuditFacts(key: Pick<CmkRecord, 'CustomKeyStoreId' | 'CloudHs
   };
 }
 
-/**
- * Markers are opaque to callers but say "after this key id": keys are listed in KeyId order, so a page
- * boundary survives keys created or deleted between calls (a created key lands on whichever side its id falls).
- */
-const encodeMarker = (lastKeyId: string): string => Buffer.from(`after:${lastKeyId}`, 'utf8').toString('base64url');
-
-function decodeMarker(marker: string | undefined, operation: string): string | undefined {
-  if (marker === undefined) return undefined;
-  const text = /^[A-Za-z0-9_-]+$/.test(marker) ? Buffer.from(marker, 'base64url').toString('utf8') : '';
-  const match = /^after:([0-9a-f-]{36})$/.exec(text);
-  if (match?.[1] === undefined) throw new WorkbenchError('InvalidMarkerException', `The Marker is not one a previous ${operation} returned. Start again without it.`);
-  return match[1];
-}
-
-const byKeyId = (a: { KeyId: string }, b: { KeyId: string }): number => (a.KeyId < b.KeyId ? -1 : a.KeyId > b.KeyId ? 1 : 0);
-
-/** One page of `keys` (sorted by KeyId) after the marker's key, with AWS's NextMarker/Truncated. */
-function page<K extends { KeyId: string }>(keys: readonly K[], marker: string | undefined, limit: number): { page: K[]; NextMarker?: string; Truncated: boolean } {
-  const start = marker === undefined ? 0 : firstAfter(keys, marker);
-  const chosen = keys.slice(start, start + limit);
-  const last = chosen.at(-1);
-  const truncated = start + limit < keys.length && last !== undefined;
-  return { page: chosen, ...(truncated ? { NextMarker: encodeMarker(last.KeyId) } : {}), Truncated: truncated };
-}
-
-/** Binary search: the index of the first key whose id sorts after `keyId`. */
-function firstAfter(keys: readonly { KeyId: string }[], keyId: string): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((keys[mid]?.KeyId ?? '') <= keyId) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+const KEY_ID = /^[0-9a-f-]{36}$/;
+const keyIdOf = (key: { KeyId: string }): string => key.KeyId;
 
 function storesById(state: Pick<WorkbenchState, 'customKeyStores'>): Map<string, CustomKeyStoreRecord> {
   return new Map(state.customKeyStores.map((s) => [s.CustomKeyStoreId, s]));
@@ -85,8 +52,11 @@ function storesById(state: Pick<WorkbenchState, 'customKeyStores'>): Map<string,
 const storeOf = (state: Pick<WorkbenchState, 'customKeyStores'>, key: Pick<CmkRecord, 'CustomKeyStoreId'>): CustomKeyStoreRecord | undefined =>
   state.customKeyStores.find((s) => s.CustomKeyStoreId === key.CustomKeyStoreId);
 
-/** AWS's KMSInvalidStateException for a key pending deletion or still being created: Enable, Disable and ScheduleKeyDeletion refuse both. */
-function refuseSettling(key: Pick<CmkRecord, 'Arn' | 'KeyState'>): WorkbenchError | undefined {
+/**
+ * AWS's KMSInvalidStateException for a key pending deletion or still being created: Enable, Disable,
+ * ScheduleKeyDeletion, CreateAlias, UpdateAlias, TagResource and UntagResource refuse both.
+ */
+export function refuseSettling(key: Pick<CmkRecord, 'Arn' | 'KeyState'>): WorkbenchError | undefined {
   if (key.KeyState === 'PendingDeletion') return new WorkbenchError('KMSInvalidStateException', `${key.Arn} is pending deletion.`, { details: { keyId: key.Arn, keyState: key.KeyState } });
   if (key.KeyState === 'Creating') return new WorkbenchError('KMSInvalidStateException', `${key.Arn} is being created: its key material is not yet on every HSM.`, { details: { keyId: key.Arn, keyState: key.KeyState } });
   return undefined;
@@ -127,15 +97,15 @@ export function createKeyLifecycleService(deps: KeysDeps): KeyLifecycleService {
     },
 
     async list(request) {
-      const after = decodeMarker(request.Marker, 'ListKeys');
+      const after = markerAfter(request.Marker, 'ListKeys', KEY_ID);
       const s = await state.read();
-      const keys = [...s.keys.values()].map((k) => ({ KeyId: k.KeyId, KeyArn: k.Arn })).sort(byKeyId);
-      const { page: chosen, ...rest } = page(keys, after, request.Limit ?? LIST_KEYS_DEFAULT_LIMIT);
+      const keys = [...s.keys.values()].map((k) => ({ KeyId: k.KeyId, KeyArn: k.Arn })).sort(byName(keyIdOf));
+      const { page: chosen, ...rest } = pageAfter(keys, keyIdOf, after, request.Limit ?? LIST_KEYS_DEFAULT_LIMIT);
       return { Keys: chosen, ...rest };
     },
 
     async describeAll(request) {
-      const after = decodeMarker(request.Marker, 'DescribeKeys');
+      const after = markerAfter(request.Marker, 'DescribeKeys', KEY_ID);
       const s = await state.read();
       if (request.CustomKeyStoreId !== undefined) findKeyStore(s, request.CustomKeyStoreId);
       // One pass over the aliases and one over the keys: no per-key scan, so 10,000 keys cost one sort.
@@ -146,8 +116,8 @@ export function createKeyLifecycleService(deps: KeysDeps): KeyLifecycleService {
         else names.push(alias.AliasName);
       }
       const stores = storesById(s);
-      const keys = [...s.keys.values()].filter((k) => request.CustomKeyStoreId === undefined || k.CustomKeyStoreId === request.CustomKeyStoreId).sort(byKeyId);
-      const { page: chosen, ...rest } = page(keys, after, request.Limit ?? DESCRIBE_KEYS_DEFAULT_LIMIT);
+      const keys = [...s.keys.values()].filter((k) => request.CustomKeyStoreId === undefined || k.CustomKeyStoreId === request.CustomKeyStoreId).sort(byName(keyIdOf));
+      const { page: chosen, ...rest } = pageAfter(keys, keyIdOf, after, request.Limit ?? DESCRIBE_KEYS_DEFAULT_LIMIT);
       const summaries: KeySummary[] = chosen.map((k) => ({ ...toKeyMetadata(k, stores.get(k.CustomKeyStoreId)), AliasNames: (aliasNames.get(k.KeyId) ?? []).sort() }));
       return { Keys: summaries, ...rest };
     },
