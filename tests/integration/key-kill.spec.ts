@@ -11,17 +11,20 @@ import { connect, kmsuserPinOf } from '../fixtures/cmk';
 import { tally } from '../fixtures/kill-points';
 import { ok } from '../fixtures/outcomes';
 import { createSoftHsmCluster, type SoftHsmCluster } from '../fixtures/softhsm';
-import type { KillJob } from '../fixtures/key-kill-child';
+import type { KillJob, Recovery } from '../fixtures/key-kill-child';
 import { createTestWorkbench } from '../fixtures/workbench';
 
 /**
  * kill -9 over CreateKey and over the deletion executor, on a real CONNECTED two-token SoftHSM cluster. A child
  * process (tests/fixtures/key-kill-child.ts) runs the operation and freezes at the k-th of its effects — each HSM
  * host call and each fsync (state journal, audit log), once before and once after it — where this process kills
- * it with SIGKILL. Then a fresh workbench process recovers, and the independent peer (pkcs11-tool, logged in as
- * kmsuser on EACH token) lists the secret keys, checked against the state: every key labelled with a CMK ARN is
+ * it with SIGKILL. Then a fresh workbench process recovers — each point once by each of two product paths that
+ * reconcile: RunDeletions, and a reconnect of the store (disconnect, connect, CONNECTED: the connect's afterConnected
+ * runs the creation reconciler) — and the independent peer (pkcs11-tool, logged in as
+ * kmsuser on EACH token, with the password as it is now: a connect rotates it) lists the secret keys, checked against the state: every key labelled with a CMK ARN is
  * named by its CMK (that HSM in BackingKeys) or by an orphan record naming that HSM, every CMK not Creating has
- * its material on each HSM it names (or a MaterialIssue saying otherwise), and no CMK stays Creating.
+ * its material on each HSM it names (or a MaterialIssue saying otherwise), and no CMK stays Creating. A deletion
+ * killed mid-way and recovered by a reconnect (which deletes nothing) is explained by its orphan records alone.
  * Each run starts from the same prepared tokens and state (copied back), so a point means the same effect each run.
  */
 
@@ -29,8 +32,6 @@ const PASSWORD = 'kmsuser-kill-1';
 const WORKERS = 2;
 /** The issue's floor: at least this many kills must land inside the two operations. */
 const MIN_KILLS = 100;
-/** Whether recovery reconciles unfinished creations (the reconciler of h-create); until then Creating CMKs are counted, not failed. */
-const RECONCILER = false;
 /** The clock of the setup (ScheduleKeyDeletion) and of the runs that find the deletion due. */
 const T0 = new Date('2026-06-01T12:00:00.000Z');
 const DUE_RUN = new Date(T0.getTime() + 8 * 86_400_000).toISOString();
@@ -51,8 +52,6 @@ interface Bench {
   storeId: string;
   /** HSM id of each token, by token index. */
   hsmIds: string[];
-  /** kmsuser's PIN of the prepared state (recovery does not rotate it). */
-  pin: string;
   snapshot: { state: string; tokens: string };
 }
 
@@ -85,7 +84,7 @@ async function bench(name: string): Promise<Bench> {
   const snapshot = { state: join(snapshotDir, 'state'), tokens: join(snapshotDir, 'tokens') };
   await cp(stateDir, snapshot.state, { recursive: true });
   await cp(join(hsm.dir, 'tokens'), snapshot.tokens, { recursive: true });
-  return { hsm, stateDir, storeId, hsmIds, pin: await kmsuserPinOf({ stateDir }, storeId), snapshot };
+  return { hsm, stateDir, storeId, hsmIds, snapshot };
 }
 
 async function reset(b: Bench): Promise<void> {
@@ -174,10 +173,10 @@ function startDriver(b: Bench): Driver {
   };
 }
 
-/** The secret keys labelled with a CMK ARN that pkcs11-tool lists on token `index`, logged in as kmsuser. */
-async function peerArns(b: Bench, index: number): Promise<string[]> {
+/** The secret keys labelled with a CMK ARN that pkcs11-tool lists on token `index`, logged in as kmsuser with `pin`. */
+async function peerArns(b: Bench, index: number, pin: string): Promise<string[]> {
   const token = b.hsm.tokens[index];
-  const { stdout } = await promisify(execFile)('pkcs11-tool', ['--module', b.hsm.modulePath, '--slot', token?.slotId ?? '', '--login', '--pin', b.pin, '--list-objects', '--type', 'secrkey'], { env: { ...process.env, ...b.hsm.env } });
+  const { stdout } = await promisify(execFile)('pkcs11-tool', ['--module', b.hsm.modulePath, '--slot', token?.slotId ?? '', '--login', '--pin', pin, '--list-objects', '--type', 'secrkey'], { env: { ...process.env, ...b.hsm.env } });
   return stdout
     .split('\n')
     .map((line) => /^\s*label:\s+(.*)$/.exec(line)?.[1]?.trim() ?? '')
@@ -185,26 +184,27 @@ async function peerArns(b: Bench, index: number): Promise<string[]> {
 }
 
 /**
- * What the peer sees against what the state says; each entry is one violation, in words. Until the creation
- * reconciler is merged (h-create), a Creating CMK left by the kill is counted apart (`creatingLeft`) and the
- * material it recorded as touched counts as named by it; with the reconciler none may be left.
+ * What the peer sees against what the state says; each entry is one violation, in words. Either recovery reconciles
+ * (main/keys/creation-reconciler.ts: RunDeletions first, a connect once CONNECTED), so no Creating CMK may be left:
+ * its owner is dead.
  */
 async function check(b: Bench): Promise<{ violations: string[]; creatingLeft: number }> {
   const s = await readState(b.stateDir);
   const violations: string[] = [];
-  const onToken = await Promise.all(b.hsm.tokens.map((_, i) => peerArns(b, i)));
+  const pin = await kmsuserPinOf({ stateDir: b.stateDir }, b.storeId);
+  const onToken = await Promise.all(b.hsm.tokens.map((_, i) => peerArns(b, i, pin)));
   const keys = [...s.keys.values()];
   const orphans = [...s.orphans.values()];
   const creating = keys.filter((k) => k.KeyState === 'Creating');
   b.hsmIds.forEach((hsmId, index) => {
     for (const arn of onToken[index] ?? []) {
       const key = keys.find((k) => k.Arn === arn);
-      const named = key?.KeyState === 'Creating' ? !RECONCILER && (key.Creation?.Touched.includes(hsmId) ?? false) : (key?.BackingKeys.some((bk) => bk.HsmId === hsmId) ?? false);
+      const named = key !== undefined && key.KeyState !== 'Creating' && key.BackingKeys.some((bk) => bk.HsmId === hsmId);
       const byOrphan = orphans.some((o) => o.Arn === arn && o.HsmIds.includes(hsmId));
       if (!named && !byOrphan) violations.push(`${hsmId} holds ${arn}, named by ${key === undefined ? 'no CMK' : `a ${key.KeyState} CMK not naming it`} and no orphan record`);
     }
   });
-  if (RECONCILER) for (const key of creating) violations.push(`${key.KeyId} is still Creating after recovery (its owner is dead)`);
+  for (const key of creating) violations.push(`${key.KeyId} is still Creating after recovery (its owner is dead)`);
   for (const key of keys) {
     if (key.KeyState === 'Creating') continue;
     for (const backing of key.BackingKeys) {
@@ -217,6 +217,7 @@ async function check(b: Bench): Promise<{ violations: string[]; creatingLeft: nu
 
 interface Figures {
   op: Op;
+  via: Recovery;
   point: string;
   landed: boolean;
   violations: string[];
@@ -230,12 +231,22 @@ const KILL_POINTS = /^(before|after) ((generateKey|findObjects|wrapKey|unwrapKey
 const PHASES = ['reset', 'kill', 'recover', 'check'] as const;
 const CLOCK: Record<Op, string> = { create: T0.toISOString(), delete: DUE_RUN };
 
-/** Every point of a probe run that KILL_POINTS selects, with its occurrence number (the same label recurs: one fsync per audit record). */
-function killPlan(op: Op, points: readonly string[]): Array<{ op: Op; label: string; nth: number }> {
+/** The product paths a fresh process recovers by; each kill point is run once under each. */
+const RECOVERIES: readonly Recovery[] = ['run-deletions', 'reconnect'];
+
+interface PlannedKill {
+  op: Op;
+  label: string;
+  nth: number;
+  via: Recovery;
+}
+
+/** Every point of a probe run that KILL_POINTS selects, with its occurrence number (the same label recurs: one fsync per audit record), under each recovery. */
+function killPlan(op: Op, points: readonly string[]): PlannedKill[] {
   const nth = new Map<string, number>();
   return points.flatMap((label) => {
     nth.set(label, (nth.get(label) ?? 0) + 1);
-    return KILL_POINTS.test(label) ? [{ op, label, nth: nth.get(label) ?? 1 }] : [];
+    return KILL_POINTS.test(label) ? RECOVERIES.map((via) => ({ op, label, nth: nth.get(label) ?? 1, via })) : [];
   });
 }
 
@@ -247,7 +258,7 @@ describe('CMK creation and deletion under kill -9', () => {
     const [first] = benches;
     if (first === undefined) throw new Error('no bench');
     // A probe of each operation, unkilled, lists its points; then one kill at each selected point, spread over the workers.
-    const plan: Array<{ op: Op; label: string; nth: number }> = [];
+    const plan: PlannedKill[] = [];
     const probe = startDriver(first);
     for (const op of ['create', 'delete'] as const) {
       await reset(first);
@@ -264,7 +275,7 @@ describe('CMK creation and deletion under kill -9', () => {
       benches.map(async (b) => {
         let driver = startDriver(b);
         for (let item = plan[next++]; item !== undefined; item = plan[next++]) {
-          const { op, label, nth } = item;
+          const { op, label, nth, via } = item;
           const t = [Date.now()];
           await reset(b);
           t.push(Date.now());
@@ -274,19 +285,23 @@ describe('CMK creation and deletion under kill -9', () => {
           if (killed.signal === null) driver.close();
           driver = fresh;
           t.push(Date.now());
-          ok((await driver.job({ op: 'recover', clock: CLOCK[op] })).result as never);
+          ok((await driver.job({ op: 'recover', via, clock: CLOCK[op] })).result as never);
           t.push(Date.now());
-          figures.push({ op, point: `${label} #${nth}`, landed: killed.signal === 'SIGKILL' && killed.killedAt === label, ...(await check(b)) });
+          figures.push({ op, via, point: `${label} #${nth}`, landed: killed.signal === 'SIGKILL' && killed.killedAt === label, ...(await check(b)) });
           PHASES.forEach((phase, i) => (phaseMs[phase] += (t[i + 1] ?? Date.now()) - (t[i] ?? 0)));
         }
         driver.close();
       }),
     );
-    const all = figures.flatMap((f) => f.violations.map((v) => `${f.op} @ ${f.point}: ${v}`));
-    const landed = (op: Op): number => figures.filter((f) => f.landed && f.op === op).length;
+    const all = figures.flatMap((f) => f.violations.map((v) => `${f.op} @ ${f.point} (recovered by ${f.via}): ${v}`));
+    const landed = (op: Op, via?: Recovery): number => figures.filter((f) => f.landed && f.op === op && (via === undefined || f.via === via)).length;
+    const perRecovery = RECOVERIES.map((via) => {
+      const own = figures.filter((f) => f.via === via);
+      return `${via}: ${landed('create', via) + landed('delete', via)} kills (create-key ${landed('create', via)}, deletion ${landed('delete', via)}), violations ${own.reduce((n, f) => n + f.violations.length, 0)}, Creating left ${own.reduce((n, f) => n + f.creatingLeft, 0)}`;
+    });
     console.info(
       `CMK kill -9: ${figures.length} runs in ${Math.round((Date.now() - t0) / 1000)} s (setup ${Math.round(setupMs / 1000)} s); ` +
-        `kills landed mid-operation ${landed('create') + landed('delete')} (create-key ${landed('create')}, deletion ${landed('delete')}); violations ${all.length}; Creating CMKs left for the reconciler ${figures.reduce((n, f) => n + f.creatingLeft, 0)}; ` +
+        `kills landed mid-operation ${landed('create') + landed('delete')} (create-key ${landed('create')}, deletion ${landed('delete')}); violations ${all.length}; Creating CMKs left ${figures.reduce((n, f) => n + f.creatingLeft, 0)}; by recovery [${perRecovery.join('; ')}]; ` +
         `mean ms per run ${JSON.stringify(Object.fromEntries(PHASES.map((p) => [p, Math.round(phaseMs[p] / figures.length)])))}; kills per step ${JSON.stringify(tally(figures.map((f) => `${f.op} ${f.point.replace(/ #\d+$/, '')}`)))}`,
     );
     expect(all).toEqual([]);
@@ -294,6 +309,8 @@ describe('CMK creation and deletion under kill -9', () => {
     // Every planned kill landed where it was aimed: a loop whose kills missed the operation would prove nothing.
     expect(landed('create')).toBe(plan.filter((p) => p.op === 'create').length);
     expect(landed('delete')).toBe(plan.filter((p) => p.op === 'delete').length);
+    // Each point under each recovery: the floor is met by distinct (point, recovery) runs, not by repeats.
+    for (const via of RECOVERIES) expect(landed('create', via) + landed('delete', via), `kills recovered by ${via}`).toBe(plan.length / RECOVERIES.length);
     expect(landed('create') + landed('delete')).toBeGreaterThanOrEqual(MIN_KILLS);
     for (const step of ['generateKey HSM 1', 'wrapKey HSM 1', 'unwrapKey HSM 2', 'encrypt HSM 1', 'encrypt HSM 2', 'destroyObject HSM 1', 'destroyObject HSM 2', 'fsync audit record']) {
       expect(figures.some((f) => f.landed && f.point.includes(step)), `a kill at ${step}`).toBe(true);
