@@ -124,8 +124,9 @@ export const GetParametersForImportRequest = z.object({
 export const GetParametersForImportResponse = z.object({ KeyId: z.string(), ImportToken: z.base64(), PublicKey: z.base64(), ParametersValidTo: z.string() });
 export const ImportKeyMaterialRequest = z.object({
   KeyId: KeyIdentifier,
-  ImportToken: z.base64(),
-  EncryptedKeyMaterial: z.base64(),
+  // AWS's 1–6144 bytes, bounded as base64 text (8192 characters) so a refused request's audit record stays small.
+  ImportToken: z.base64().max(8192, 'ImportToken is 1 to 6144 bytes'),
+  EncryptedKeyMaterial: z.base64().max(8192, 'EncryptedKeyMaterial is 1 to 6144 bytes'),
   ValidTo: z.string().optional(),
   ExpirationModel: z.enum(['KEY_MATERIAL_EXPIRES', 'KEY_MATERIAL_DOES_NOT_EXPIRE']).optional(),
 });
