@@ -40,8 +40,8 @@ const KEY_STORE_ID = 'cks-fuzz0000000000000';
 const UNKNOWN_KEY_STORE_ID = 'cks-00000000000000000';
 /** Issue 7's operations whose handlers are still placeholders: each leaves this set when its service lands. */
 const NOT_BUILT_YET = new Set<OperationName>([
-  'CreateKey', 'DescribeKeyMaterial', 'CreateAlias', 'UpdateAlias', 'DeleteAlias', 'ListAliases',
-  'TagResource', 'UntagResource', 'ListResourceTags', 'Encrypt', 'Decrypt', 'ReEncrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'GenerateRandom',
+  'CreateKey', 'DescribeKeyMaterial',
+  'Encrypt', 'Decrypt', 'ReEncrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'GenerateRandom',
 ]);
 /** Mutating operations that succeed without changing anything in the fixture's state: no key of it is due for deletion. */
 const NOTHING_TO_DO = new Set<string>(['RunDeletions'] satisfies OperationName[]);
@@ -202,11 +202,21 @@ function refusals(f: Fixture): { [N in MutatingOperationName]: readonly Refusal[
     EnableKeyRotation: [noSuchKey],
     GetParametersForImport: [noSuchKey],
     ImportKeyMaterial: [noSuchKey],
-    TagResource: [],
-    UntagResource: [],
-    CreateAlias: [],
-    UpdateAlias: [],
-    DeleteAlias: [],
+    TagResource: [noSuchKey],
+    UntagResource: [noSuchKey],
+    // No alias exists in the fixture (every CreateAlias names FUZZ_KEY_ID): a mutated name is checked first.
+    CreateAlias: [
+      { why: 'no such target key', apply: (r) => ({ ...r, TargetKeyId: FUZZ_KEY_ID }), expected: ['InvalidAliasNameException', 'NotFoundException'] },
+      { why: 'the alias/aws/ prefix is reserved', apply: (r) => ({ ...r, AliasName: 'alias/aws/fuzz' }), expected: ['InvalidAliasNameException'] },
+    ],
+    UpdateAlias: [
+      { why: 'no such alias', apply: (r) => ({ ...r, AliasName: 'alias/fuzz-none' }), expected: ['NotFoundException'] },
+      { why: 'the alias/aws/ prefix is reserved', apply: (r) => ({ ...r, AliasName: 'alias/aws/fuzz' }), expected: ['InvalidAliasNameException'] },
+    ],
+    DeleteAlias: [
+      { why: 'no such alias', apply: (r) => ({ ...r, AliasName: 'alias/fuzz-none' }), expected: ['NotFoundException'] },
+      { why: 'no alias/ prefix', apply: (r) => ({ ...r, AliasName: 'fuzz' }), expected: ['InvalidAliasNameException'] },
+    ],
   };
 }
 
