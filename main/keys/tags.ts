@@ -63,10 +63,10 @@ export function createTagService(deps: KeysDeps): TagService {
     },
 
     untag(request) {
-      const reserved = request.TagKeys.find(isReserved);
-      if (reserved !== undefined) throw new WorkbenchError('TagException', `Tags beginning with aws: are reserved (${reserved}): they cannot be removed.`);
       const removed = new Set(request.TagKeys);
       return change(request.KeyId, (key) => {
+        const reserved = request.TagKeys.find(isReserved);
+        if (reserved !== undefined) throw new WorkbenchError('TagException', `Tags beginning with aws: are reserved (${reserved}): they cannot be removed.`);
         key.Tags = key.Tags.filter((t) => !removed.has(t.TagKey));
       });
     },

@@ -45,6 +45,13 @@ describe('the contract', () => {
     );
   });
 
+  it("bounds ImportKeyMaterial's blobs at AWS's 6144 bytes, so a refused request is not audited at any size", () => {
+    const request = { KeyId: 'k', ImportToken: 'A'.repeat(8192), EncryptedKeyMaterial: 'AAAA' };
+    expect(operations.ImportKeyMaterial.request.safeParse(request).success).toBe(true);
+    expect(operations.ImportKeyMaterial.request.safeParse({ ...request, ImportToken: 'A'.repeat(8196) }).success).toBe(false);
+    expect(operations.ImportKeyMaterial.request.safeParse({ ...request, EncryptedKeyMaterial: 'A'.repeat(8196) }).success).toBe(false);
+  });
+
   it('refuses a token chosen twice', () => {
     const parsed = CreateClusterRequest.safeParse({ ClusterName: 'x', ModulePath: '/m.so', Hsms: [{ TokenSerial: 'a' }, { TokenSerial: 'a' }] });
     expect(parsed.success).toBe(false);
