@@ -7,7 +7,8 @@ import type { StateStore } from '../state/state-store';
 import { findBackingKeys, proveCopy } from './backing-key';
 import { judge, type Copy } from './key-creation';
 import type { KeysDeps } from './keys-deps';
-import { destroyOrphanedMaterial, settleOrphan } from './orphaned-material';
+import { deleteAliasesOf } from './aliases';
+import { destroyOrphanedMaterial, orphanOf, settleOrphan } from './orphaned-material';
 
 /** What the reconciler did with one key: finished its creation, rolled it back, or retried material an earlier rollback left. */
 export interface ReconciledKey {
@@ -138,16 +139,8 @@ async function reconcile(deps: KeysDeps, storeId: string): Promise<ReconciledKey
       const record = t.keys.get(key.KeyId);
       if (!sameCreation(record, key)) return undefined;
       const earlier = t.orphans.get(key.KeyId);
-      const made: OrphanedMaterialRecord = {
-        KeyId: key.KeyId,
-        Arn: key.Arn,
-        CustomKeyStoreId: key.CustomKeyStoreId,
-        CloudHsmClusterId: key.CloudHsmClusterId,
-        Reason: 'CREATION_ABANDONED',
-        Since: deps.clock().toISOString(),
-        HsmIds: [...new Set([...(record.Creation?.Touched ?? members(key.CloudHsmClusterId)), ...(earlier?.HsmIds ?? [])])],
-      };
-      for (const alias of [...t.aliases.values()].filter((a) => a.TargetKeyId === key.KeyId)) t.aliases.delete(alias.AliasName);
+      const made = orphanOf(key, 'CREATION_ABANDONED', deps.clock(), [...(record.Creation?.Touched ?? members(key.CloudHsmClusterId)), ...(earlier?.HsmIds ?? [])]);
+      deleteAliasesOf(t, key.KeyId);
       t.keys.delete(key.KeyId);
       t.orphans.put(made);
       return made;

@@ -4,7 +4,7 @@ import type { CmkRecord, CustomKeyStoreRecord, OrphanedMaterialRecord } from '..
 import { deleteAliasesOf } from './aliases';
 import { reconcileAll } from './creation-reconciler';
 import type { KeysDeps } from './keys-deps';
-import { destroyOrphanedMaterial, settleOrphan } from './orphaned-material';
+import { destroyOrphanedMaterial, orphanOf, settleOrphan } from './orphaned-material';
 
 export interface DeletedKey {
   KeyId: string;
@@ -45,19 +45,9 @@ export function createDeletionExecutor(deps: KeysDeps): DeletionExecutor {
       if (key === undefined || !isDue(key, now)) return { deleted: false, aliases: [] };
       const members = s.clusters.find((c) => c.ClusterId === key.CloudHsmClusterId)?.Hsms.map((m) => m.HsmId) ?? [];
       const earlier = s.orphans.get(keyId);
-      const hsmIds = [...new Set([...members, ...key.BackingKeys.map((b) => b.HsmId), ...(earlier?.HsmIds ?? [])])];
       const aliases = deleteAliasesOf(s, keyId);
       s.keys.delete(keyId);
-      s.orphans.put({
-        KeyId: key.KeyId,
-        Arn: key.Arn,
-        CustomKeyStoreId: key.CustomKeyStoreId,
-        CloudHsmClusterId: key.CloudHsmClusterId,
-        Reason: 'DELETED',
-        Since: now.toISOString(),
-        HsmIds: hsmIds,
-        BackingKeys: key.BackingKeys,
-      });
+      s.orphans.put({ ...orphanOf(key, 'DELETED', now, [...members, ...key.BackingKeys.map((b) => b.HsmId), ...(earlier?.HsmIds ?? [])]), BackingKeys: key.BackingKeys });
       return { deleted: true, aliases };
     });
   }

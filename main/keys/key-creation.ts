@@ -14,6 +14,7 @@ import { BACKING_KEY_BYTES, backingKeyTemplate, destroyBackingKeys, findBackingK
 import { toKeyMetadata } from './key-metadata';
 import { resolveKey } from './key-resolution';
 import type { KeysDeps } from './keys-deps';
+import { orphanOf } from './orphaned-material';
 import { checkTags } from './tags';
 
 type Context = Pick<HandlerContext<CreateKeyProgress>, 'journal' | 'annotate' | 'emitProgress'>;
@@ -170,16 +171,7 @@ export function createKeyCreationService(deps: KeysDeps): KeyCreationService {
     await state.transact((s) => {
       s.keys.delete(key.KeyId);
       if (failed.length > 0) {
-        s.orphans.put({
-          KeyId: key.KeyId,
-          Arn: key.Arn,
-          CustomKeyStoreId: key.CustomKeyStoreId,
-          CloudHsmClusterId: key.CloudHsmClusterId,
-          Reason: 'CREATION_ABANDONED',
-          Since: deps.clock().toISOString(),
-          HsmIds: failed.map((f) => f.hsmId),
-          LastFailure: failed.map((f) => `${f.hsmId}: ${f.why}`).join('; '),
-        });
+        s.orphans.put({ ...orphanOf(key, 'CREATION_ABANDONED', deps.clock(), failed.map((f) => f.hsmId)), LastFailure: failed.map((f) => `${f.hsmId}: ${f.why}`).join('; ') });
       }
     });
     deps.changed('keys', [key.KeyId]);

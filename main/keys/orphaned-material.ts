@@ -1,7 +1,7 @@
 import type { BackingKeyDeletionStatus } from '../../shared/contract/keys';
 import { failureDetail } from '../key-stores/connection-errors';
 import type { MemberSession } from '../key-stores/member-sessions';
-import type { CustomKeyStoreRecord, OrphanedMaterialRecord } from '../state/records';
+import type { CmkRecord, CustomKeyStoreRecord, OrphanedMaterialRecord } from '../state/records';
 import type { StateStore } from '../state/state-store';
 import { findBackingKeys, keyIdBytes } from './backing-key';
 
@@ -10,6 +10,16 @@ import { findBackingKeys, keyIdBytes } from './backing-key';
  * member by member, found by label and CKA_ID, and the record shrunk to what is left. Shared by the deletion
  * executor and the creation reconciler.
  */
+
+/** The orphan record for a CMK's material that no record will name any more: why, since when, and which members may hold it. */
+export function orphanOf(
+  key: Pick<CmkRecord, 'KeyId' | 'Arn' | 'CustomKeyStoreId' | 'CloudHsmClusterId'>,
+  reason: OrphanedMaterialRecord['Reason'],
+  since: Date,
+  hsmIds: readonly string[],
+): OrphanedMaterialRecord {
+  return { KeyId: key.KeyId, Arn: key.Arn, CustomKeyStoreId: key.CustomKeyStoreId, CloudHsmClusterId: key.CloudHsmClusterId, Reason: reason, Since: since.toISOString(), HsmIds: [...new Set(hsmIds)] };
+}
 
 /** Why a member has no session to destroy with, in plain words. */
 function unreachable(store: Readonly<CustomKeyStoreRecord> | undefined, hsmId: string, storeId: string): string {
