@@ -313,8 +313,18 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
     return run;
   }
 
+  /**
+   * One ensureSessions per store at a time; callers meanwhile share it. Two logins side by side (the GUI's start-up
+   * login and a due deletion, or a crypto call) meet CKR_USER_ALREADY_LOGGED_IN in the one host child, and the
+   * loser would record the store FAILED (USER_LOGGED_IN) while the winner holds good sessions.
+   */
+  const ensuringFor = new Map<string, Promise<readonly MemberSession[]>>();
   function ensureSessions(storeId: string, current?: WorkbenchState): Promise<readonly MemberSession[]> {
-    return tracked(ensureSessionsNow(storeId, current));
+    const pending = ensuringFor.get(storeId);
+    if (pending !== undefined) return pending;
+    const run = tracked(ensureSessionsNow(storeId, current)).finally(() => ensuringFor.delete(storeId));
+    ensuringFor.set(storeId, run);
+    return run;
   }
 
   async function ensureSessionsNow(storeId: string, current: WorkbenchState | undefined): Promise<readonly MemberSession[]> {

@@ -130,6 +130,27 @@ describe('scheduled deletion on a two-token cluster', () => {
       await gui.dispose();
     }
   }, 60_000);
+
+  // The GUI test's flake: its start-up login and a due deletion's login ran side by side in one host child; the
+  // second C_Login met CKR_USER_ALREADY_LOGGED_IN and failed the store, so the deletion reported FAILURE and the material stayed.
+  it('logs in once when a due deletion and an Encrypt need the sessions at the same time (the store stays CONNECTED)', async () => {
+    const doomed = await createTestCmk(wb, hsm, setup);
+    const kept = await createTestCmk(wb, hsm, setup);
+    ok(await wb.call('ScheduleKeyDeletion', { KeyId: doomed.KeyId, PendingWindowInDays: 7 }));
+    now = new Date(now.getTime() + 8 * DAY);
+    // A later process (a CLI run): it holds no sessions, so both calls ask ensureSessions to log in.
+    const later = await createTestWorkbench({ stateDir: wb.stateDir, clock });
+    try {
+      const [run, encrypted] = await Promise.all([later.call('RunDeletions', {}), later.call('Encrypt', { KeyId: kept.KeyId, Plaintext: Buffer.from('both').toString('base64') })]);
+      ok(encrypted);
+      expect(ok(run).Deleted.map((d) => [d.KeyId, statusesOf(d.BackingKeysDeletionStatus)])).toEqual([[doomed.KeyId, ['SUCCESS', 'SUCCESS']]]);
+      const [store] = ok(await later.call('DescribeCustomKeyStores', { CustomKeyStoreId: setup.storeId })).CustomKeyStores;
+      expect(store?.ConnectionState).toBe('CONNECTED');
+      expect(await materialCounts(wb, hsm, setup, doomed.Arn)).toEqual([0, 0]);
+    } finally {
+      await later.dispose();
+    }
+  });
 });
 
 describe('an HSM that fails at the due time', () => {
