@@ -5,7 +5,7 @@ import type { MemberSession } from '../key-stores/member-sessions';
 import type { BackingKeyRecord, CmkRecord, OrphanedMaterialRecord } from '../state/records';
 import type { StateStore } from '../state/state-store';
 import { findBackingKeys, proveCopy } from './backing-key';
-import { judge, type Copy } from './key-creation';
+import { judge, sameCreation, type Copy } from './key-creation';
 import type { KeysDeps } from './keys-deps';
 import { deleteAliasesOf } from './aliases';
 import { destroyOrphanedMaterial, orphanOf, settleOrphan } from './orphaned-material';
@@ -32,11 +32,6 @@ function serialized<T>(state: StateStore, work: () => Promise<T>): Promise<T> {
 /** A creation no live process runs: its owner is gone (kill -9, a crash). A live owner — this process included — is never touched. */
 function interrupted(key: Readonly<CmkRecord>): boolean {
   return key.KeyState === 'Creating' && (key.Creation === undefined || !processAlive(key.Creation.Owner));
-}
-
-/** Whether the record is still the creation the reconciler inspected (no other process completed or rolled it back meanwhile). */
-function sameCreation(record: Readonly<CmkRecord> | undefined, seen: Readonly<CmkRecord>): record is CmkRecord {
-  return record?.KeyState === 'Creating' && record.Creation?.StartedAt === seen.Creation?.StartedAt;
 }
 
 /**
@@ -140,13 +135,15 @@ async function reconcile(deps: KeysDeps, storeId: string): Promise<ReconciledKey
       if (!sameCreation(record, key)) return undefined;
       const earlier = t.orphans.get(key.KeyId);
       const made = orphanOf(key, 'CREATION_ABANDONED', deps.clock(), [...(record.Creation?.Touched ?? members(key.CloudHsmClusterId)), ...(earlier?.HsmIds ?? [])]);
-      deleteAliasesOf(t, key.KeyId);
+      const aliases = deleteAliasesOf(t, key.KeyId);
       t.keys.delete(key.KeyId);
       t.orphans.put(made);
-      return made;
+      return { made, aliases };
     });
-    if (orphan !== undefined) deps.changed('keys', [key.KeyId]);
-    return orphan;
+    if (orphan === undefined) return undefined;
+    deps.changed('keys', [key.KeyId]);
+    if (orphan.aliases.length > 0) deps.changed('aliases', orphan.aliases);
+    return orphan.made;
   }
 
   const results: ReconciledKey[] = [];

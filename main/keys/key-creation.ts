@@ -98,6 +98,11 @@ export function judge(key: Pick<CmkRecord, 'KeyId' | 'CloudHsmClusterId'>, copie
   );
 }
 
+/** Whether the record is still the creation `seen` was (no other process completed or rolled it back meanwhile). */
+export function sameCreation(record: Readonly<CmkRecord> | undefined, seen: Readonly<CmkRecord>): record is CmkRecord {
+  return record?.KeyState === 'Creating' && record.Creation?.StartedAt === seen.Creation?.StartedAt;
+}
+
 export function createKeyCreationService(deps: KeysDeps): KeyCreationService {
   const { state, timeoutMs } = deps;
 
@@ -254,6 +259,10 @@ export function createKeyCreationService(deps: KeysDeps): KeyCreationService {
         });
         return toKeyMetadata(enabled.record, enabled.store);
       } catch (error) {
+        // Only a creation still ours is rolled back: a record another process completed (Enabled) or abandoned is not
+        // this call's to destroy, and one the state cannot be read for stays Creating for the reconciler.
+        const current = (await state.read().catch(() => undefined))?.keys.get(keyId);
+        if (!sameCreation(current, key)) throw error;
         context.annotate({ keyId, abandonedOn: touched });
         await abandon(key, touched, active).catch((cleanup: unknown) => deps.logger.error('a failed CreateKey could not record its rollback', { keyId, error: String(cleanup) }));
         throw error;
