@@ -1,12 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AliasListEntry } from '../../shared/contract/keys';
-import type { ErrorName, Result } from '../../shared/errors';
-import { newClusterId } from '../../main/core/ids';
 import { aliasArn, keyArn, LOCAL_PARTITION } from '../../main/keys/arn';
-import type { CmkRecord } from '../../main/state/records';
+import { recordOnlyStore, refusedUnchanged, type RecordOnlyStore } from '../fixtures/cmk';
 import { ok } from '../fixtures/outcomes';
-import { cmkRecord, keyStoreRecord } from '../fixtures/records';
 import { createTestWorkbench, type TestWorkbench } from '../fixtures/workbench';
 
 /**
@@ -19,26 +16,7 @@ import { createTestWorkbench, type TestWorkbench } from '../fixtures/workbench';
 const T0 = new Date('2026-03-01T12:00:00.000Z');
 let now = T0;
 let wb: TestWorkbench;
-let storeId: string;
-let clusterId: string;
-
-async function putKey(change: (key: CmkRecord) => void = () => undefined): Promise<CmkRecord> {
-  const key = cmkRecord(storeId, clusterId);
-  change(key);
-  await wb.editState((s) => s.keys.put(key));
-  return key;
-}
-
-/** A refused call: AWS's exception and message, the state file unchanged. */
-async function refused(call: () => Promise<Result<unknown>>, name: ErrorName, message: string | RegExp): Promise<void> {
-  const before = await wb.stateText();
-  const result = await call();
-  if (result.ok) throw new Error(`expected ${name}, the call succeeded`);
-  expect(result.error.name).toBe(name);
-  if (typeof message === 'string') expect(result.error.message).toBe(message);
-  else expect(result.error.message).toMatch(message);
-  expect(await wb.stateText()).toBe(before);
-}
+let store: RecordOnlyStore;
 
 async function listAll(request: { KeyId?: string; Limit?: number } = {}): Promise<AliasListEntry[]> {
   const entries: AliasListEntry[] = [];
@@ -56,10 +34,7 @@ const aliasNames = async (keyId: string): Promise<string[]> => (await listAll({ 
 
 beforeAll(async () => {
   wb = await createTestWorkbench({ clock: () => now });
-  // A key store's record without its cluster's: a cluster in the state file is one the audit log must have seen created.
-  clusterId = newClusterId();
-  storeId = 'cks-a11a5000000000000';
-  await wb.editState((s) => s.customKeyStores.push(keyStoreRecord(storeId, clusterId)));
+  store = await recordOnlyStore(wb, 'cks-a11a5000000000000');
 });
 
 afterAll(async () => {
@@ -68,7 +43,7 @@ afterAll(async () => {
 
 describe('CreateAlias', () => {
   it('names a key by key id or key ARN; the alias names it wherever a key is named, and ListAliases shows it as AWS does', async () => {
-    const key = await putKey();
+    const key = await store.putKey();
     const events: unknown[] = [];
     const stop = wb.core.onEvent((event) => events.push(event));
     expect(ok(await wb.call('CreateAlias', { AliasName: 'alias/by-id', TargetKeyId: key.KeyId }))).toEqual({});
@@ -87,75 +62,75 @@ describe('CreateAlias', () => {
   });
 
   it('refuses a name without the alias/ prefix, outside AWS\'s pattern, with no name, or under alias/aws/: InvalidAliasNameException', async () => {
-    const key = await putKey();
-    await refused(
+    const key = await store.putKey();
+    await refusedUnchanged(wb, 
       () => wb.call('CreateAlias', { AliasName: 'my-key', TargetKeyId: key.KeyId }),
       'InvalidAliasNameException',
       'Alias must start with the prefix "alias/". Please see https://docs.aws.amazon.com/kms/latest/developerguide/kms-alias.html',
     );
-    await refused(
+    await refusedUnchanged(wb, 
       () => wb.call('CreateAlias', { AliasName: 'alias/with space', TargetKeyId: key.KeyId }),
       'InvalidAliasNameException',
       `1 validation error detected: Value "alias/with space" at 'aliasName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9:/_-]+$`,
     );
-    await refused(() => wb.call('CreateAlias', { AliasName: 'alias/é', TargetKeyId: key.KeyId }), 'InvalidAliasNameException', /regular expression pattern/);
-    await refused(() => wb.call('CreateAlias', { AliasName: 'alias/', TargetKeyId: key.KeyId }), 'InvalidAliasNameException', /needs a name after the prefix/);
-    await refused(() => wb.call('CreateAlias', { AliasName: 'alias/aws/s3', TargetKeyId: key.KeyId }), 'InvalidAliasNameException', 'The alias/aws/ prefix is reserved for Amazon Web Services managed keys.');
-    await refused(() => wb.call('CreateAlias', { AliasName: `alias/${'x'.repeat(251)}`, TargetKeyId: key.KeyId }), 'ValidationException', /AliasName is 1 to 256 characters/);
+    await refusedUnchanged(wb, () => wb.call('CreateAlias', { AliasName: 'alias/é', TargetKeyId: key.KeyId }), 'InvalidAliasNameException', /regular expression pattern/);
+    await refusedUnchanged(wb, () => wb.call('CreateAlias', { AliasName: 'alias/', TargetKeyId: key.KeyId }), 'InvalidAliasNameException', /needs a name after the prefix/);
+    await refusedUnchanged(wb, () => wb.call('CreateAlias', { AliasName: 'alias/aws/s3', TargetKeyId: key.KeyId }), 'InvalidAliasNameException', 'The alias/aws/ prefix is reserved for Amazon Web Services managed keys.');
+    await refusedUnchanged(wb, () => wb.call('CreateAlias', { AliasName: `alias/${'x'.repeat(251)}`, TargetKeyId: key.KeyId }), 'ValidationException', /AliasName is 1 to 256 characters/);
     expect(await aliasNames(key.KeyId)).toEqual([]);
   });
 
   it('refuses a name in use (AlreadyExistsException), even for the same key', async () => {
-    const key = await putKey();
-    const other = await putKey();
+    const key = await store.putKey();
+    const other = await store.putKey();
     ok(await wb.call('CreateAlias', { AliasName: 'alias/taken', TargetKeyId: key.KeyId }));
     for (const target of [key.KeyId, other.KeyId]) {
-      await refused(() => wb.call('CreateAlias', { AliasName: 'alias/taken', TargetKeyId: target }), 'AlreadyExistsException', `An alias with the name ${aliasArn(LOCAL_PARTITION, 'alias/taken')} already exists`);
+      await refusedUnchanged(wb, () => wb.call('CreateAlias', { AliasName: 'alias/taken', TargetKeyId: target }), 'AlreadyExistsException', `An alias with the name ${aliasArn(LOCAL_PARTITION, 'alias/taken')} already exists`);
     }
   });
 
   it('takes a key id or key ARN as the target, not an alias; an unknown key is NotFoundException, a bad ARN InvalidArnException', async () => {
-    const key = await putKey();
+    const key = await store.putKey();
     ok(await wb.call('CreateAlias', { AliasName: 'alias/first', TargetKeyId: key.KeyId }));
     for (const target of ['alias/first', aliasArn(LOCAL_PARTITION, 'alias/first')]) {
-      await refused(() => wb.call('CreateAlias', { AliasName: 'alias/second', TargetKeyId: target }), 'ValidationException', /TargetKeyId must be a key id or key ARN, not an alias/);
+      await refusedUnchanged(wb, () => wb.call('CreateAlias', { AliasName: 'alias/second', TargetKeyId: target }), 'ValidationException', /TargetKeyId must be a key id or key ARN, not an alias/);
     }
     const missing = randomUUID();
-    await refused(() => wb.call('CreateAlias', { AliasName: 'alias/second', TargetKeyId: missing }), 'NotFoundException', `Key '${missing}' does not exist.`);
-    await refused(() => wb.call('CreateAlias', { AliasName: 'alias/second', TargetKeyId: `arn:aws:kms:us-east-1:111122223333:key/${key.KeyId}` }), 'NotFoundException', /does not exist/);
-    await refused(() => wb.call('CreateAlias', { AliasName: 'alias/second', TargetKeyId: 'arn:aws:kms:local-1:111122223333:keyring/x' }), 'InvalidArnException', /not a valid KMS key or alias ARN/);
+    await refusedUnchanged(wb, () => wb.call('CreateAlias', { AliasName: 'alias/second', TargetKeyId: missing }), 'NotFoundException', `Key '${missing}' does not exist.`);
+    await refusedUnchanged(wb, () => wb.call('CreateAlias', { AliasName: 'alias/second', TargetKeyId: `arn:aws:kms:us-east-1:111122223333:key/${key.KeyId}` }), 'NotFoundException', /does not exist/);
+    await refusedUnchanged(wb, () => wb.call('CreateAlias', { AliasName: 'alias/second', TargetKeyId: 'arn:aws:kms:local-1:111122223333:keyring/x' }), 'InvalidArnException', /not a valid KMS key or alias ARN/);
   });
 
   it("refuses a key pending deletion or being created (KMSInvalidStateException), and accepts a disabled or unavailable one, as AWS's key-state matrix says", async () => {
-    const pending = await putKey((k) => {
+    const pending = await store.putKey((k) => {
       k.KeyState = 'PendingDeletion';
       k.DeletionDate = new Date(T0.getTime() + 7 * 86_400_000).toISOString();
       k.PendingDeletionWindowInDays = 7;
     });
-    await refused(() => wb.call('CreateAlias', { AliasName: 'alias/pending', TargetKeyId: pending.KeyId }), 'KMSInvalidStateException', `${pending.Arn} is pending deletion.`);
-    const creating = await putKey((k) => (k.KeyState = 'Creating'));
-    await refused(() => wb.call('CreateAlias', { AliasName: 'alias/creating', TargetKeyId: creating.KeyId }), 'KMSInvalidStateException', /is being created/);
+    await refusedUnchanged(wb, () => wb.call('CreateAlias', { AliasName: 'alias/pending', TargetKeyId: pending.KeyId }), 'KMSInvalidStateException', `${pending.Arn} is pending deletion.`);
+    const creating = await store.putKey((k) => (k.KeyState = 'Creating'));
+    await refusedUnchanged(wb, () => wb.call('CreateAlias', { AliasName: 'alias/creating', TargetKeyId: creating.KeyId }), 'KMSInvalidStateException', /is being created/);
     // The store is DISCONNECTED, so each of these shows Unavailable; Disabled is the stored state of the second.
-    const disabled = await putKey((k) => (k.KeyState = 'Disabled'));
+    const disabled = await store.putKey((k) => (k.KeyState = 'Disabled'));
     ok(await wb.call('CreateAlias', { AliasName: 'alias/disabled', TargetKeyId: disabled.KeyId }));
     expect(ok(await wb.call('DescribeKey', { KeyId: 'alias/disabled' })).KeyMetadata.KeyState).toBe('Unavailable');
   });
 
   it('allows 50 aliases per key, then LimitExceededException', async () => {
-    const key = await putKey();
+    const key = await store.putKey();
     await wb.editState((s) => {
       for (let i = 0; i < 49; i += 1) s.aliases.put({ AliasName: `alias/quota-${i}`, TargetKeyId: key.KeyId, CreationDate: T0.toISOString(), LastUpdatedDate: T0.toISOString() });
     });
     ok(await wb.call('CreateAlias', { AliasName: 'alias/quota-49', TargetKeyId: key.KeyId }));
-    await refused(() => wb.call('CreateAlias', { AliasName: 'alias/quota-50', TargetKeyId: key.Arn }), 'LimitExceededException', `${key.Arn} already has 50 aliases, the most a KMS key can have. Delete one first.`);
+    await refusedUnchanged(wb, () => wb.call('CreateAlias', { AliasName: 'alias/quota-50', TargetKeyId: key.Arn }), 'LimitExceededException', `${key.Arn} already has 50 aliases, the most a KMS key can have. Delete one first.`);
     expect(await aliasNames(key.KeyId)).toHaveLength(50);
   });
 });
 
 describe('UpdateAlias', () => {
   it('points an alias at another key, keeping its CreationDate and dating the update', async () => {
-    const from = await putKey();
-    const to = await putKey();
+    const from = await store.putKey();
+    const to = await store.putKey();
     ok(await wb.call('CreateAlias', { AliasName: 'alias/moving', TargetKeyId: from.KeyId }));
     now = new Date(T0.getTime() + 60_000);
     try {
@@ -171,22 +146,22 @@ describe('UpdateAlias', () => {
   });
 
   it('refuses an alias that is not there (NotFoundException), an alias or a pending key as the target, and a target at its quota', async () => {
-    const key = await putKey();
-    await refused(() => wb.call('UpdateAlias', { AliasName: 'alias/absent', TargetKeyId: key.KeyId }), 'NotFoundException', `Alias ${aliasArn(LOCAL_PARTITION, 'alias/absent')} is not found.`);
-    await refused(() => wb.call('UpdateAlias', { AliasName: 'absent', TargetKeyId: key.KeyId }), 'InvalidAliasNameException', /must start with the prefix "alias\/"/);
+    const key = await store.putKey();
+    await refusedUnchanged(wb, () => wb.call('UpdateAlias', { AliasName: 'alias/absent', TargetKeyId: key.KeyId }), 'NotFoundException', `Alias ${aliasArn(LOCAL_PARTITION, 'alias/absent')} is not found.`);
+    await refusedUnchanged(wb, () => wb.call('UpdateAlias', { AliasName: 'absent', TargetKeyId: key.KeyId }), 'InvalidAliasNameException', /must start with the prefix "alias\/"/);
     ok(await wb.call('CreateAlias', { AliasName: 'alias/stay', TargetKeyId: key.KeyId }));
     ok(await wb.call('CreateAlias', { AliasName: 'alias/stay-2', TargetKeyId: key.KeyId }));
-    await refused(() => wb.call('UpdateAlias', { AliasName: 'alias/stay', TargetKeyId: 'alias/stay-2' }), 'ValidationException', /not an alias/);
-    const pending = await putKey((k) => {
+    await refusedUnchanged(wb, () => wb.call('UpdateAlias', { AliasName: 'alias/stay', TargetKeyId: 'alias/stay-2' }), 'ValidationException', /not an alias/);
+    const pending = await store.putKey((k) => {
       k.KeyState = 'PendingDeletion';
       k.DeletionDate = new Date(T0.getTime() + 7 * 86_400_000).toISOString();
     });
-    await refused(() => wb.call('UpdateAlias', { AliasName: 'alias/stay', TargetKeyId: pending.KeyId }), 'KMSInvalidStateException', `${pending.Arn} is pending deletion.`);
-    const full = await putKey();
+    await refusedUnchanged(wb, () => wb.call('UpdateAlias', { AliasName: 'alias/stay', TargetKeyId: pending.KeyId }), 'KMSInvalidStateException', `${pending.Arn} is pending deletion.`);
+    const full = await store.putKey();
     await wb.editState((s) => {
       for (let i = 0; i < 50; i += 1) s.aliases.put({ AliasName: `alias/full-${i}`, TargetKeyId: full.KeyId, CreationDate: T0.toISOString(), LastUpdatedDate: T0.toISOString() });
     });
-    await refused(() => wb.call('UpdateAlias', { AliasName: 'alias/stay', TargetKeyId: full.KeyId }), 'LimitExceededException', /already has 50 aliases/);
+    await refusedUnchanged(wb, () => wb.call('UpdateAlias', { AliasName: 'alias/stay', TargetKeyId: full.KeyId }), 'LimitExceededException', /already has 50 aliases/);
     // Re-pointing one of the 50 at the key it names adds no alias to it.
     ok(await wb.call('UpdateAlias', { AliasName: 'alias/full-0', TargetKeyId: full.KeyId }));
   });
@@ -194,17 +169,17 @@ describe('UpdateAlias', () => {
 
 describe('DeleteAlias', () => {
   it('deletes the alias, not the key; an alias that is not there is NotFoundException', async () => {
-    const key = await putKey();
+    const key = await store.putKey();
     ok(await wb.call('CreateAlias', { AliasName: 'alias/doomed', TargetKeyId: key.KeyId }));
     ok(await wb.call('DeleteAlias', { AliasName: 'alias/doomed' }));
     expect(await aliasNames(key.KeyId)).toEqual([]);
     expect(ok(await wb.call('DescribeKey', { KeyId: key.KeyId })).KeyMetadata.KeyId).toBe(key.KeyId);
-    await refused(() => wb.call('DescribeKey', { KeyId: 'alias/doomed' }), 'NotFoundException', /does not exist/);
-    await refused(() => wb.call('DeleteAlias', { AliasName: 'alias/doomed' }), 'NotFoundException', `Alias ${aliasArn(LOCAL_PARTITION, 'alias/doomed')} is not found.`);
+    await refusedUnchanged(wb, () => wb.call('DescribeKey', { KeyId: 'alias/doomed' }), 'NotFoundException', /does not exist/);
+    await refusedUnchanged(wb, () => wb.call('DeleteAlias', { AliasName: 'alias/doomed' }), 'NotFoundException', `Alias ${aliasArn(LOCAL_PARTITION, 'alias/doomed')} is not found.`);
   });
 
   it("deletes the alias of a key pending deletion (the key-state matrix allows it)", async () => {
-    const key = await putKey();
+    const key = await store.putKey();
     ok(await wb.call('CreateAlias', { AliasName: 'alias/of-pending', TargetKeyId: key.KeyId }));
     ok(await wb.call('ScheduleKeyDeletion', { KeyId: 'alias/of-pending', PendingWindowInDays: 7 }));
     ok(await wb.call('DeleteAlias', { AliasName: 'alias/of-pending' }));
@@ -214,8 +189,8 @@ describe('DeleteAlias', () => {
 
 describe('ListAliases', () => {
   it('pages in AliasName order with Limit and Marker, a boundary surviving aliases added meanwhile; 50 by default', async () => {
-    const key = await putKey();
-    const other = await putKey();
+    const key = await store.putKey();
+    const other = await store.putKey();
     await wb.editState((s) => {
       for (let i = 0; i < 60; i += 1) {
         s.aliases.put({ AliasName: `alias/page-${String(i).padStart(2, '0')}`, TargetKeyId: i < 45 ? key.KeyId : other.KeyId, CreationDate: T0.toISOString(), LastUpdatedDate: T0.toISOString() });
@@ -240,19 +215,19 @@ describe('ListAliases', () => {
   });
 
   it('refuses a Marker no ListAliases returned, a Limit outside 1–100, and a KeyId that is an alias or no key', async () => {
-    await refused(() => wb.call('ListAliases', { Marker: 'not-a-marker' }), 'InvalidMarkerException', 'The Marker is not one a previous ListAliases returned. Start again without it.');
-    await refused(() => wb.call('ListAliases', { Marker: Buffer.from('after:bad name').toString('base64url') }), 'InvalidMarkerException', /previous ListAliases/);
-    await refused(() => wb.call('ListAliases', { Limit: 101 }), 'ValidationException', /Limit is 1 to 100/);
-    await refused(() => wb.call('ListAliases', { Limit: 0 }), 'ValidationException', /Limit is 1 to 100/);
-    await refused(() => wb.call('ListAliases', { KeyId: 'alias/by-id' }), 'ValidationException', /KeyId must be a key id or key ARN/);
-    await refused(() => wb.call('ListAliases', { KeyId: keyArn(LOCAL_PARTITION, randomUUID()) }), 'NotFoundException', /does not exist/);
+    await refusedUnchanged(wb, () => wb.call('ListAliases', { Marker: 'not-a-marker' }), 'InvalidMarkerException', 'The Marker is not one a previous ListAliases returned. Start again without it.');
+    await refusedUnchanged(wb, () => wb.call('ListAliases', { Marker: Buffer.from('after:bad name').toString('base64url') }), 'InvalidMarkerException', /previous ListAliases/);
+    await refusedUnchanged(wb, () => wb.call('ListAliases', { Limit: 101 }), 'ValidationException', /Limit is 1 to 100/);
+    await refusedUnchanged(wb, () => wb.call('ListAliases', { Limit: 0 }), 'ValidationException', /Limit is 1 to 100/);
+    await refusedUnchanged(wb, () => wb.call('ListAliases', { KeyId: 'alias/by-id' }), 'ValidationException', /KeyId must be a key id or key ARN/);
+    await refusedUnchanged(wb, () => wb.call('ListAliases', { KeyId: keyArn(LOCAL_PARTITION, randomUUID()) }), 'NotFoundException', /does not exist/);
   });
 });
 
 describe('a deleted key', () => {
   it('takes its aliases with it when the deletion executor deletes it', async () => {
-    const key = await putKey();
-    const kept = await putKey();
+    const key = await store.putKey();
+    const kept = await store.putKey();
     ok(await wb.call('CreateAlias', { AliasName: 'alias/goes-1', TargetKeyId: key.KeyId }));
     ok(await wb.call('CreateAlias', { AliasName: 'alias/goes-2', TargetKeyId: key.KeyId }));
     ok(await wb.call('CreateAlias', { AliasName: 'alias/stays', TargetKeyId: kept.KeyId }));

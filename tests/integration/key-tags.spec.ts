@@ -1,13 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tag } from '../../shared/contract/keys';
-import type { ErrorName, Result } from '../../shared/errors';
-import { newClusterId } from '../../main/core/ids';
 import { aliasArn, LOCAL_PARTITION } from '../../main/keys/arn';
-import type { CmkRecord } from '../../main/state/records';
 import { openStateStore } from '../../main/state/state-store';
+import { recordOnlyStore, refusedUnchanged, type RecordOnlyStore } from '../fixtures/cmk';
 import { ok } from '../fixtures/outcomes';
-import { cmkRecord, keyStoreRecord } from '../fixtures/records';
 import { createTestWorkbench, type TestWorkbench } from '../fixtures/workbench';
 
 /**
@@ -17,26 +14,7 @@ import { createTestWorkbench, type TestWorkbench } from '../fixtures/workbench';
  */
 
 let wb: TestWorkbench;
-let storeId: string;
-let clusterId: string;
-
-async function putKey(change: (key: CmkRecord) => void = () => undefined): Promise<CmkRecord> {
-  const key = cmkRecord(storeId, clusterId);
-  change(key);
-  await wb.editState((s) => s.keys.put(key));
-  return key;
-}
-
-/** A refused call: AWS's exception and message, the state file unchanged. */
-async function refused(call: () => Promise<Result<unknown>>, name: ErrorName, message: string | RegExp): Promise<void> {
-  const before = await wb.stateText();
-  const result = await call();
-  if (result.ok) throw new Error(`expected ${name}, the call succeeded`);
-  expect(result.error.name).toBe(name);
-  if (typeof message === 'string') expect(result.error.message).toBe(message);
-  else expect(result.error.message).toMatch(message);
-  expect(await wb.stateText()).toBe(before);
-}
+let store: RecordOnlyStore;
 
 async function tagsOf(keyId: string, limit?: number): Promise<Tag[]> {
   const tags: Tag[] = [];
@@ -54,10 +32,7 @@ const manyTags = (n: number, prefix = 't'): Tag[] => Array.from({ length: n }, (
 
 beforeAll(async () => {
   wb = await createTestWorkbench();
-  // A key store's record without its cluster's: a cluster in the state file is one the audit log must have seen created.
-  clusterId = newClusterId();
-  storeId = 'cks-7a650000000000000';
-  await wb.editState((s) => s.customKeyStores.push(keyStoreRecord(storeId, clusterId)));
+  store = await recordOnlyStore(wb, 'cks-7a650000000000000');
 });
 
 afterAll(async () => {
@@ -66,7 +41,7 @@ afterAll(async () => {
 
 describe('TagResource and UntagResource', () => {
   it('merge tags (a key given again takes the new value) on a key named by id, ARN, alias or alias ARN, as ListResourceTags shows', async () => {
-    const key = await putKey();
+    const key = await store.putKey();
     await wb.editState((s) => s.aliases.put({ AliasName: 'alias/tagged', TargetKeyId: key.KeyId, CreationDate: key.CreationDate, LastUpdatedDate: key.CreationDate }));
     const events: unknown[] = [];
     const stop = wb.core.onEvent((event) => events.push(event));
@@ -92,68 +67,68 @@ describe('TagResource and UntagResource', () => {
   });
 
   it('refuse the reserved aws: prefix, a key given twice, and lengths outside 1–128 / 0–256', async () => {
-    const key = await putKey();
+    const key = await store.putKey();
     ok(await wb.call('TagResource', { KeyId: key.KeyId, Tags: [{ TagKey: 'keep', TagValue: '1' }] }));
-    await refused(() => wb.call('TagResource', { KeyId: key.KeyId, Tags: [{ TagKey: 'aws:created', TagValue: 'x' }] }), 'TagException', 'Tags beginning with aws: are reserved (aws:created).');
-    await refused(() => wb.call('TagResource', { KeyId: key.KeyId, Tags: [{ TagKey: 'AWS:x', TagValue: 'x' }] }), 'TagException', /Tags beginning with aws: are reserved/);
-    await refused(() => wb.call('UntagResource', { KeyId: key.KeyId, TagKeys: ['aws:created'] }), 'TagException', /Tags beginning with aws: are reserved \(aws:created\): they cannot be removed/);
-    await refused(() => wb.call('TagResource', { KeyId: key.KeyId, Tags: [{ TagKey: 'a', TagValue: '1' }, { TagKey: 'a', TagValue: '2' }] }), 'TagException', 'The tag key a appears more than once in the request.');
-    await refused(() => wb.call('TagResource', { KeyId: key.KeyId, Tags: [{ TagKey: 'k'.repeat(129), TagValue: '' }] }), 'ValidationException', /TagKey is 1 to 128 characters/);
-    await refused(() => wb.call('TagResource', { KeyId: key.KeyId, Tags: [{ TagKey: '', TagValue: '' }] }), 'ValidationException', /TagKey is 1 to 128 characters/);
-    await refused(() => wb.call('TagResource', { KeyId: key.KeyId, Tags: [{ TagKey: 'v', TagValue: 'v'.repeat(257) }] }), 'ValidationException', /TagValue is 0 to 256 characters/);
-    await refused(() => wb.call('TagResource', { KeyId: key.KeyId, Tags: [] }), 'ValidationException', /Tags needs at least one tag/);
+    await refusedUnchanged(wb, () => wb.call('TagResource', { KeyId: key.KeyId, Tags: [{ TagKey: 'aws:created', TagValue: 'x' }] }), 'TagException', 'Tags beginning with aws: are reserved (aws:created).');
+    await refusedUnchanged(wb, () => wb.call('TagResource', { KeyId: key.KeyId, Tags: [{ TagKey: 'AWS:x', TagValue: 'x' }] }), 'TagException', /Tags beginning with aws: are reserved/);
+    await refusedUnchanged(wb, () => wb.call('UntagResource', { KeyId: key.KeyId, TagKeys: ['aws:created'] }), 'TagException', /Tags beginning with aws: are reserved \(aws:created\): they cannot be removed/);
+    await refusedUnchanged(wb, () => wb.call('TagResource', { KeyId: key.KeyId, Tags: [{ TagKey: 'a', TagValue: '1' }, { TagKey: 'a', TagValue: '2' }] }), 'TagException', 'The tag key a appears more than once in the request.');
+    await refusedUnchanged(wb, () => wb.call('TagResource', { KeyId: key.KeyId, Tags: [{ TagKey: 'k'.repeat(129), TagValue: '' }] }), 'ValidationException', /TagKey is 1 to 128 characters/);
+    await refusedUnchanged(wb, () => wb.call('TagResource', { KeyId: key.KeyId, Tags: [{ TagKey: '', TagValue: '' }] }), 'ValidationException', /TagKey is 1 to 128 characters/);
+    await refusedUnchanged(wb, () => wb.call('TagResource', { KeyId: key.KeyId, Tags: [{ TagKey: 'v', TagValue: 'v'.repeat(257) }] }), 'ValidationException', /TagValue is 0 to 256 characters/);
+    await refusedUnchanged(wb, () => wb.call('TagResource', { KeyId: key.KeyId, Tags: [] }), 'ValidationException', /Tags needs at least one tag/);
     expect(await tagsOf(key.KeyId)).toEqual([{ TagKey: 'keep', TagValue: '1' }]);
   });
 
   it('allow 50 tags a key: a request that would make 51 is LimitExceededException, overwriting one of the 50 is not', async () => {
-    const key = await putKey();
+    const key = await store.putKey();
     ok(await wb.call('TagResource', { KeyId: key.KeyId, Tags: manyTags(30) }));
     ok(await wb.call('TagResource', { KeyId: key.KeyId, Tags: manyTags(20, 'u') }));
-    await refused(() => wb.call('TagResource', { KeyId: key.KeyId, Tags: [{ TagKey: 'one-more', TagValue: '' }] }), 'LimitExceededException', 'A KMS key can have at most 50 tags; this would make 51.');
+    await refusedUnchanged(wb, () => wb.call('TagResource', { KeyId: key.KeyId, Tags: [{ TagKey: 'one-more', TagValue: '' }] }), 'LimitExceededException', 'A KMS key can have at most 50 tags; this would make 51.');
     ok(await wb.call('TagResource', { KeyId: key.KeyId, Tags: [{ TagKey: 't-00', TagValue: 'new' }] }));
-    await refused(() => wb.call('TagResource', { KeyId: key.KeyId, Tags: manyTags(51, 'w') }), 'ValidationException', /at most 50 tags/);
+    await refusedUnchanged(wb, () => wb.call('TagResource', { KeyId: key.KeyId, Tags: manyTags(51, 'w') }), 'ValidationException', /at most 50 tags/);
     const tags = await tagsOf(key.KeyId);
     expect(tags).toHaveLength(50);
     expect(tags.find((t) => t.TagKey === 't-00')?.TagValue).toBe('new');
   });
 
   it("refuse a key pending deletion or being created (KMSInvalidStateException) and accept a disabled one, as AWS's key-state matrix says", async () => {
-    const pending = await putKey((k) => {
+    const pending = await store.putKey((k) => {
       k.KeyState = 'PendingDeletion';
       k.DeletionDate = new Date(Date.now() + 7 * 86_400_000).toISOString();
       k.Tags = [{ TagKey: 'old', TagValue: '1' }];
     });
-    await refused(() => wb.call('TagResource', { KeyId: pending.KeyId, Tags: [{ TagKey: 'x', TagValue: '' }] }), 'KMSInvalidStateException', `${pending.Arn} is pending deletion.`);
-    await refused(() => wb.call('UntagResource', { KeyId: pending.KeyId, TagKeys: ['old'] }), 'KMSInvalidStateException', `${pending.Arn} is pending deletion.`);
+    await refusedUnchanged(wb, () => wb.call('TagResource', { KeyId: pending.KeyId, Tags: [{ TagKey: 'x', TagValue: '' }] }), 'KMSInvalidStateException', `${pending.Arn} is pending deletion.`);
+    await refusedUnchanged(wb, () => wb.call('UntagResource', { KeyId: pending.KeyId, TagKeys: ['old'] }), 'KMSInvalidStateException', `${pending.Arn} is pending deletion.`);
     // Reading is allowed in every state.
     expect(await tagsOf(pending.KeyId)).toEqual([{ TagKey: 'old', TagValue: '1' }]);
-    const creating = await putKey((k) => (k.KeyState = 'Creating'));
-    await refused(() => wb.call('TagResource', { KeyId: creating.KeyId, Tags: [{ TagKey: 'x', TagValue: '' }] }), 'KMSInvalidStateException', /is being created/);
-    const disabled = await putKey((k) => (k.KeyState = 'Disabled'));
+    const creating = await store.putKey((k) => (k.KeyState = 'Creating'));
+    await refusedUnchanged(wb, () => wb.call('TagResource', { KeyId: creating.KeyId, Tags: [{ TagKey: 'x', TagValue: '' }] }), 'KMSInvalidStateException', /is being created/);
+    const disabled = await store.putKey((k) => (k.KeyState = 'Disabled'));
     ok(await wb.call('TagResource', { KeyId: disabled.KeyId, Tags: [{ TagKey: 'x', TagValue: '' }] }));
     expect(await tagsOf(disabled.KeyId)).toEqual([{ TagKey: 'x', TagValue: '' }]);
   });
 
   it('answer NotFoundException for a key that is not there and InvalidArnException for an ARN that is not a KMS one', async () => {
     for (const keyId of [randomUUID(), 'alias/none', `arn:aws:kms:local-1:999999999999:key/${randomUUID()}`]) {
-      await refused(() => wb.call('TagResource', { KeyId: keyId, Tags: [{ TagKey: 'x', TagValue: '' }] }), 'NotFoundException', `Key '${keyId}' does not exist.`);
-      await refused(() => wb.call('UntagResource', { KeyId: keyId, TagKeys: ['x'] }), 'NotFoundException', /does not exist/);
-      await refused(() => wb.call('ListResourceTags', { KeyId: keyId }), 'NotFoundException', /does not exist/);
+      await refusedUnchanged(wb, () => wb.call('TagResource', { KeyId: keyId, Tags: [{ TagKey: 'x', TagValue: '' }] }), 'NotFoundException', `Key '${keyId}' does not exist.`);
+      await refusedUnchanged(wb, () => wb.call('UntagResource', { KeyId: keyId, TagKeys: ['x'] }), 'NotFoundException', /does not exist/);
+      await refusedUnchanged(wb, () => wb.call('ListResourceTags', { KeyId: keyId }), 'NotFoundException', /does not exist/);
     }
-    await refused(() => wb.call('TagResource', { KeyId: 'arn:aws:iam::111122223333:role/x', Tags: [{ TagKey: 'x', TagValue: '' }] }), 'InvalidArnException', /not a valid KMS key or alias ARN/);
+    await refusedUnchanged(wb, () => wb.call('TagResource', { KeyId: 'arn:aws:iam::111122223333:role/x', Tags: [{ TagKey: 'x', TagValue: '' }] }), 'InvalidArnException', /not a valid KMS key or alias ARN/);
   });
 });
 
 describe('ListResourceTags', () => {
   it('pages in TagKey order with Limit (1–50, default 50) and Marker', async () => {
-    const key = await putKey();
+    const key = await store.putKey();
     ok(await wb.call('TagResource', { KeyId: key.KeyId, Tags: [...manyTags(45)].reverse() }));
     const first = ok(await wb.call('ListResourceTags', { KeyId: key.KeyId, Limit: 10 }));
     expect(first.Tags.map((t) => t.TagKey)).toEqual(manyTags(10).map((t) => t.TagKey));
     expect(first.Truncated).toBe(true);
     expect(await tagsOf(key.KeyId, 7)).toEqual(manyTags(45));
     expect(ok(await wb.call('ListResourceTags', { KeyId: key.KeyId })).Tags).toHaveLength(45);
-    await refused(() => wb.call('ListResourceTags', { KeyId: key.KeyId, Limit: 51 }), 'ValidationException', /Limit is 1 to 50/);
-    await refused(() => wb.call('ListResourceTags', { KeyId: key.KeyId, Marker: 'zzz' }), 'InvalidMarkerException', 'The Marker is not one a previous ListResourceTags returned. Start again without it.');
+    await refusedUnchanged(wb, () => wb.call('ListResourceTags', { KeyId: key.KeyId, Limit: 51 }), 'ValidationException', /Limit is 1 to 50/);
+    await refusedUnchanged(wb, () => wb.call('ListResourceTags', { KeyId: key.KeyId, Marker: 'zzz' }), 'InvalidMarkerException', 'The Marker is not one a previous ListResourceTags returned. Start again without it.');
   });
 });
