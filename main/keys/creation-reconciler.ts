@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import type { BackingKeyDeletionStatus } from '../../shared/contract/keys';
 import { failureDetail } from '../key-stores/connection-errors';
 import { processAlive } from '../key-stores/key-store-records';
@@ -5,7 +6,7 @@ import type { MemberSession } from '../key-stores/member-sessions';
 import type { BackingKeyRecord, CmkRecord, OrphanedMaterialRecord } from '../state/records';
 import type { StateStore } from '../state/state-store';
 import { findBackingKeys, proveCopy } from './backing-key';
-import { judge, sameCreation, type Copy } from './key-creation';
+import { creatingHere, judge, sameCreation, type Copy } from './key-creation';
 import type { KeysDeps } from './keys-deps';
 import { deleteAliasesOf } from './aliases';
 import { destroyOrphanedMaterial, orphanOf, settleOrphan } from './orphaned-material';
@@ -29,9 +30,13 @@ function serialized<T>(state: StateStore, work: () => Promise<T>): Promise<T> {
   return next;
 }
 
-/** A creation no live process runs: its owner is gone (kill -9, a crash). A live owner — this process included — is never touched. */
+/** A creation no live process runs: its owner is gone (kill -9, a crash). A creation a live process runs is never touched. */
 function interrupted(key: Readonly<CmkRecord>): boolean {
-  return key.KeyState === 'Creating' && (key.Creation === undefined || !processAlive(key.Creation.Owner));
+  if (key.KeyState !== 'Creating') return false;
+  const owner = key.Creation?.Owner;
+  if (owner === undefined) return true;
+  if (owner.Host === hostname() && owner.Pid === process.pid) return !creatingHere(key.KeyId);
+  return !processAlive(owner);
 }
 
 /**

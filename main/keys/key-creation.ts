@@ -98,6 +98,17 @@ export function judge(key: Pick<CmkRecord, 'KeyId' | 'CloudHsmClusterId'>, copie
   );
 }
 
+/**
+ * The CreateKey calls this process is running. A Creating record owned by this process's pid and host but by none of
+ * them was left by an earlier process that had the same pid (a container's CLI is pid 1 every run), or by a call of
+ * this one whose rollback could not be recorded: either way no one will finish it, so the reconciler may.
+ */
+const creationsHere = new Set<string>();
+
+export function creatingHere(keyId: string): boolean {
+  return creationsHere.has(keyId);
+}
+
 /** Whether the record is still the creation `seen` was (no other process completed or rolled it back meanwhile). */
 export function sameCreation(record: Readonly<CmkRecord> | undefined, seen: Readonly<CmkRecord>): record is CmkRecord {
   return record?.KeyState === 'Creating' && record.Creation?.StartedAt === seen.Creation?.StartedAt;
@@ -206,11 +217,17 @@ export function createKeyCreationService(deps: KeysDeps): KeyCreationService {
       if (source === undefined) throw new WorkbenchError('KMSInternalException', 'no active member');
       context.emitProgress({ Phase: 'RecordIntent', Status: 'STARTED' });
       // The intent, before any HSM is touched: from here on a kill -9 leaves a Creating record the reconciler explains.
-      await state.transact((s) => {
-        const store = findKeyStore(s, storeId);
-        if (store.ConnectionState !== 'CONNECTED') throw new WorkbenchError('CustomKeyStoreInvalidStateException', `Custom key store ${storeId} was disconnected while the key was being created.`);
-        s.keys.put(key);
-      });
+      creationsHere.add(keyId);
+      await state
+        .transact((s) => {
+          const store = findKeyStore(s, storeId);
+          if (store.ConnectionState !== 'CONNECTED') throw new WorkbenchError('CustomKeyStoreInvalidStateException', `Custom key store ${storeId} was disconnected while the key was being created.`);
+          s.keys.put(key);
+        })
+        .catch((error: unknown) => {
+          creationsHere.delete(keyId);
+          throw error;
+        });
       deps.changed('keys', [keyId]);
       context.emitProgress({ Phase: 'RecordIntent', Status: 'DONE' });
       const touched: string[] = [];
@@ -266,6 +283,8 @@ export function createKeyCreationService(deps: KeysDeps): KeyCreationService {
         context.annotate({ keyId, abandonedOn: touched });
         await abandon(key, touched, active).catch((cleanup: unknown) => deps.logger.error('a failed CreateKey could not record its rollback', { keyId, error: String(cleanup) }));
         throw error;
+      } finally {
+        creationsHere.delete(keyId);
       }
     },
 

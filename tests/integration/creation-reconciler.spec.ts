@@ -113,6 +113,13 @@ describe('the creation reconciler', () => {
     expect(JSON.parse(event?.additionalEventData.backingKeysDeletionStatus ?? '[]').map((b: { deletionStatus: string }) => b.deletionStatus)).toEqual(['SUCCESS', 'SUCCESS']);
   });
 
+  it("abandons a creation recorded under this process's pid that no call of it runs (an earlier process with the same pid, as a container's pid 1)", async () => {
+    const key = await interruptedCreation([0], process.pid);
+    ok(await wb.call('RunDeletions', {}));
+    expect((await readState()).keys.has(key.KeyId)).toBe(false);
+    expect(await counts(key.Arn)).toEqual([0, 0]);
+  });
+
   it('keeps an orphan record naming a member it could not reach, and a connect later destroys that material', async () => {
     const key = await interruptedCreation([0, 1]);
     const unreachable = hsmIds[1];
