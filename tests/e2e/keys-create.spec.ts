@@ -116,7 +116,7 @@ test.describe('the CMK creation wizard', () => {
     // The handles on each HSM, both copies VERIFIED with one check value.
     const material = page.getByRole('table', { name: 'The backing key on each HSM' });
     await expect(material.getByRole('row')).toHaveCount(3);
-    await expect(material.getByText('VERIFIED', { exact: true })).toHaveCount(2);
+    await expect(material.getByText('Verified', { exact: true })).toHaveCount(2);
     await saveScreenshot(page, testInfo, 'wizard-4-created');
     await axe.expectClean('key wizard, key created');
 
