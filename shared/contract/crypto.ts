@@ -25,12 +25,13 @@ export const MAX_PLAINTEXT_BYTES = 4096;
 export const Plaintext = blob('Plaintext', 1, MAX_PLAINTEXT_BYTES);
 export const CiphertextBlob = blob('CiphertextBlob', 1, 6144);
 export const MAX_CONTEXT_BYTES = 8192;
-const utf8 = new TextEncoder();
 /**
  * Bound to the ciphertext as AES-GCM additional data, serialised canonically (main/crypto/). AWS's model sets no
  * limit; this one keeps the AAD and a refusal's audit record bounded: keys and values total at most 8192 UTF-8 bytes.
  */
 export const EncryptionContext = z.record(z.string(), z.string()).check((ctx) => {
+  // Made when a context is checked, not when the contract loads: the sandboxed preload loads it with nothing but electron.
+  const utf8 = new TextEncoder();
   const bytes = Object.entries(ctx.value).reduce((sum, [k, v]) => sum + utf8.encode(k).length + utf8.encode(v).length, 0);
   if (bytes > MAX_CONTEXT_BYTES) ctx.issues.push({ code: 'custom', input: ctx.value, message: `EncryptionContext is at most ${MAX_CONTEXT_BYTES} bytes of keys and values (got ${bytes})` });
 });
