@@ -66,7 +66,9 @@ export function isHostVerb(value: unknown): value is HostVerb {
 
 /**
  * The messages between the supervisor (parent) and one HSM host child, over Node's IPC channel.
- * Plain data only: no Buffers, no handles as identities (session references are opaque strings).
+ * Plain data only, serialised as JSON: no Buffers (binary is hex), no bigints, no handles as identities (session
+ * references are opaque strings). An undefined field is left out and an undefined array element becomes null, so
+ * optional parameters come last (the supervisor drops trailing undefined arguments) and results use null for "none".
  * Secret: the args of login, initToken, initPin, setPin and initUserPin carry PINs, and those of createObject,
  * unwrapKey, encrypt and decrypt (and decrypt's result) may carry key material or plaintext; they travel only
  * down this channel, and nothing on either side logs a request or a result. CKA_VALUE of key material never

@@ -215,8 +215,8 @@ describe('modules that hang or crash', () => {
       await writeFile(
         script,
         `import { fork } from 'node:child_process';
-         const child = fork(${JSON.stringify(HOST_CHILD_ENTRY)}, [${JSON.stringify(broken.hangingInitialize)}], { execArgv: [], serialization: 'advanced', stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
-         child.send({ id: 1, method: 'getModuleInfo', params: {} }, () => console.log(child.pid));
+         const child = fork(${JSON.stringify(HOST_CHILD_ENTRY)}, [${JSON.stringify(broken.hangingInitialize)}], { execArgv: [], serialization: 'json', stdio: ['ignore', 'ignore', 'ignore', 'ipc'] });
+         child.send({ kind: 'call', id: 1, verb: 'getModuleInfo', args: [] }, () => console.log(child.pid));
          setInterval(() => undefined, 60_000);`,
       );
       const parent = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'ignore'] });

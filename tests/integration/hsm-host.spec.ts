@@ -95,6 +95,15 @@ describe('HSM host on real SoftHSM2 tokens', () => {
     }
   });
 
+  it('takes an omitted optional argument before the call options as omitted (JSON would make it null)', async () => {
+    const session = await host.openSession(cluster.tokens[0]?.slotId ?? '', undefined, { timeoutMs: 5_000 });
+    try {
+      expect((await host.getSessionInfo(session)).State).toBe('CKS_RO_PUBLIC_SESSION');
+    } finally {
+      await host.closeSession(session);
+    }
+  });
+
   it('logs the SO in, in a read-write session', async () => {
     const session = await host.openSession(cluster.tokens[1]?.slotId ?? '', { readWrite: true });
     await host.login(session, 'SO', SO_PIN);
