@@ -3,6 +3,8 @@ import pkcs11js from 'pkcs11js';
 import type { z } from 'zod';
 import type { DecryptResponse, EncryptResponse } from '../../shared/contract/crypto';
 import type { Result } from '../../shared/errors';
+import { createHsmHostPool } from '../../main/hsm/hsm-host-client';
+import type { Mechanism } from '../../main/hsm/hsm-host';
 import { backingKeySelector } from '../../main/keys/backing-key';
 import { kmsuserPinOf } from '../fixtures/cmk';
 import { createCmkStore } from '../fixtures/cmk-store';
@@ -41,13 +43,20 @@ function value<T>(result: Result<unknown>): T {
   return result.value as T;
 }
 
+/** The same mechanism as the host carries it (hex for binary). */
+function hostGcm(iv: Buffer, aad: Buffer): Mechanism {
+  return { mechanism: 'CKM_AES_GCM', params: { kind: 'aes-gcm', iv: iv.toString('hex'), aad: aad.toString('hex'), tagBits: 128 } };
+}
+
 /**
  * Encrypt and Decrypt of 4 KiB through the core as the GUI runs it (one process holding the store's kmsuser
  * sessions, calls dispatched like the renderer's), serially and with 8 in flight, against the floor: C_EncryptInit +
  * C_Encrypt (C_DecryptInit + C_Decrypt) with pkcs11js directly on the same token, AES-256-GCM, no state, no IPC.
  * Ratios are per call; the 8-in-flight rows are measured against AWS's 1,800 ops/s per key store.
+ * The (e) rows are the isolation boundary alone (DESIGN: PKCS#11 runs in a supervised child so a hanging module cannot
+ * freeze the app): a round trip to an HSM host child with nothing to carry, and the floor's C_Encrypt made through one.
  */
-export function cryptoThroughput(): Benchmark {
+export function cryptoThroughput(childEntry: string): Benchmark {
   return {
     name: NAME,
     async run(): Promise<BenchRow[]> {
@@ -67,7 +76,9 @@ export function cryptoThroughput(): Benchmark {
           if (opened.Plaintext !== expected) throw new Error('Decrypt returned another plaintext');
         };
 
-        const direct = openDirectSession(store.hsm.modulePath, store.hsm.env, store.hsm.tokens[0]?.slotId ?? '', await kmsuserPinOf(store.wb, store.storeId));
+        const pin = await kmsuserPinOf(store.wb, store.storeId);
+        const direct = openDirectSession(store.hsm.modulePath, store.hsm.env, store.hsm.tokens[0]?.slotId ?? '', pin);
+        const pool = createHsmHostPool({ childEntry });
         try {
           const selector = backingKeySelector(key);
           direct.lib.C_FindObjectsInit(direct.session, [
@@ -92,6 +103,16 @@ export function cryptoThroughput(): Benchmark {
             direct.lib.C_DecryptInit(direct.session, rawGcm(sealedIv, aad), handle);
             direct.lib.C_Decrypt(direct.session, sealed, Buffer.alloc(sealed.length));
           };
+          const host = pool.get({ ModulePath: store.hsm.modulePath, ModuleEnvironment: store.hsm.env });
+          const ref = await host.openSession(store.hsm.tokens[0]?.slotId ?? '');
+          await host.login(ref, 'USER', pin);
+          const [hostKey] = await host.findObjects(ref, { template: backingKeySelector(key), attributes: ['handle'] });
+          if (hostKey?.handle === undefined) throw new Error('the host found no key');
+          const hostHandle = hostKey.handle;
+          const plaintextHex = plaintext.toString('hex');
+          const hostEncrypt = async (): Promise<void> => {
+            Buffer.from(await host.encrypt(ref, hostGcm(randomBytes(12), aad), hostHandle, plaintextHex), 'hex');
+          };
           const serial = async (call: () => unknown): Promise<void> => {
             for (let i = 0; i < BATCH; i += 1) await call();
           };
@@ -102,10 +123,12 @@ export function cryptoThroughput(): Benchmark {
             { name: 'core decrypt', fn: () => serial(decrypt), monitorEventLoop: true },
             { name: 'core encrypt ×8', fn: () => inFlight(IN_FLIGHT, BATCH, async () => void (await encrypt())), monitorEventLoop: true },
             { name: 'core decrypt ×8', fn: () => inFlight(IN_FLIGHT, BATCH, decrypt), monitorEventLoop: true },
+            { name: 'host round trip', fn: () => serial(() => host.getSessionInfo(ref)) },
+            { name: 'host encrypt', fn: () => serial(hostEncrypt) },
           ];
           const results = await interleave(RUNS, cases);
           const ms = results.map((r) => median(r.samples));
-          const [rawEnc = NaN, rawDec = NaN, coreEnc = NaN, coreDec = NaN, coreEnc8 = NaN, coreDec8 = NaN] = ms;
+          const [rawEnc = NaN, rawDec = NaN, coreEnc = NaN, coreDec = NaN, coreEnc8 = NaN, coreDec8 = NaN, hop = NaN, hostEnc = NaN] = ms;
           const opsPerS = (batchMs: number): string => `${Math.round((BATCH * 1000) / batchMs).toLocaleString('en')} ops/s`;
           const budgetMs = (BATCH * 1000) / GOAL_OPS_PER_S;
           const delay = (i: number): number | undefined => results[i]?.maxEventLoopDelayMs;
@@ -118,8 +141,11 @@ export function cryptoThroughput(): Benchmark {
             { benchmark: NAME, case: `(c) core Decrypt, ${IN_FLIGHT} in flight`, medianMs: coreDec8, floorMs: rawDec, goalRatio: 3, maxEventLoopDelayMs: delay(5), note: opsPerS(coreDec8) },
             { benchmark: NAME, case: `(d) core Encrypt, ${IN_FLIGHT} in flight vs ${GOAL_OPS_PER_S.toLocaleString('en')} ops/s`, medianMs: coreEnc8, floorMs: budgetMs, goalRatio: 1, note: `floor = ${BATCH} calls at AWS's per-store quota` },
             { benchmark: NAME, case: `(d) core Decrypt, ${IN_FLIGHT} in flight vs ${GOAL_OPS_PER_S.toLocaleString('en')} ops/s`, medianMs: coreDec8, floorMs: budgetMs, goalRatio: 1, note: `floor = ${BATCH} calls at AWS's per-store quota` },
+            { benchmark: NAME, case: '(e) HSM host round trip (getSessionInfo), serial', medianMs: hop, floorMs: rawEnc, note: `${opsPerS(hop)}; the process hop alone` },
+            { benchmark: NAME, case: '(e) raw C_Encrypt through the HSM host, serial', medianMs: hostEnc, floorMs: rawEnc, note: `${opsPerS(hostEnc)}; no core, no state` },
           ];
         } finally {
+          await pool.disposeAll();
           direct.close();
         }
       } finally {
