@@ -386,16 +386,25 @@ describe('kms commands generated from the contract', () => {
       expect((await run(['describe-things'], { format: 'text', respond: () => ({ CustomKeyStores: [] }) })).stdout).toBe('');
     });
 
-    it('reports an expression that fails on the response as a ValidationException saying the call itself succeeded', async () => {
+    it('reports an expression that fails on the response as a QueryFailedException (not a validation error) saying the call itself succeeded', async () => {
       const r = await run(['connect-thing', '--custom-key-store-id', 'k', '--no-wait'], { format: 'text', query: 'abs(CiphertextBlob)', respond });
       expect(r.stdout).toBe('');
-      expect(r.failure).toMatchObject({ name: 'ValidationException', message: expect.stringMatching(/^The operation succeeded, but --query could not be applied to its response: /) });
+      expect(r.failure).toMatchObject({ name: 'QueryFailedException', message: expect.stringMatching(/^The operation succeeded, but --query could not be applied to its response: /) });
     });
 
     it('refuses an expression that does not parse when the option is read, before anything runs', () => {
       expect(parseQuery('KeyMetadata.KeyId')).toBe('KeyMetadata.KeyId');
       expect(() => parseQuery('Keys[')).toThrow(InvalidArgumentError);
       expect(() => parseQuery('Keys[')).toThrow(/^Expected a JMESPath expression \(jmespath\.org\), e\.g\. --query KeyMetadata\.KeyId: /);
+    });
+
+    it('refuses a call to no function, or with the wrong number of arguments, when the option is read: jmespath.js finds those only when applying it', () => {
+      expect(() => parseQuery('Keys[?contains(lenght(KeyId), `1`)]')).toThrow(/: there is no function lenght\(\) \(the functions are abs, /);
+      expect(() => parseQuery('length(Keys, Aliases)')).toThrow(/: length\(\) takes 1 argument, not 2\.$/);
+      expect(() => parseQuery('sort_by(Keys)')).toThrow(/: sort_by\(\) takes 2 arguments, not 1\.$/);
+      expect(() => parseQuery('merge()')).toThrow(/: merge\(\) takes at least 1 argument, not 0\.$/);
+      expect(() => parseQuery('toString(@)')).toThrow(/there is no function toString\(\)/);
+      for (const fine of ['sort_by(Keys, &KeyId)[].KeyId', 'merge(a, b, c)', 'not_null(a, b)', 'Keys[?starts_with(KeyId, `ab`)] | length(@)']) expect(parseQuery(fine)).toBe(fine);
     });
   });
 
