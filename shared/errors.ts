@@ -64,6 +64,8 @@ export const ERROR_NAMES = [
   'WaiterFailedException',
   /** A CLI `--wait` gave up polling before the state settled; the operation itself goes on. */
   'WaiterTimeoutException',
+  /** A CLI `--query` failed on a response (a function given the wrong type): the operation itself succeeded. */
+  'QueryFailedException',
 ] as const;
 
 export type ErrorName = (typeof ERROR_NAMES)[number];

@@ -81,7 +81,7 @@ interface Run {
 }
 
 /** Runs `hsm-workbench kms …argv` over TABLE with a recording session: `respond` answers each call. */
-async function run(argv: string[], options: { format?: OutputFormat; query?: string; stdin?: string; respond?: (operation: string, n: number) => unknown } = {}): Promise<Run> {
+async function run(argv: string[], options: { format?: OutputFormat; query?: string; stdin?: string; respond?: (operation: string, n: number, request: Record<string, unknown>) => unknown } = {}): Promise<Run> {
   const result: Run = { calls: [], stdout: '', stderr: '', failure: undefined, usage: undefined };
   const session: KmsSession = {
     format: options.format ?? 'table',
@@ -94,7 +94,7 @@ async function run(argv: string[], options: { format?: OutputFormat; query?: str
     },
     invoke: (operation, request) => {
       result.calls.push({ operation, request });
-      return Promise.resolve(options.respond?.(operation, result.calls.filter((c) => c.operation === operation).length) ?? {});
+      return Promise.resolve(options.respond?.(operation, result.calls.filter((c) => c.operation === operation).length, request) ?? {});
     },
     fail: (error) => {
       throw new Exit(error);
@@ -386,16 +386,25 @@ describe('kms commands generated from the contract', () => {
       expect((await run(['describe-things'], { format: 'text', respond: () => ({ CustomKeyStores: [] }) })).stdout).toBe('');
     });
 
-    it('reports an expression that fails on the response as a ValidationException saying the call itself succeeded', async () => {
+    it('reports an expression that fails on the response as a QueryFailedException (not a validation error) saying the call itself succeeded', async () => {
       const r = await run(['connect-thing', '--custom-key-store-id', 'k', '--no-wait'], { format: 'text', query: 'abs(CiphertextBlob)', respond });
       expect(r.stdout).toBe('');
-      expect(r.failure).toMatchObject({ name: 'ValidationException', message: expect.stringMatching(/^The operation succeeded, but --query could not be applied to its response: /) });
+      expect(r.failure).toMatchObject({ name: 'QueryFailedException', message: expect.stringMatching(/^The operation succeeded, but --query could not be applied to its response: /) });
     });
 
     it('refuses an expression that does not parse when the option is read, before anything runs', () => {
       expect(parseQuery('KeyMetadata.KeyId')).toBe('KeyMetadata.KeyId');
       expect(() => parseQuery('Keys[')).toThrow(InvalidArgumentError);
       expect(() => parseQuery('Keys[')).toThrow(/^Expected a JMESPath expression \(jmespath\.org\), e\.g\. --query KeyMetadata\.KeyId: /);
+    });
+
+    it('refuses a call to no function, or with the wrong number of arguments, when the option is read: jmespath.js finds those only when applying it', () => {
+      expect(() => parseQuery('Keys[?contains(lenght(KeyId), `1`)]')).toThrow(/: there is no function lenght\(\) \(the functions are abs, /);
+      expect(() => parseQuery('length(Keys, Aliases)')).toThrow(/: length\(\) takes 1 argument, not 2\.$/);
+      expect(() => parseQuery('sort_by(Keys)')).toThrow(/: sort_by\(\) takes 2 arguments, not 1\.$/);
+      expect(() => parseQuery('merge()')).toThrow(/: merge\(\) takes at least 1 argument, not 0\.$/);
+      expect(() => parseQuery('toString(@)')).toThrow(/there is no function toString\(\)/);
+      for (const fine of ['sort_by(Keys, &KeyId)[].KeyId', 'merge(a, b, c)', 'not_null(a, b)', 'Keys[?starts_with(KeyId, `ab`)] | length(@)']) expect(parseQuery(fine)).toBe(fine);
     });
   });
 
@@ -426,6 +435,75 @@ describe('kms commands generated from the contract', () => {
       const help = (await run(['describe-things', '--help'])).stdout;
       expect(help).toMatch(/--no-paginate\s+make one call and print its whole response \(NextMarker, Truncated\)/);
       expect(help).not.toMatch(/--limit|--marker/);
+    });
+
+    describe('--max-items and --starting-token, as the AWS CLI pages on the client', () => {
+      // Five stores in pages of two, each page chosen by the Marker asked with.
+      const stores = (...ids: number[]): Array<{ CustomKeyStoreId: string }> => ids.map((i) => ({ CustomKeyStoreId: `cks-${i}` }));
+      const byMarker = (operation: string, _n: number, request: Record<string, unknown>): unknown => {
+        if (operation !== 'DescribeThings') return {};
+        if (request.Marker === undefined) return { CustomKeyStores: stores(1, 2), NextMarker: 'm2', Truncated: true };
+        if (request.Marker === 'm2') return { CustomKeyStores: stores(3, 4), NextMarker: 'm4', Truncated: true };
+        return { CustomKeyStores: stores(5), Truncated: false };
+      };
+      const token = (value: Record<string, unknown>): string => Buffer.from(JSON.stringify(value)).toString('base64');
+      const list = async (...argv: string[]): Promise<Run & { printed: Record<string, unknown> }> => {
+        const r = await run(['describe-things', ...argv], { format: 'json', respond: byMarker });
+        return { ...r, printed: r.stdout === '' ? {} : (JSON.parse(r.stdout) as Record<string, unknown>) };
+      };
+
+      it('stops inside a page with botocore\'s NextToken (the page\'s marker and how many of it were printed), and goes on from it', async () => {
+        const first = await list('--max-items', '3');
+        expect(first.calls.map((c) => c.request)).toEqual([{}, { Marker: 'm2' }]);
+        expect(first.printed).toEqual({ CustomKeyStores: stores(1, 2, 3), NextToken: token({ Marker: 'm2', boto_truncate_amount: 1 }) });
+        const rest = await list('--starting-token', String(first.printed.NextToken));
+        expect(rest.calls.map((c) => c.request)).toEqual([{ Marker: 'm2' }, { Marker: 'm4' }]);
+        expect(rest.printed).toEqual({ CustomKeyStores: stores(4, 5) });
+      });
+
+      it('stops at a page\'s end with the next marker, and prints no NextToken when the list is done', async () => {
+        const two = await list('--max-items', '2');
+        expect(two.calls).toHaveLength(1);
+        expect(two.printed).toEqual({ CustomKeyStores: stores(1, 2), NextToken: token({ Marker: 'm2' }) });
+        expect((await list('--max-items', '5')).printed).toEqual({ CustomKeyStores: stores(1, 2, 3, 4, 5) });
+        expect((await list('--max-items', '9')).printed).toEqual({ CustomKeyStores: stores(1, 2, 3, 4, 5) });
+      });
+
+      it('walks the whole list one item at a time, each NextToken taking the next item', async () => {
+        const seen: unknown[] = [];
+        let next: unknown;
+        for (let i = 0; i < 6 && (i === 0 || next !== undefined); i += 1) {
+          const r = await list('--max-items', '1', ...(next === undefined ? [] : ['--starting-token', String(next)]));
+          seen.push(...(r.printed.CustomKeyStores as unknown[]));
+          next = r.printed.NextToken;
+        }
+        expect(seen).toEqual(stores(1, 2, 3, 4, 5));
+        expect(next).toBeUndefined();
+      });
+
+      it('writes the NextToken as text on a NEXTTOKEN line after the list, as the AWS CLI\'s text output', async () => {
+        const r = await run(['describe-things', '--max-items', '1'], { format: 'text', respond: byMarker });
+        expect(r.stdout).toBe(`CUSTOMKEYSTORES\tcks-1\nNEXTTOKEN\t${token({ Marker: null, boto_truncate_amount: 1 })}\n`);
+        expect((await run(['describe-things', '--max-items', '1'], { format: 'text', query: 'CustomKeyStores[].CustomKeyStoreId', respond: byMarker })).stdout).toBe('cks-1\n');
+      });
+
+      it('sends --page-size as the request\'s Limit on every call', async () => {
+        expect((await list('--page-size', '2')).calls.map((c) => c.request)).toEqual([{ Limit: 2 }, { Limit: 2, Marker: 'm2' }, { Limit: 2, Marker: 'm4' }]);
+      });
+
+      it('refuses a token no call printed, a count below 1, and contradicting options, before any call', async () => {
+        for (const bad of ['not-a-token', token({ Marker: 'm2', Extra: 1 }), token({ Marker: 'm2', boto_truncate_amount: -1 }), token({ Marker: null }), token({ NextMarker: 'm2' })]) {
+          const r = await list('--starting-token', bad);
+          expect(r.usage?.message, bad).toMatch(/argument '.*' is invalid\. Expected the NextToken a previous call of this command printed/);
+          expect(r.calls).toEqual([]);
+        }
+        for (const flag of ['--max-items', '--page-size']) for (const n of ['0', '-1', '1.5', 'x']) expect((await list(flag, n)).usage?.message, `${flag} ${n}`).toMatch(/Expected a whole number of at least 1/);
+        const noPaginate = await list('--no-paginate', '--max-items', '1');
+        expect(noPaginate.failure).toMatchObject({ name: 'ValidationException', message: '--max-items and --starting-token page through the list: they cannot be used with --no-paginate.' });
+        const twoStarts = await list('--marker', 'm2', '--starting-token', token({ Marker: 'm4' }));
+        expect(twoStarts.failure).toMatchObject({ name: 'ValidationException', message: '--starting-token and --marker both say where the list starts: pass one.' });
+        expect([...noPaginate.calls, ...twoStarts.calls]).toEqual([]);
+      });
     });
 
     it('stops with an error when the service hands back the marker it was given', async () => {

@@ -3,11 +3,12 @@ import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { z } from 'zod';
-import type { CliPaginator, CliWaiter, OperationSpec } from '../../shared/contract/operations';
+import type { CliWaiter, OperationSpec } from '../../shared/contract/operations';
 import { WorkbenchError, type ErrorInfo } from '../../shared/errors';
 import { fileSystemError } from '../state/safe-files';
 import { formatText } from './aws-text';
 import { render, type OutputFormat } from './output';
+import { allPages, parseStartingToken, positiveCount, type StartingToken } from './paginate';
 import { readSecretLines } from './secret-input';
 import { parseShorthand, ShorthandError } from './shorthand';
 import { textTable } from './text-table';
@@ -294,23 +295,14 @@ async function waitFor(session: KmsSession, waiter: CliWaiter, request: Record<s
   }
 }
 
-/** Every page of a paginated list, merged: `{ [resultKey]: all items }`, as the AWS CLI prints it. */
-async function allPages(session: KmsSession, spec: OperationSpec, paginator: CliPaginator, request: Record<string, unknown>): Promise<Record<string, unknown>> {
-  const items: unknown[] = [];
-  let page = request;
-  for (;;) {
-    const response = (await session.invoke(spec.name, page)) as Record<string, unknown>;
-    const found = response[paginator.resultKey];
-    if (Array.isArray(found)) items.push(...(found as unknown[]));
-    const next = response[paginator.outputToken];
-    if (response[paginator.moreResults] !== true || typeof next !== 'string') return { [paginator.resultKey]: items };
-    // A token that does not move would page forever.
-    if (next === page[paginator.inputToken]) session.fail({ name: 'KMSInternalException', message: `${spec.name} returned the ${paginator.outputToken} it was given (${next}): the list cannot be followed.` });
-    page = { ...request, [paginator.inputToken]: next };
-  }
-}
-
 const isStructure = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A merged list with a NextToken as the AWS CLI writes it as text: the list, then `{ NextToken: { NextToken } }` (one NEXTTOKEN line). */
+function nextTokenLast(response: unknown): unknown[] {
+  if (!isStructure(response) || typeof response.NextToken !== 'string') return [response];
+  const { NextToken, ...list } = response;
+  return [list, { NextToken: { NextToken } }];
+}
 
 function addCommand(kms: Command, spec: OperationSpec, context: KmsCliContext): void {
   const members = requestMembers(spec);
@@ -320,7 +312,12 @@ function addCommand(kms: Command, spec: OperationSpec, context: KmsCliContext): 
   const paginator = spec.cli?.paginate;
   const undocumented = paginator === undefined ? [] : [paginator.inputToken, paginator.limitKey];
   for (const member of members) for (const option of optionsFor(member)) command.addOption(undocumented.includes(member.name) ? option.hideHelp() : option);
-  if (paginator !== undefined) command.addOption(new Option('--no-paginate', `make one call and print its whole response (${paginator.outputToken}, ${paginator.moreResults})`));
+  if (paginator !== undefined) {
+    command.addOption(new Option('--no-paginate', `make one call and print its whole response (${paginator.outputToken}, ${paginator.moreResults})`));
+    command.addOption(new Option('--max-items <n>', 'print at most n items, and a NextToken when more follow').argParser(positiveCount));
+    command.addOption(new Option('--starting-token <token>', 'go on from the NextToken an earlier --max-items printed').argParser(parseStartingToken(paginator.inputToken)));
+    command.addOption(new Option('--page-size <n>', `items asked for in each call (${paginator.limitKey}); all are still printed`).argParser(positiveCount));
+  }
   if (!spec.readOnly) for (const option of context.changeOptions?.() ?? []) command.addOption(option);
   const waiter = spec.cli?.wait;
   if (waiter !== undefined) {
@@ -352,10 +349,21 @@ function addCommand(kms: Command, spec: OperationSpec, context: KmsCliContext): 
           request[member.name] = opts[attribute(member.flag)];
         }
       }
-      const response = paginator !== undefined && opts.paginate !== false ? await allPages(session, spec, paginator, request) : await session.invoke(spec.name, request);
+      let response: unknown;
+      if (paginator === undefined) response = await session.invoke(spec.name, request);
+      else {
+        const paging = { maxItems: opts.maxItems as number | undefined, start: opts.startingToken as StartingToken | undefined };
+        if (opts.pageSize !== undefined) request[paginator.limitKey] = opts.pageSize;
+        // As botocore: a --starting-token says where the list goes on, so a marker of one's own would contradict it.
+        if (paging.start !== undefined && request[paginator.inputToken] !== undefined) session.fail({ name: 'ValidationException', message: `--starting-token and --${xformName(paginator.inputToken)} both say where the list starts: pass one.` });
+        if (opts.paginate === false && (paging.maxItems !== undefined || paging.start !== undefined)) session.fail({ name: 'ValidationException', message: '--max-items and --starting-token page through the list: they cannot be used with --no-paginate.' });
+        response = opts.paginate === false ? await session.invoke(spec.name, request) : await allPages(session, spec, paginator, request, paging);
+      }
       const shown = session.select(response);
+      // As the AWS CLI's text: a list's NextToken is a NEXTTOKEN line after the list (select hands the response itself back without --query).
+      const parts = paginator !== undefined && session.format === 'text' && shown === response ? nextTokenLast(shown) : [shown];
       // Every AWS response is a structure; what --query selects from it may be anything, drawn as the AWS CLI's text.
-      const output = render(shown, session.format, (safe) => (isStructure(safe) ? formatResponse(safe) : formatText(safe)));
+      const output = parts.map((part) => render(part, session.format, (safe) => (isStructure(safe) ? formatResponse(safe) : formatText(safe)))).filter((text) => text !== '').join('\n');
       // As the AWS CLI: an empty response prints nothing as text, `{}` as JSON.
       if (session.format === 'json' || output !== '') stdout(`${output}\n`);
       // stdout keeps the AWS shape; the wait's outcome is a status line, like the state-lock wait's.

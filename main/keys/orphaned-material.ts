@@ -32,7 +32,9 @@ function unreachable(store: Readonly<CustomKeyStoreRecord> | undefined, hsmId: s
   return `${hsmId} is not a logged-in member of custom key store ${storeId} (no longer in its cluster?)`;
 }
 
-/** Destroys the material on one member; SUCCESS once a search by label and CKA_ID finds none left (also when another run destroyed it). */
+const LOGGED_IN: readonly string[] = ['CKS_RW_USER_FUNCTIONS', 'CKS_RO_USER_FUNCTIONS'];
+
+/** Destroys the material on one member; SUCCESS once a search by label and CKA_ID, in a session still logged in, finds none left (also when another run destroyed it). */
 async function destroyOn(session: MemberSession, orphan: Readonly<OrphanedMaterialRecord>, timeoutMs: number): Promise<{ handle: string | null; detail?: string }> {
   const found = await findBackingKeys(session.host, session.ref, orphan, timeoutMs);
   let refusal: unknown;
@@ -44,6 +46,9 @@ async function destroyOn(session: MemberSession, orphan: Readonly<OrphanedMateri
   }
   const left = await findBackingKeys(session.host, session.ref, orphan, timeoutMs);
   const handle = found[0]?.handle ?? null;
+  // The material is private: a session no longer logged in finds none of it, so its empty search proves nothing.
+  const { State } = await session.host.getSessionInfo(session.ref, { timeoutMs });
+  if (!LOGGED_IN.includes(State)) return { handle, detail: `the session is not logged in (${State}), so its search cannot see the material: it stays, recorded, for a later run` };
   if (left.length === 0) return { handle };
   return { handle, detail: refusal !== undefined ? failureDetail(refusal) : `${left.length} object(s) still found after C_DestroyObject` };
 }

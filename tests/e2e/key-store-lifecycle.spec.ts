@@ -95,5 +95,13 @@ test.describe('the key-store lifecycle in the GUI', () => {
     await axe.expectClean('the key stores page, update password dialog');
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await expect(dialog).toBeHidden();
+
+    // The wizard opened without a store lists the existing ones to pick from (the pick list shared with the key wizard).
+    await page.getByRole('button', { name: 'Connect a key store' }).click();
+    await expect(page.getByRole('heading', { level: 2, name: '1. Key store' })).toBeVisible();
+    await page.getByRole('radio', { name: /ExampleKeyStore/ }).check();
+    await expect(page.getByRole('radio', { name: /ExampleKeyStore/ })).toBeChecked();
+    await saveScreenshot(page, testInfo, 'store-step-pick');
+    await axe.expectClean('connection wizard, an existing key store picked');
   });
 });

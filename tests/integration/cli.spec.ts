@@ -260,4 +260,25 @@ describe('hsm list-slots against pkcs11-tool, an independent peer', () => {
     expect(deleted.code).toBe(0);
     expect((await cli(stateDir, ['cluster', 'describe', Cluster.ClusterId])).code).toBe(1);
   });
+
+  it('refuses a --query naming no function before the change, and never reports a change that happened as a usage error (review F5)', async () => {
+    const create = (query: string): Promise<CliRun> =>
+      cli(stateDir, ['--query', query, 'cluster', 'create', '--name', 'queried', '--module', hsm.modulePath, '--env', `SOFTHSM2_CONF=${hsm.conf}`, '--token-label', 'peer-1', '--token-label', 'peer-2']);
+    const clusterNames = async (): Promise<string> => (await cli(stateDir, ['--query', 'Clusters[].ClusterName', '--output', 'json', 'cluster', 'list'])).stdout;
+
+    const misspelt = await create('lenght(Cluster.Hsms)');
+    expect(misspelt.code).toBe(2);
+    expect(misspelt.stderr).toMatch(/argument 'lenght\(Cluster\.Hsms\)' is invalid\. .*there is no function lenght\(\)/);
+    const arity = await create('length(Cluster.Hsms, Cluster.Hsms)');
+    expect(arity.code).toBe(2);
+    expect(arity.stderr).toMatch(/length\(\) takes 1 argument, not 2/);
+    expect(JSON.parse(await clusterNames())).not.toContain('queried');
+
+    // Only a type error is left for after the call: the cluster is made, and the exit says so (1, not 2).
+    const typeError = await create('abs(Cluster.ClusterName)');
+    expect(typeError.stdout).toBe('');
+    expect(typeError.stderr).toMatch(/^QueryFailedException: The operation succeeded, but --query could not be applied to its response: /);
+    expect(typeError.code).toBe(1);
+    expect(JSON.parse(await clusterNames())).toContain('queried');
+  });
 });

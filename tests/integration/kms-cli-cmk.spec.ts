@@ -62,6 +62,27 @@ describe('hsm-workbench kms for CMKs on a fresh demo init', () => {
     expect(await ok(['create-alias', '--alias-name', 'alias/cli-test', '--target-key-id', keyId])).toBe('');
     expect(await ok(['list-aliases', '--query', "Aliases[?AliasName=='alias/cli-test'].TargetKeyId", '--output', 'text'])).toBe(keyId);
 
+    // --max-items / --starting-token / --page-size page on the client, as the AWS CLI: one alias at a time, two per call.
+    for (const name of ['alias/cli-test-2', 'alias/cli-test-3']) expect(await ok(['create-alias', '--alias-name', name, '--target-key-id', keyId])).toBe('');
+    const allAliases = (JSON.parse(await ok(['list-aliases', '--output', 'json'])) as { Aliases: Array<{ AliasName: string }> }).Aliases.map((a) => a.AliasName);
+    expect(allAliases).toEqual(expect.arrayContaining(['alias/cli-test', 'alias/cli-test-2', 'alias/cli-test-3']));
+    const walked: string[] = [];
+    let nextToken: string | undefined;
+    do {
+      const page = JSON.parse(await ok(['list-aliases', '--max-items', '1', '--page-size', '2', '--output', 'json', ...(nextToken === undefined ? [] : ['--starting-token', nextToken])])) as { Aliases: Array<{ AliasName: string }>; NextToken?: string };
+      walked.push(...page.Aliases.map((a) => a.AliasName));
+      nextToken = page.NextToken;
+    } while (nextToken !== undefined && walked.length <= allAliases.length);
+    expect(walked).toEqual(allAliases);
+    const firstTag = await ok(['list-resource-tags', '--key-id', keyId, '--max-items', '1', '--output', 'text']);
+    expect(firstTag).toMatch(/^TAGS\tPurpose\ttest\nNEXTTOKEN\t\S+$/);
+    const tagToken = /NEXTTOKEN\t(\S+)$/.exec(firstTag)?.[1] ?? '';
+    expect(await ok(['list-resource-tags', '--key-id', keyId, '--starting-token', tagToken, '--output', 'text'])).toBe('TAGS\tTeam\tcli, ops');
+    expect(JSON.parse(await ok(['list-keys', '--max-items', '1', '--output', 'json']))).toEqual({ Keys: [{ KeyId: keyId, KeyArn: `arn:aws:kms:local-1:111122223333:key/${keyId}` }] });
+    const badToken = await kms(['list-keys', '--starting-token', 'bm90IGEgdG9rZW4=']);
+    expect(badToken.code).toBe(2);
+    expect(badToken.stderr).toMatch(/Expected the NextToken a previous call of this command printed/);
+
     // encrypt … --query CiphertextBlob --output text | base64 -d > ct.bin; decrypt --ciphertext-blob fileb://ct.bin … | base64 -d
     const plain = Buffer.from([0, 1, 2, 0x0a, 0xff, ...Buffer.from('secret-plaintext-xyz')]);
     await writeFile(join(root, 'plain.bin'), plain);
