@@ -10,11 +10,11 @@ import { findKeyStore, ownerHere } from '../key-stores/key-store-records';
 import type { MemberSession } from '../key-stores/member-sessions';
 import type { BackingKeyRecord, ClusterRecord, CmkRecord, CustomKeyStoreRecord } from '../state/records';
 import { keyArn } from './arn';
-import { BACKING_KEY_BYTES, backingKeyTemplate, destroyBackingKeys, findBackingKeys, MEMBER_WRAP, proveCopy, type CopyProof } from './backing-key';
+import { BACKING_KEY_BYTES, backingKeyTemplate, findBackingKeys, MEMBER_WRAP, proveCopy } from './backing-key';
+import { abandonCreation, enableCreation, invalidConfiguration, judge, proveCopies } from './key-creation-outcome';
 import { toKeyMetadata } from './key-metadata';
 import { resolveKey } from './key-resolution';
 import type { KeysDeps } from './keys-deps';
-import { orphanOf } from './orphaned-material';
 import { checkTags } from './tags';
 
 type Context = Pick<HandlerContext<CreateKeyProgress>, 'journal' | 'annotate' | 'emitProgress'>;
@@ -22,13 +22,6 @@ type Context = Pick<HandlerContext<CreateKeyProgress>, 'journal' | 'annotate' | 
 export interface KeyCreationService {
   create(request: z.output<typeof CreateKeyRequest>, context: Context): Promise<KeyMetadata>;
   describeMaterial(keyId: string): Promise<z.infer<typeof DescribeKeyMaterialResponse>>;
-}
-
-/** One member's copy as CreateKey (or the reconciler) found and proved it. */
-export interface Copy {
-  hsmId: string;
-  handle: string;
-  proof: CopyProof;
 }
 
 const unsupported = (why: string): WorkbenchError => new WorkbenchError('UnsupportedOperationException', why);
@@ -67,37 +60,6 @@ function notActive(cluster: ClusterRecord, store: CustomKeyStoreRecord, member: 
   return undefined;
 }
 
-function invalidConfiguration(clusterId: string, why: string, details: Record<string, unknown>): WorkbenchError {
-  return new WorkbenchError('CloudHsmClusterInvalidConfigurationException', `Cluster ${clusterId} ${why}`, { details });
-}
-
-/**
- * The safe rule for copies: a MISMATCH fails; a copy its module cannot prove is UNVERIFIED (never VERIFIED), and the
- * key is enabled only when at least two copies are VERIFIED — the ≥2-HSM rule applied to proven material.
- * The reconciler applies it too, to a creation a kill -9 interrupted.
- */
-export function judge(key: Pick<CmkRecord, 'KeyId' | 'CloudHsmClusterId'>, copies: readonly Copy[]): BackingKeyRecord[] {
-  const proven = copies.flatMap((c) => ('checkValue' in c.proof ? [{ hsmId: c.hsmId, ...c.proof }] : []));
-  const values = new Set(proven.map((p) => p.checkValue));
-  if (values.size > 1) {
-    throw invalidConfiguration(key.CloudHsmClusterId, `holds copies of ${key.KeyId} whose check values differ (${proven.map((p) => `${p.hsmId}: ${p.checkValue}`).join(', ')}); the key was not created.`, { mismatch: proven.map((p) => ({ hsmId: p.hsmId, checkValue: p.checkValue })) });
-  }
-  const unverified = copies.flatMap((c) => ('unverifiable' in c.proof ? [{ hsmId: c.hsmId, why: c.proof.unverifiable }] : []));
-  if (proven.length < 2) {
-    throw invalidConfiguration(
-      key.CloudHsmClusterId,
-      `could verify the key material on ${proven.length} HSM${proven.length === 1 ? '' : 's'}; CreateKey needs at least 2 verified copies. Could not verify: ${unverified.map((u) => `${u.hsmId}: ${u.why}`).join('; ')}.`,
-      { verifiedHsms: proven.length, unverified },
-    );
-  }
-  const backingKeyId = proven[0]?.backingKeyId ?? '';
-  return copies.map((c) =>
-    'checkValue' in c.proof
-      ? { HsmId: c.hsmId, BackingKeyId: c.proof.backingKeyId, KeyHandle: c.handle, CheckValue: c.proof.checkValue, Verification: 'VERIFIED' }
-      : { HsmId: c.hsmId, BackingKeyId: backingKeyId, KeyHandle: c.handle, Verification: 'UNVERIFIED' },
-  );
-}
-
 /**
  * The CreateKey calls this process is running. A Creating record owned by this process's pid and host but by none of
  * them was left by an earlier process that had the same pid (a container's CLI is pid 1 every run), or by a call of
@@ -107,11 +69,6 @@ const creationsHere = new Set<string>();
 
 export function creatingHere(keyId: string): boolean {
   return creationsHere.has(keyId);
-}
-
-/** Whether the record is still the creation `seen` was (no other process completed or rolled it back meanwhile). */
-export function sameCreation(record: Readonly<CmkRecord> | undefined, seen: Readonly<CmkRecord>): record is CmkRecord {
-  return record?.KeyState === 'Creating' && record.Creation?.StartedAt === seen.Creation?.StartedAt;
 }
 
 export function createKeyCreationService(deps: KeysDeps): KeyCreationService {
@@ -169,31 +126,6 @@ export function createKeyCreationService(deps: KeysDeps): KeyCreationService {
     return target.host.unwrapKey(target.ref, MEMBER_WRAP, unwrapping.handle, wrapped, backingKeyTemplate(key), { timeoutMs });
   }
 
-  /**
-   * Undoes a failed creation: destroys the material on every member touched (found afresh by label and CKA_ID), then in
-   * one transaction deletes the CMK record, with an orphan record naming the members that could not be cleaned.
-   */
-  async function abandon(key: CmkRecord, touched: readonly string[], sessions: readonly MemberSession[]): Promise<void> {
-    const failed: Array<{ hsmId: string; why: string }> = [];
-    for (const hsmId of touched) {
-      const session = sessions.find((s) => s.hsmId === hsmId);
-      try {
-        if (session === undefined) throw new Error('no session');
-        await destroyBackingKeys(session.host, session.ref, key, timeoutMs);
-      } catch (error) {
-        failed.push({ hsmId, why: failureDetail(error) });
-      }
-    }
-    await state.transact((s) => {
-      s.keys.delete(key.KeyId);
-      if (failed.length > 0) {
-        s.orphans.put({ ...orphanOf(key, 'CREATION_ABANDONED', deps.clock(), failed.map((f) => f.hsmId)), LastFailure: failed.map((f) => `${f.hsmId}: ${f.why}`).join('; ') });
-      }
-    });
-    deps.changed('keys', [key.KeyId]);
-    if (failed.length > 0) deps.logger.warn('an abandoned CreateKey left key material it could not destroy', { keyId: key.KeyId, hsms: failed });
-  }
-
   return {
     async create(request, context) {
       const storeId = checkRequest(request);
@@ -244,26 +176,18 @@ export function createKeyCreationService(deps: KeysDeps): KeyCreationService {
           handles.set(target.hsmId, await copyTo(key, source, sourceHandle, target, context));
           context.emitProgress({ Phase: 'CopyKey', HsmId: target.hsmId, Status: 'DONE' });
         }
-        const copies: Copy[] = [];
-        for (const session of active) {
-          context.emitProgress({ Phase: 'VerifyCopy', HsmId: session.hsmId, Status: 'STARTED' });
-          const handle = handles.get(session.hsmId) ?? '';
-          copies.push({ hsmId: session.hsmId, handle, proof: await proveCopy(session.host, session, handle, timeoutMs) });
-          context.emitProgress({ Phase: 'VerifyCopy', HsmId: session.hsmId, Status: 'DONE' });
-        }
+        for (const session of active) context.emitProgress({ Phase: 'VerifyCopy', HsmId: session.hsmId, Status: 'STARTED' });
+        const proofs = await proveCopies(key, active.map((session) => ({ hsmId: session.hsmId, session, handle: handles.get(session.hsmId) ?? '' })), timeoutMs);
+        const copies = proofs.map((p) => {
+          if ('problem' in p) throw p.error ?? new WorkbenchError('KMSInternalException', `${p.hsmId}: ${p.problem}`);
+          context.emitProgress({ Phase: 'VerifyCopy', HsmId: p.copy.hsmId, Status: 'DONE' });
+          return p.copy;
+        });
         const backingKeys = judge(key, copies);
         context.emitProgress({ Phase: 'EnableKey', Status: 'STARTED' });
         await context.journal({ name: 'EnableKey', details: { keyId } });
-        const enabled = await state.transact((s) => {
-          const record = s.keys.get(keyId);
-          if (record?.Creation === undefined) throw new WorkbenchError('KMSInternalException', `The creation record of ${keyId} is gone: another process reconciled it.`);
-          record.KeyState = 'Enabled';
-          record.BackingKeys = backingKeys;
-          delete record.Creation;
-          s.keys.put(record);
-          return { record, store: findKeyStore(s, storeId) };
-        });
-        deps.changed('keys', [keyId]);
+        const enabled = await enableCreation(deps, key, backingKeys);
+        if (enabled === undefined) throw new WorkbenchError('KMSInternalException', `The creation record of ${keyId} is gone: another process reconciled it.`);
         context.emitProgress({ Phase: 'EnableKey', Status: 'DONE' });
         const [first] = backingKeys;
         context.annotate({
@@ -276,12 +200,14 @@ export function createKeyCreationService(deps: KeysDeps): KeyCreationService {
         });
         return toKeyMetadata(enabled.record, enabled.store);
       } catch (error) {
-        // Only a creation still ours is rolled back: a record another process completed (Enabled) or abandoned is not
-        // this call's to destroy, and one the state cannot be read for stays Creating for the reconciler.
-        const current = (await state.read().catch(() => undefined))?.keys.get(keyId);
-        if (!sameCreation(current, key)) throw error;
-        context.annotate({ keyId, abandonedOn: touched });
-        await abandon(key, touched, active).catch((cleanup: unknown) => deps.logger.error('a failed CreateKey could not record its rollback', { keyId, error: String(cleanup) }));
+        // The reconciler's rollback, with its AbandonKeyCreation event. Only a creation still ours is rolled back: a
+        // record another process completed (Enabled) or abandoned is not this call's to destroy, and one whose
+        // rollback cannot be recorded stays Creating for the reconciler.
+        const left = await abandonCreation(deps, key, active, failureDetail(error)).catch((cleanup: unknown) => {
+          deps.logger.error('a failed CreateKey could not record its rollback', { keyId, error: String(cleanup) });
+          return undefined;
+        });
+        if (left !== undefined) context.annotate({ keyId, abandonedOn: touched, ...(left.length > 0 ? { left } : {}) });
         throw error;
       } finally {
         creationsHere.delete(keyId);

@@ -164,8 +164,15 @@ describe('CreateKey when a member cannot take part', () => {
     expect(after.orphans.size).toBe(0);
     expect(await secretKeyCounts(tokens, await kmsuserPinOf(fwb, store))).toEqual([0, 0]);
     // The audit log says which HSMs the abandoned creation touched (both: the copy was under way).
-    const audit = (await fwb.auditRecords()).filter((r) => r.eventName === 'CreateKey').at(-1);
-    expect((audit?.additionalEventData as { abandonedOn?: string[] } | undefined)?.abandonedOn).toEqual(members);
+    const records = await fwb.auditRecords();
+    const audit = records.filter((r) => r.eventName === 'CreateKey').at(-1);
+    const data = audit?.additionalEventData as { keyId?: string; abandonedOn?: string[] } | undefined;
+    expect(data?.abandonedOn).toEqual(members);
+    // The reconciler's rollback and event (review F3): one path, whoever rolls back.
+    const abandoned = records.filter((r) => r.eventName === 'AbandonKeyCreation' && (r.additionalEventData as { keyId?: string }).keyId === data?.keyId);
+    expect(abandoned).toHaveLength(1);
+    const statuses = JSON.parse((abandoned[0]?.additionalEventData as { backingKeysDeletionStatus: string }).backingKeysDeletionStatus) as Array<{ hsmId: string; deletionStatus: string }>;
+    expect(statuses.map((x) => [x.hsmId, x.deletionStatus])).toEqual(members.map((m) => [m, 'SUCCESS']));
   });
 
   it('refuses with one active HSM (the second refuses kmsuser in a new process): the error names it, nothing is made', async () => {
