@@ -71,6 +71,14 @@ export function creatingHere(keyId: string): boolean {
   return creationsHere.has(keyId);
 }
 
+/** Promise.all that rejects only once every promise has settled: a rollback must not start while an HSM call may still make material. */
+async function settled<T extends readonly unknown[]>(promises: { readonly [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const outcomes = await Promise.allSettled(promises);
+  const failed = outcomes.find((o) => o.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+  return outcomes.map((o) => (o.status === 'fulfilled' ? o.value : undefined)) as unknown as T;
+}
+
 export function createKeyCreationService(deps: KeysDeps): KeyCreationService {
   const { state, timeoutMs } = deps;
 
@@ -104,26 +112,27 @@ export function createKeyCreationService(deps: KeysDeps): KeyCreationService {
     return { store: current, cluster, active };
   }
 
-  /** Records that `hsmId` may hold material of the key (before the generate or unwrap that puts it there), and audits the step. */
-  async function touch(key: CmkRecord, hsmId: string, step: 'GenerateKey' | 'CopyKey', context: Context): Promise<void> {
-    await state.transact((s) => {
-      const record = s.keys.get(key.KeyId);
-      if (record?.Creation === undefined) throw new WorkbenchError('KMSInternalException', `The creation record of ${key.KeyId} is gone: another process reconciled it.`);
-      if (!record.Creation.Touched.includes(hsmId)) record.Creation.Touched.push(hsmId);
-      s.keys.put(record);
-    });
-    await context.journal({ name: step, hsmId, details: { keyId: key.KeyId } });
+  /** What a copy to `target` needs, found before the material exists: its trusted member key on the source's token, its member private key on its own. */
+  async function routeTo(key: CmkRecord, source: MemberSession, target: MemberSession): Promise<{ trusted: string; unwrapping: string }> {
+    const [publicKeys, privateKeys] = await Promise.all([
+      source.host.findObjects(source.ref, { template: memberPublicKeyQuery(target.hsmId), attributes: ['handle', 'trusted'] }, { timeoutMs }),
+      target.host.findObjects(target.ref, { template: { class: 'CKO_PRIVATE_KEY', id: objectId(target.hsmId), token: true }, attributes: ['handle'] }, { timeoutMs }),
+    ]);
+    const trusted = publicKeys.find((o) => o.trusted === true)?.handle;
+    if (trusted === undefined) throw invalidConfiguration(key.CloudHsmClusterId, `cannot copy key material to ${target.hsmId}: ${source.hsmId}'s token holds no trusted member key of it.`, { hsmId: target.hsmId });
+    const unwrapping = privateKeys[0]?.handle;
+    if (unwrapping === undefined) throw invalidConfiguration(key.CloudHsmClusterId, `cannot copy key material to ${target.hsmId}: its member private key is not on its token.`, { hsmId: target.hsmId });
+    return { trusted, unwrapping };
   }
 
-  /** Wraps the source's material for the target's trusted member key (held on the source's token) and unwraps it on the target. */
-  async function copyTo(key: CmkRecord, source: MemberSession, sourceHandle: string, target: MemberSession, context: Context): Promise<string> {
-    const trusted = (await source.host.findObjects(source.ref, { template: memberPublicKeyQuery(target.hsmId), attributes: ['handle', 'trusted'] }, { timeoutMs })).find((o) => o.trusted === true);
-    if (trusted?.handle === undefined) throw invalidConfiguration(key.CloudHsmClusterId, `cannot copy key material to ${target.hsmId}: ${source.hsmId}'s token holds no trusted member key of it.`, { hsmId: target.hsmId });
-    const wrapped = await source.host.wrapKey(source.ref, MEMBER_WRAP, trusted.handle, sourceHandle, { timeoutMs });
-    const [unwrapping] = await target.host.findObjects(target.ref, { template: { class: 'CKO_PRIVATE_KEY', id: objectId(target.hsmId), token: true }, attributes: ['handle'] }, { timeoutMs });
-    if (unwrapping?.handle === undefined) throw invalidConfiguration(key.CloudHsmClusterId, `cannot copy key material to ${target.hsmId}: its member private key is not on its token.`, { hsmId: target.hsmId });
-    await touch(key, target.hsmId, 'CopyKey', context);
-    return target.host.unwrapKey(target.ref, MEMBER_WRAP, unwrapping.handle, wrapped, backingKeyTemplate(key), { timeoutMs });
+  /** Wraps the source's material for the target's trusted member key and unwraps it on the target (the step audited first). */
+  async function copyTo(key: CmkRecord, source: MemberSession, sourceHandle: string, target: MemberSession, route: { trusted: string; unwrapping: string }, context: Context): Promise<string> {
+    context.emitProgress({ Phase: 'CopyKey', HsmId: target.hsmId, Status: 'STARTED' });
+    const wrapped = await source.host.wrapKey(source.ref, MEMBER_WRAP, route.trusted, sourceHandle, { timeoutMs });
+    await context.journal({ name: 'CopyKey', hsmId: target.hsmId, details: { keyId: key.KeyId } });
+    const handle = await target.host.unwrapKey(target.ref, MEMBER_WRAP, route.unwrapping, wrapped, backingKeyTemplate(key), { timeoutMs });
+    context.emitProgress({ Phase: 'CopyKey', HsmId: target.hsmId, Status: 'DONE' });
+    return handle;
   }
 
   return {
@@ -143,12 +152,13 @@ export function createKeyCreationService(deps: KeysDeps): KeyCreationService {
         KeyState: 'Creating',
         Tags: (request.Tags ?? []).map((t) => ({ ...t })),
         BackingKeys: [],
-        Creation: { StartedAt: now, Owner: ownerHere(), SourceHsmId: active[0]?.hsmId ?? '', Touched: [] },
+        Creation: { StartedAt: now, Owner: ownerHere(), SourceHsmId: active[0]?.hsmId ?? '', Touched: active.map((m) => m.hsmId) },
       };
       const [source, ...targets] = active;
       if (source === undefined) throw new WorkbenchError('KMSInternalException', 'no active member');
       context.emitProgress({ Phase: 'RecordIntent', Status: 'STARTED' });
-      // The intent, before any HSM is touched: from here on a kill -9 leaves a Creating record the reconciler explains.
+      // The intent, before any HSM is touched, naming every member that may get material (so no transaction per member):
+      // from here on a kill -9 leaves a Creating record the reconciler explains, a member holding nothing included.
       creationsHere.add(keyId);
       await state
         .transact((s) => {
@@ -162,28 +172,27 @@ export function createKeyCreationService(deps: KeysDeps): KeyCreationService {
         });
       deps.changed('keys', [keyId]);
       context.emitProgress({ Phase: 'RecordIntent', Status: 'DONE' });
-      const touched: string[] = [];
       try {
+        // The member-key lookups need no material: they run beside the generate. Each HSM call that may make material
+        // settles before a failure rolls back, so the rollback never races a copy still being made.
         context.emitProgress({ Phase: 'GenerateKey', HsmId: source.hsmId, Status: 'STARTED' });
-        touched.push(source.hsmId);
-        await touch(key, source.hsmId, 'GenerateKey', context);
-        const sourceHandle = await source.host.generateKey(source.ref, { mechanism: 'CKM_AES_KEY_GEN' }, { ...backingKeyTemplate(key), valueLen: BACKING_KEY_BYTES }, { timeoutMs });
+        await context.journal({ name: 'GenerateKey', hsmId: source.hsmId, details: { keyId } });
+        const [sourceHandle, routes] = await settled([
+          source.host.generateKey(source.ref, { mechanism: 'CKM_AES_KEY_GEN' }, { ...backingKeyTemplate(key), valueLen: BACKING_KEY_BYTES }, { timeoutMs }),
+          Promise.all(targets.map((target) => routeTo(key, source, target))),
+        ] as const);
         context.emitProgress({ Phase: 'GenerateKey', HsmId: source.hsmId, Status: 'DONE' });
-        const handles = new Map([[source.hsmId, sourceHandle]]);
-        for (const target of targets) {
-          context.emitProgress({ Phase: 'CopyKey', HsmId: target.hsmId, Status: 'STARTED' });
-          touched.push(target.hsmId);
-          handles.set(target.hsmId, await copyTo(key, source, sourceHandle, target, context));
-          context.emitProgress({ Phase: 'CopyKey', HsmId: target.hsmId, Status: 'DONE' });
-        }
+        const copies = await settled(targets.map((target, i) => copyTo(key, source, sourceHandle, target, routes[i] ?? { trusted: '', unwrapping: '' }, context)));
+        // In the order of `active`: the source, then its targets.
+        const handles = [sourceHandle, ...copies];
         for (const session of active) context.emitProgress({ Phase: 'VerifyCopy', HsmId: session.hsmId, Status: 'STARTED' });
-        const proofs = await proveCopies(key, active.map((session) => ({ hsmId: session.hsmId, session, handle: handles.get(session.hsmId) ?? '' })), timeoutMs);
-        const copies = proofs.map((p) => {
+        const proofs = await proveCopies(key, active.map((session, i) => ({ hsmId: session.hsmId, session, handle: handles[i] })), timeoutMs);
+        const proven = proofs.map((p) => {
           if ('problem' in p) throw p.error ?? new WorkbenchError('KMSInternalException', `${p.hsmId}: ${p.problem}`);
           context.emitProgress({ Phase: 'VerifyCopy', HsmId: p.copy.hsmId, Status: 'DONE' });
           return p.copy;
         });
-        const backingKeys = judge(key, copies);
+        const backingKeys = judge(key, proven);
         context.emitProgress({ Phase: 'EnableKey', Status: 'STARTED' });
         await context.journal({ name: 'EnableKey', details: { keyId } });
         const enabled = await enableCreation(deps, key, backingKeys);
@@ -207,7 +216,7 @@ export function createKeyCreationService(deps: KeysDeps): KeyCreationService {
           deps.logger.error('a failed CreateKey could not record its rollback', { keyId, error: String(cleanup) });
           return undefined;
         });
-        if (left !== undefined) context.annotate({ keyId, abandonedOn: touched, ...(left.length > 0 ? { left } : {}) });
+        if (left !== undefined) context.annotate({ keyId, abandonedOn: key.Creation?.Touched ?? [], ...(left.length > 0 ? { left } : {}) });
         throw error;
       } finally {
         creationsHere.delete(keyId);
