@@ -81,10 +81,3 @@ export async function proveCopy(host: HsmHost, session: { ref: string; slot: { S
     throw error;
   }
 }
-
-/** Destroys every object that is this CMK's material on a member, found afresh by label and CKA_ID (never by a kept handle); how many it destroyed. */
-export async function destroyBackingKeys(host: HsmHost, ref: string, key: Pick<CmkRecord, 'KeyId' | 'Arn'>, timeoutMs: number): Promise<number> {
-  const found = await host.findObjects(ref, { template: backingKeySelector(key), attributes: ['handle'] }, { timeoutMs });
-  for (const object of found) if (object.handle !== undefined) await host.destroyObject(ref, object.handle, { timeoutMs });
-  return found.length;
-}

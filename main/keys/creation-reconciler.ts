@@ -1,15 +1,12 @@
 import { hostname } from 'node:os';
-import type { BackingKeyDeletionStatus } from '../../shared/contract/keys';
 import { failureDetail } from '../key-stores/connection-errors';
 import { processAlive } from '../key-stores/key-store-records';
 import type { MemberSession } from '../key-stores/member-sessions';
-import type { BackingKeyRecord, CmkRecord, OrphanedMaterialRecord } from '../state/records';
+import type { CmkRecord } from '../state/records';
 import type { StateStore } from '../state/state-store';
-import { findBackingKeys, proveCopy } from './backing-key';
-import { creatingHere, judge, sameCreation, type Copy } from './key-creation';
+import { creatingHere } from './key-creation';
+import { abandonCreation, cleanUpAbandoned, enableCreation, judge, proveCopies } from './key-creation-outcome';
 import type { KeysDeps } from './keys-deps';
-import { deleteAliasesOf } from './aliases';
-import { destroyOrphanedMaterial, orphanOf, settleOrphan } from './orphaned-material';
 
 /** What the reconciler did with one key: finished its creation, rolled it back, or retried material an earlier rollback left. */
 export interface ReconciledKey {
@@ -41,7 +38,7 @@ function interrupted(key: Readonly<CmkRecord>): boolean {
 
 /**
  * Finishes or rolls back the creations of `storeId` that a dead process left in 'Creating' (main/keys/key-creation.ts
- * journals them: the intent record first, each member added to Touched before material is sent to it), and retries
+ * journals them: the intent record first, naming in Touched every member it will put material on), and retries
  * the material earlier rollbacks could not destroy. Only behind a CONNECTED store (it needs kmsuser sessions).
  *
  * A creation is COMPLETED, as CreateKey would have enabled it, when every member touched holds exactly one copy and
@@ -78,104 +75,38 @@ async function reconcile(deps: KeysDeps, storeId: string): Promise<ReconciledKey
   // Read after the login: a member that refused it has just recorded why, the reason an orphan entry gives.
   const current = (await state.read()).customKeyStores.find((k) => k.CustomKeyStoreId === storeId);
 
-  /** Destroys what an orphan record names, audits it, and shrinks the record (audited first: a failed audit is retried with it). */
-  async function cleanUp(orphan: Readonly<OrphanedMaterialRecord>, reason: string): Promise<string[]> {
-    const statuses = await destroyOrphanedMaterial(orphan, sessions, current, timeoutMs);
-    await audit('AbandonKeyCreation', orphan, { reason, backingKeysDeletionStatus: JSON.stringify(statuses.map(statusOf)) });
-    await settleOrphan(state, orphan.KeyId, statuses);
-    return statuses.filter((x) => x.DeletionStatus === 'FAILURE').map((x) => x.HsmId);
-  }
-
-  async function audit(eventName: string, key: Pick<CmkRecord, 'KeyId' | 'CustomKeyStoreId' | 'CloudHsmClusterId'>, data: Record<string, unknown>): Promise<void> {
-    await deps.recordServiceEvent({ eventName, additionalEventData: { keyId: key.KeyId, customKeyStoreId: key.CustomKeyStoreId, clusterId: key.CloudHsmClusterId, ...data } });
-  }
-
-  /** Each member touched: its one copy, proved in the HSM, or why it has none that counts. */
-  async function inspect(key: Readonly<CmkRecord>): Promise<{ copies: Copy[]; problems: string[] }> {
-    const copies: Copy[] = [];
-    const problems: string[] = [];
-    for (const hsmId of key.Creation?.Touched ?? members(key.CloudHsmClusterId)) {
-      const session = sessions.find((x) => x.hsmId === hsmId);
-      if (session === undefined) {
-        problems.push(`${hsmId}: no kmsuser session`);
-        continue;
-      }
-      try {
-        const found = await findBackingKeys(session.host, session.ref, key, timeoutMs);
-        const [object] = found;
-        if (found.length !== 1 || object?.handle === undefined) {
-          problems.push(`${hsmId}: ${found.length === 0 ? 'holds no copy' : `holds ${found.length} objects with the key's label and CKA_ID`}`);
-          continue;
-        }
-        copies.push({ hsmId, handle: object.handle, proof: await proveCopy(session.host, session, object.handle, timeoutMs) });
-      } catch (error) {
-        problems.push(`${hsmId}: ${failureDetail(error)}`);
-      }
-    }
-    return { copies, problems };
-  }
-
-  async function complete(key: Readonly<CmkRecord>, backingKeys: BackingKeyRecord[]): Promise<boolean> {
-    const done = await state.transact((t) => {
-      const record = t.keys.get(key.KeyId);
-      if (!sameCreation(record, key)) return false;
-      record.KeyState = 'Enabled';
-      record.BackingKeys = backingKeys;
-      delete record.Creation;
-      t.keys.put(record);
-      return true;
-    });
-    if (!done) return false;
-    deps.changed('keys', [key.KeyId]);
-    await audit('CompleteKeyCreation', key, {
-      backingKeys: JSON.stringify(backingKeys.map((b) => ({ hsmId: b.HsmId, keyHandle: b.KeyHandle, backingKeyId: b.BackingKeyId, verification: b.Verification }))),
-    });
-    return true;
-  }
-
-  /** The CMK record goes and the orphan record naming every member touched comes, in one transaction; undefined when another process decided first. */
-  async function abandon(key: Readonly<CmkRecord>): Promise<OrphanedMaterialRecord | undefined> {
-    const orphan = await state.transact((t) => {
-      const record = t.keys.get(key.KeyId);
-      if (!sameCreation(record, key)) return undefined;
-      const earlier = t.orphans.get(key.KeyId);
-      const made = orphanOf(key, 'CREATION_ABANDONED', deps.clock(), [...(record.Creation?.Touched ?? members(key.CloudHsmClusterId)), ...(earlier?.HsmIds ?? [])]);
-      const aliases = deleteAliasesOf(t, key.KeyId);
-      t.keys.delete(key.KeyId);
-      t.orphans.put(made);
-      return { made, aliases };
-    });
-    if (orphan === undefined) return undefined;
-    deps.changed('keys', [key.KeyId]);
-    if (orphan.aliases.length > 0) deps.changed('aliases', orphan.aliases);
-    return orphan.made;
-  }
-
   const results: ReconciledKey[] = [];
   for (const key of creations) {
-    const { copies, problems } = await inspect(key);
+    const proofs = await proveCopies(key, (key.Creation?.Touched ?? members(key.CloudHsmClusterId)).map((hsmId) => ({ hsmId, session: sessions.find((x) => x.hsmId === hsmId) })), timeoutMs);
+    const problems = proofs.flatMap((p) => ('problem' in p ? [`${p.hsmId}: ${p.problem}`] : []));
     let reason = problems.join('; ');
     if (problems.length === 0) {
       try {
-        if (await complete(key, judge(key, copies))) results.push({ KeyId: key.KeyId, Outcome: 'COMPLETED', Left: [] });
+        const backingKeys = judge(key, proofs.flatMap((p) => ('copy' in p ? [p.copy] : [])));
+        if ((await enableCreation(deps, key, backingKeys)) !== undefined) {
+          await deps.recordServiceEvent({
+            eventName: 'CompleteKeyCreation',
+            additionalEventData: {
+              keyId: key.KeyId,
+              customKeyStoreId: key.CustomKeyStoreId,
+              clusterId: key.CloudHsmClusterId,
+              backingKeys: JSON.stringify(backingKeys.map((b) => ({ hsmId: b.HsmId, keyHandle: b.KeyHandle, backingKeyId: b.BackingKeyId, verification: b.Verification }))),
+            },
+          });
+          results.push({ KeyId: key.KeyId, Outcome: 'COMPLETED', Left: [] });
+        }
         continue;
       } catch (error) {
         // The copies fail CreateKey's rule (a mismatch, fewer than two verified): the creation is rolled back.
         reason = failureDetail(error);
       }
     }
-    const orphan = await abandon(key);
-    if (orphan === undefined) continue;
-    results.push({ KeyId: key.KeyId, Outcome: 'ABANDONED', Reason: reason, Left: await cleanUp(orphan, reason) });
+    const left = await abandonCreation(deps, key, sessions, reason);
+    if (left !== undefined) results.push({ KeyId: key.KeyId, Outcome: 'ABANDONED', Reason: reason, Left: left });
   }
   for (const orphan of pending) {
     if (results.some((r) => r.KeyId === orphan.KeyId)) continue;
-    results.push({ KeyId: orphan.KeyId, Outcome: 'ORPHAN_RETRIED', Left: await cleanUp(orphan, `a retry: an earlier rollback could not destroy it (${orphan.LastFailure ?? 'no reason recorded'})`) });
+    results.push({ KeyId: orphan.KeyId, Outcome: 'ORPHAN_RETRIED', Left: await cleanUpAbandoned(deps, orphan, sessions, current, `a retry: an earlier rollback could not destroy it (${orphan.LastFailure ?? 'no reason recorded'})`) });
   }
   return results;
 }
-
-function statusOf(s: BackingKeyDeletionStatus): Record<string, unknown> {
-  return { hsmId: s.HsmId, keyHandle: s.KeyHandle, backingKeyId: s.BackingKeyId, deletionStatus: s.DeletionStatus, ...(s.Detail === undefined ? {} : { detail: s.Detail }) };
-}
-

@@ -10,11 +10,11 @@ import { findKeyStore, ownerHere } from '../key-stores/key-store-records';
 import type { MemberSession } from '../key-stores/member-sessions';
 import type { BackingKeyRecord, ClusterRecord, CmkRecord, CustomKeyStoreRecord } from '../state/records';
 import { keyArn } from './arn';
-import { BACKING_KEY_BYTES, backingKeyTemplate, destroyBackingKeys, findBackingKeys, MEMBER_WRAP, proveCopy, type CopyProof } from './backing-key';
+import { BACKING_KEY_BYTES, backingKeyTemplate, findBackingKeys, MEMBER_WRAP, proveCopy } from './backing-key';
+import { abandonCreation, enableCreation, invalidConfiguration, judge, proveCopies } from './key-creation-outcome';
 import { toKeyMetadata } from './key-metadata';
 import { resolveKey } from './key-resolution';
 import type { KeysDeps } from './keys-deps';
-import { orphanOf } from './orphaned-material';
 import { checkTags } from './tags';
 
 type Context = Pick<HandlerContext<CreateKeyProgress>, 'journal' | 'annotate' | 'emitProgress'>;
@@ -22,13 +22,6 @@ type Context = Pick<HandlerContext<CreateKeyProgress>, 'journal' | 'annotate' | 
 export interface KeyCreationService {
   create(request: z.output<typeof CreateKeyRequest>, context: Context): Promise<KeyMetadata>;
   describeMaterial(keyId: string): Promise<z.infer<typeof DescribeKeyMaterialResponse>>;
-}
-
-/** One member's copy as CreateKey (or the reconciler) found and proved it. */
-export interface Copy {
-  hsmId: string;
-  handle: string;
-  proof: CopyProof;
 }
 
 const unsupported = (why: string): WorkbenchError => new WorkbenchError('UnsupportedOperationException', why);
@@ -67,37 +60,6 @@ function notActive(cluster: ClusterRecord, store: CustomKeyStoreRecord, member: 
   return undefined;
 }
 
-function invalidConfiguration(clusterId: string, why: string, details: Record<string, unknown>): WorkbenchError {
-  return new WorkbenchError('CloudHsmClusterInvalidConfigurationException', `Cluster ${clusterId} ${why}`, { details });
-}
-
-/**
- * The safe rule for copies: a MISMATCH fails; a copy its module cannot prove is UNVERIFIED (never VERIFIED), and the
- * key is enabled only when at least two copies are VERIFIED — the ≥2-HSM rule applied to proven material.
- * The reconciler applies it too, to a creation a kill -9 interrupted.
- */
-export function judge(key: Pick<CmkRecord, 'KeyId' | 'CloudHsmClusterId'>, copies: readonly Copy[]): BackingKeyRecord[] {
-  const proven = copies.flatMap((c) => ('checkValue' in c.proof ? [{ hsmId: c.hsmId, ...c.proof }] : []));
-  const values = new Set(proven.map((p) => p.checkValue));
-  if (values.size > 1) {
-    throw invalidConfiguration(key.CloudHsmClusterId, `holds copies of ${key.KeyId} whose check values differ (${proven.map((p) => `${p.hsmId}: ${p.checkValue}`).join(', ')}); the key was not created.`, { mismatch: proven.map((p) => ({ hsmId: p.hsmId, checkValue: p.checkValue })) });
-  }
-  const unverified = copies.flatMap((c) => ('unverifiable' in c.proof ? [{ hsmId: c.hsmId, why: c.proof.unverifiable }] : []));
-  if (proven.length < 2) {
-    throw invalidConfiguration(
-      key.CloudHsmClusterId,
-      `could verify the key material on ${proven.length} HSM${proven.length === 1 ? '' : 's'}; CreateKey needs at least 2 verified copies. Could not verify: ${unverified.map((u) => `${u.hsmId}: ${u.why}`).join('; ')}.`,
-      { verifiedHsms: proven.length, unverified },
-    );
-  }
-  const backingKeyId = proven[0]?.backingKeyId ?? '';
-  return copies.map((c) =>
-    'checkValue' in c.proof
-      ? { HsmId: c.hsmId, BackingKeyId: c.proof.backingKeyId, KeyHandle: c.handle, CheckValue: c.proof.checkValue, Verification: 'VERIFIED' }
-      : { HsmId: c.hsmId, BackingKeyId: backingKeyId, KeyHandle: c.handle, Verification: 'UNVERIFIED' },
-  );
-}
-
 /**
  * The CreateKey calls this process is running. A Creating record owned by this process's pid and host but by none of
  * them was left by an earlier process that had the same pid (a container's CLI is pid 1 every run), or by a call of
@@ -109,9 +71,12 @@ export function creatingHere(keyId: string): boolean {
   return creationsHere.has(keyId);
 }
 
-/** Whether the record is still the creation `seen` was (no other process completed or rolled it back meanwhile). */
-export function sameCreation(record: Readonly<CmkRecord> | undefined, seen: Readonly<CmkRecord>): record is CmkRecord {
-  return record?.KeyState === 'Creating' && record.Creation?.StartedAt === seen.Creation?.StartedAt;
+/** Promise.all that rejects only once every promise has settled: a rollback must not start while an HSM call may still make material. */
+async function settled<T extends readonly unknown[]>(promises: { readonly [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const outcomes = await Promise.allSettled(promises);
+  const failed = outcomes.find((o) => o.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+  return outcomes.map((o) => (o.status === 'fulfilled' ? o.value : undefined)) as unknown as T;
 }
 
 export function createKeyCreationService(deps: KeysDeps): KeyCreationService {
@@ -147,51 +112,27 @@ export function createKeyCreationService(deps: KeysDeps): KeyCreationService {
     return { store: current, cluster, active };
   }
 
-  /** Records that `hsmId` may hold material of the key (before the generate or unwrap that puts it there), and audits the step. */
-  async function touch(key: CmkRecord, hsmId: string, step: 'GenerateKey' | 'CopyKey', context: Context): Promise<void> {
-    await state.transact((s) => {
-      const record = s.keys.get(key.KeyId);
-      if (record?.Creation === undefined) throw new WorkbenchError('KMSInternalException', `The creation record of ${key.KeyId} is gone: another process reconciled it.`);
-      if (!record.Creation.Touched.includes(hsmId)) record.Creation.Touched.push(hsmId);
-      s.keys.put(record);
-    });
-    await context.journal({ name: step, hsmId, details: { keyId: key.KeyId } });
+  /** What a copy to `target` needs, found before the material exists: its trusted member key on the source's token, its member private key on its own. */
+  async function routeTo(key: CmkRecord, source: MemberSession, target: MemberSession): Promise<{ trusted: string; unwrapping: string }> {
+    const [publicKeys, privateKeys] = await Promise.all([
+      source.host.findObjects(source.ref, { template: memberPublicKeyQuery(target.hsmId), attributes: ['handle', 'trusted'] }, { timeoutMs }),
+      target.host.findObjects(target.ref, { template: { class: 'CKO_PRIVATE_KEY', id: objectId(target.hsmId), token: true }, attributes: ['handle'] }, { timeoutMs }),
+    ]);
+    const trusted = publicKeys.find((o) => o.trusted === true)?.handle;
+    if (trusted === undefined) throw invalidConfiguration(key.CloudHsmClusterId, `cannot copy key material to ${target.hsmId}: ${source.hsmId}'s token holds no trusted member key of it.`, { hsmId: target.hsmId });
+    const unwrapping = privateKeys[0]?.handle;
+    if (unwrapping === undefined) throw invalidConfiguration(key.CloudHsmClusterId, `cannot copy key material to ${target.hsmId}: its member private key is not on its token.`, { hsmId: target.hsmId });
+    return { trusted, unwrapping };
   }
 
-  /** Wraps the source's material for the target's trusted member key (held on the source's token) and unwraps it on the target. */
-  async function copyTo(key: CmkRecord, source: MemberSession, sourceHandle: string, target: MemberSession, context: Context): Promise<string> {
-    const trusted = (await source.host.findObjects(source.ref, { template: memberPublicKeyQuery(target.hsmId), attributes: ['handle', 'trusted'] }, { timeoutMs })).find((o) => o.trusted === true);
-    if (trusted?.handle === undefined) throw invalidConfiguration(key.CloudHsmClusterId, `cannot copy key material to ${target.hsmId}: ${source.hsmId}'s token holds no trusted member key of it.`, { hsmId: target.hsmId });
-    const wrapped = await source.host.wrapKey(source.ref, MEMBER_WRAP, trusted.handle, sourceHandle, { timeoutMs });
-    const [unwrapping] = await target.host.findObjects(target.ref, { template: { class: 'CKO_PRIVATE_KEY', id: objectId(target.hsmId), token: true }, attributes: ['handle'] }, { timeoutMs });
-    if (unwrapping?.handle === undefined) throw invalidConfiguration(key.CloudHsmClusterId, `cannot copy key material to ${target.hsmId}: its member private key is not on its token.`, { hsmId: target.hsmId });
-    await touch(key, target.hsmId, 'CopyKey', context);
-    return target.host.unwrapKey(target.ref, MEMBER_WRAP, unwrapping.handle, wrapped, backingKeyTemplate(key), { timeoutMs });
-  }
-
-  /**
-   * Undoes a failed creation: destroys the material on every member touched (found afresh by label and CKA_ID), then in
-   * one transaction deletes the CMK record, with an orphan record naming the members that could not be cleaned.
-   */
-  async function abandon(key: CmkRecord, touched: readonly string[], sessions: readonly MemberSession[]): Promise<void> {
-    const failed: Array<{ hsmId: string; why: string }> = [];
-    for (const hsmId of touched) {
-      const session = sessions.find((s) => s.hsmId === hsmId);
-      try {
-        if (session === undefined) throw new Error('no session');
-        await destroyBackingKeys(session.host, session.ref, key, timeoutMs);
-      } catch (error) {
-        failed.push({ hsmId, why: failureDetail(error) });
-      }
-    }
-    await state.transact((s) => {
-      s.keys.delete(key.KeyId);
-      if (failed.length > 0) {
-        s.orphans.put({ ...orphanOf(key, 'CREATION_ABANDONED', deps.clock(), failed.map((f) => f.hsmId)), LastFailure: failed.map((f) => `${f.hsmId}: ${f.why}`).join('; ') });
-      }
-    });
-    deps.changed('keys', [key.KeyId]);
-    if (failed.length > 0) deps.logger.warn('an abandoned CreateKey left key material it could not destroy', { keyId: key.KeyId, hsms: failed });
+  /** Wraps the source's material for the target's trusted member key and unwraps it on the target (the step audited first). */
+  async function copyTo(key: CmkRecord, source: MemberSession, sourceHandle: string, target: MemberSession, route: { trusted: string; unwrapping: string }, context: Context): Promise<string> {
+    context.emitProgress({ Phase: 'CopyKey', HsmId: target.hsmId, Status: 'STARTED' });
+    const wrapped = await source.host.wrapKey(source.ref, MEMBER_WRAP, route.trusted, sourceHandle, { timeoutMs });
+    await context.journal({ name: 'CopyKey', hsmId: target.hsmId, details: { keyId: key.KeyId } });
+    const handle = await target.host.unwrapKey(target.ref, MEMBER_WRAP, route.unwrapping, wrapped, backingKeyTemplate(key), { timeoutMs });
+    context.emitProgress({ Phase: 'CopyKey', HsmId: target.hsmId, Status: 'DONE' });
+    return handle;
   }
 
   return {
@@ -211,12 +152,13 @@ export function createKeyCreationService(deps: KeysDeps): KeyCreationService {
         KeyState: 'Creating',
         Tags: (request.Tags ?? []).map((t) => ({ ...t })),
         BackingKeys: [],
-        Creation: { StartedAt: now, Owner: ownerHere(), SourceHsmId: active[0]?.hsmId ?? '', Touched: [] },
+        Creation: { StartedAt: now, Owner: ownerHere(), SourceHsmId: active[0]?.hsmId ?? '', Touched: active.map((m) => m.hsmId) },
       };
       const [source, ...targets] = active;
       if (source === undefined) throw new WorkbenchError('KMSInternalException', 'no active member');
       context.emitProgress({ Phase: 'RecordIntent', Status: 'STARTED' });
-      // The intent, before any HSM is touched: from here on a kill -9 leaves a Creating record the reconciler explains.
+      // The intent, before any HSM is touched, naming every member that may get material (so no transaction per member):
+      // from here on a kill -9 leaves a Creating record the reconciler explains, a member holding nothing included.
       creationsHere.add(keyId);
       await state
         .transact((s) => {
@@ -230,40 +172,31 @@ export function createKeyCreationService(deps: KeysDeps): KeyCreationService {
         });
       deps.changed('keys', [keyId]);
       context.emitProgress({ Phase: 'RecordIntent', Status: 'DONE' });
-      const touched: string[] = [];
       try {
+        // The member-key lookups need no material: they run beside the generate. Each HSM call that may make material
+        // settles before a failure rolls back, so the rollback never races a copy still being made.
         context.emitProgress({ Phase: 'GenerateKey', HsmId: source.hsmId, Status: 'STARTED' });
-        touched.push(source.hsmId);
-        await touch(key, source.hsmId, 'GenerateKey', context);
-        const sourceHandle = await source.host.generateKey(source.ref, { mechanism: 'CKM_AES_KEY_GEN' }, { ...backingKeyTemplate(key), valueLen: BACKING_KEY_BYTES }, { timeoutMs });
+        await context.journal({ name: 'GenerateKey', hsmId: source.hsmId, details: { keyId } });
+        const [sourceHandle, routes] = await settled([
+          source.host.generateKey(source.ref, { mechanism: 'CKM_AES_KEY_GEN' }, { ...backingKeyTemplate(key), valueLen: BACKING_KEY_BYTES }, { timeoutMs }),
+          Promise.all(targets.map((target) => routeTo(key, source, target))),
+        ] as const);
         context.emitProgress({ Phase: 'GenerateKey', HsmId: source.hsmId, Status: 'DONE' });
-        const handles = new Map([[source.hsmId, sourceHandle]]);
-        for (const target of targets) {
-          context.emitProgress({ Phase: 'CopyKey', HsmId: target.hsmId, Status: 'STARTED' });
-          touched.push(target.hsmId);
-          handles.set(target.hsmId, await copyTo(key, source, sourceHandle, target, context));
-          context.emitProgress({ Phase: 'CopyKey', HsmId: target.hsmId, Status: 'DONE' });
-        }
-        const copies: Copy[] = [];
-        for (const session of active) {
-          context.emitProgress({ Phase: 'VerifyCopy', HsmId: session.hsmId, Status: 'STARTED' });
-          const handle = handles.get(session.hsmId) ?? '';
-          copies.push({ hsmId: session.hsmId, handle, proof: await proveCopy(session.host, session, handle, timeoutMs) });
-          context.emitProgress({ Phase: 'VerifyCopy', HsmId: session.hsmId, Status: 'DONE' });
-        }
-        const backingKeys = judge(key, copies);
+        const copies = await settled(targets.map((target, i) => copyTo(key, source, sourceHandle, target, routes[i] ?? { trusted: '', unwrapping: '' }, context)));
+        // In the order of `active`: the source, then its targets.
+        const handles = [sourceHandle, ...copies];
+        for (const session of active) context.emitProgress({ Phase: 'VerifyCopy', HsmId: session.hsmId, Status: 'STARTED' });
+        const proofs = await proveCopies(key, active.map((session, i) => ({ hsmId: session.hsmId, session, handle: handles[i] })), timeoutMs);
+        const proven = proofs.map((p) => {
+          if ('problem' in p) throw p.error ?? new WorkbenchError('KMSInternalException', `${p.hsmId}: ${p.problem}`);
+          context.emitProgress({ Phase: 'VerifyCopy', HsmId: p.copy.hsmId, Status: 'DONE' });
+          return p.copy;
+        });
+        const backingKeys = judge(key, proven);
         context.emitProgress({ Phase: 'EnableKey', Status: 'STARTED' });
         await context.journal({ name: 'EnableKey', details: { keyId } });
-        const enabled = await state.transact((s) => {
-          const record = s.keys.get(keyId);
-          if (record?.Creation === undefined) throw new WorkbenchError('KMSInternalException', `The creation record of ${keyId} is gone: another process reconciled it.`);
-          record.KeyState = 'Enabled';
-          record.BackingKeys = backingKeys;
-          delete record.Creation;
-          s.keys.put(record);
-          return { record, store: findKeyStore(s, storeId) };
-        });
-        deps.changed('keys', [keyId]);
+        const enabled = await enableCreation(deps, key, backingKeys);
+        if (enabled === undefined) throw new WorkbenchError('KMSInternalException', `The creation record of ${keyId} is gone: another process reconciled it.`);
         context.emitProgress({ Phase: 'EnableKey', Status: 'DONE' });
         const [first] = backingKeys;
         context.annotate({
@@ -276,12 +209,14 @@ export function createKeyCreationService(deps: KeysDeps): KeyCreationService {
         });
         return toKeyMetadata(enabled.record, enabled.store);
       } catch (error) {
-        // Only a creation still ours is rolled back: a record another process completed (Enabled) or abandoned is not
-        // this call's to destroy, and one the state cannot be read for stays Creating for the reconciler.
-        const current = (await state.read().catch(() => undefined))?.keys.get(keyId);
-        if (!sameCreation(current, key)) throw error;
-        context.annotate({ keyId, abandonedOn: touched });
-        await abandon(key, touched, active).catch((cleanup: unknown) => deps.logger.error('a failed CreateKey could not record its rollback', { keyId, error: String(cleanup) }));
+        // The reconciler's rollback, with its AbandonKeyCreation event. Only a creation still ours is rolled back: a
+        // record another process completed (Enabled) or abandoned is not this call's to destroy, and one whose
+        // rollback cannot be recorded stays Creating for the reconciler.
+        const left = await abandonCreation(deps, key, active, failureDetail(error)).catch((cleanup: unknown) => {
+          deps.logger.error('a failed CreateKey could not record its rollback', { keyId, error: String(cleanup) });
+          return undefined;
+        });
+        if (left !== undefined) context.annotate({ keyId, abandonedOn: key.Creation?.Touched ?? [], ...(left.length > 0 ? { left } : {}) });
         throw error;
       } finally {
         creationsHere.delete(keyId);

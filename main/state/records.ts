@@ -174,7 +174,7 @@ export const KeyCreationRecord = z.looseObject({
   Owner: KeyStoreOwnerRecord,
   /** The member the key is generated on. */
   SourceHsmId: z.string(),
-  /** Members that may hold material of this key (a generate or unwrap was sent to them). */
+  /** Members that may hold material of this key: every member CreateKey will send a generate or unwrap to, named with the intent. */
   Touched: z.array(z.string()),
 });
 

@@ -1,13 +1,14 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterInfo } from '../../shared/contract/clusters';
 import { openStateStore, type WorkbenchState } from '../../main/state/state-store';
-import { connect, kmsuserPinOf } from '../fixtures/cmk';
+import { connect, kmsuserPinOf, peerCountKeys } from '../fixtures/cmk';
 import { injectFaults, type FaultInjection } from '../fixtures/fault-module';
 import { ok } from '../fixtures/outcomes';
 import { createSoftHsmCluster, type SoftHsmCluster } from '../fixtures/softhsm';
 import { createTestWorkbench, type TestWorkbench } from '../fixtures/workbench';
+import { WRITER } from './state-writer-process';
 
 /**
  * CreateKey on a real two-token SoftHSM2 cluster whose trust mesh InitializeCluster made: the material is generated on
@@ -164,8 +165,15 @@ describe('CreateKey when a member cannot take part', () => {
     expect(after.orphans.size).toBe(0);
     expect(await secretKeyCounts(tokens, await kmsuserPinOf(fwb, store))).toEqual([0, 0]);
     // The audit log says which HSMs the abandoned creation touched (both: the copy was under way).
-    const audit = (await fwb.auditRecords()).filter((r) => r.eventName === 'CreateKey').at(-1);
-    expect((audit?.additionalEventData as { abandonedOn?: string[] } | undefined)?.abandonedOn).toEqual(members);
+    const records = await fwb.auditRecords();
+    const audit = records.filter((r) => r.eventName === 'CreateKey').at(-1);
+    const data = audit?.additionalEventData as { keyId?: string; abandonedOn?: string[] } | undefined;
+    expect(data?.abandonedOn).toEqual(members);
+    // The reconciler's rollback and event (review F3): one path, whoever rolls back.
+    const abandoned = records.filter((r) => r.eventName === 'AbandonKeyCreation' && (r.additionalEventData as { keyId?: string }).keyId === data?.keyId);
+    expect(abandoned).toHaveLength(1);
+    const statuses = JSON.parse((abandoned[0]?.additionalEventData as { backingKeysDeletionStatus: string }).backingKeysDeletionStatus) as Array<{ hsmId: string; deletionStatus: string }>;
+    expect(statuses.map((x) => [x.hsmId, x.deletionStatus])).toEqual(members.map((m) => [m, 'SUCCESS']));
   });
 
   it('refuses with one active HSM (the second refuses kmsuser in a new process): the error names it, nothing is made', async () => {
@@ -189,5 +197,36 @@ describe('CreateKey when a member cannot take part', () => {
     expect([...after.keys.values()]).toEqual([...before.keys.values()]);
     expect(after.orphans.size).toBe(0);
     expect(await secretKeyCounts(tokens, await kmsuserPinOf(fwb, store))).toEqual([0, 0]);
+  });
+
+  // Last: it leaves a key on both tokens.
+  it('does not roll back a key another process completed meanwhile, when a member call then fails (review F2)', async () => {
+    // The test before left the store FAILED (the refused login): AWS connects a FAILED store only after a disconnect.
+    ok(await fwb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: store }));
+    await connect(fwb, store);
+    await faults.setFaults([{ function: 'C_Encrypt', returns: 'CKR_FUNCTION_FAILED', slot: tokens.tokens[1]?.serial ?? '' }]);
+    let completed: string[] = [];
+    let result: { ok: boolean; error?: { name: string; message: string } };
+    try {
+      // The moment the copies are made and before they are proved, another process enables the record: spawnSync
+      // holds this one still meanwhile, so the order is certain. Then the second member's check value fails.
+      result = await fwb.call('CreateKey', { Origin: 'AWS_CLOUDHSM', CustomKeyStoreId: store }, (progress) => {
+        if (completed.length > 0 || (progress as { Phase: string }).Phase !== 'VerifyCopy') return;
+        const writer = spawnSync(process.execPath, [WRITER, 'complete', fwb.stateDir], { encoding: 'utf8' });
+        completed = (JSON.parse(writer.stdout.trim().split('\n').at(-1) ?? '{}') as { result?: { completed: string[] } }).result?.completed ?? [];
+      });
+    } finally {
+      await faults.setFaults([]);
+    }
+    expect(result.ok).toBe(false);
+    expect(result.error?.message).toMatch(/CKR_FUNCTION_FAILED/);
+    expect(completed).toHaveLength(1);
+    const key = (await readState(fwb)).keys.get(completed[0] ?? '');
+    // The other process's key stands, with its material on both tokens: the failed call's rollback left it alone.
+    expect(key?.KeyState).toBe('Enabled');
+    const pin = await kmsuserPinOf(fwb, store);
+    expect(await Promise.all([0, 1].map((i) => peerCountKeys(tokens, i, pin, key?.Arn ?? '')))).toEqual([1, 1]);
+    expect((await readState(fwb)).orphans.size).toBe(0);
+    expect((await fwb.auditRecords()).filter((r) => r.eventName === 'AbandonKeyCreation' && (r.additionalEventData as { keyId?: string }).keyId === key?.KeyId)).toHaveLength(0);
   });
 });
