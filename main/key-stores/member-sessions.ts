@@ -34,9 +34,11 @@ async function memberSlot(host: HsmHost, member: HsmMemberRecord, timeoutMs: num
 /**
  * Opens a read-write session on the member and logs in as kmsuser with `password`. A refusal closes the
  * session again and throws a MemberFailure whose code is the ConnectionErrorCode.
+ * Each member's sessions live in a host child of their own (the lane is its HsmId): a device error retires only that
+ * member's child, and calls on two members run in parallel.
  */
 export async function loginMember(hosts: HsmHostPool, cluster: ClusterRecord, member: HsmMemberRecord, password: string, timeoutMs: number): Promise<MemberSession> {
-  const host = hosts.get({ ModulePath: cluster.ModulePath, ModuleEnvironment: cluster.ModuleEnvironment });
+  const host = hosts.get({ ModulePath: cluster.ModulePath, ModuleEnvironment: cluster.ModuleEnvironment }, member.HsmId);
   let ref: string | undefined;
   try {
     const slot = await memberSlot(host, member, timeoutMs);
