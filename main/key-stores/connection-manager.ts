@@ -564,6 +564,9 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
     },
     async release(storeId) {
       await running.get(storeId);
+      // A login in flight (the GUI's start-up login, a crypto call's) would otherwise hold sessions after the drop,
+      // and the next connect would meet its kmsuser login (CKR_USER_ALREADY_LOGGED_IN).
+      await ensuringFor.get(storeId);
       await drop(storeId);
     },
     ensureSessions,
