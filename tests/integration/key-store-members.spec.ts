@@ -1,12 +1,18 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { KeyStoreMemberConnection } from '../../shared/contract/key-stores';
+import { createLogger } from '../../main/core/logger';
+import { createHsmHostPool } from '../../main/hsm/hsm-host-client';
+import { createConnectionManager } from '../../main/key-stores/connection-manager';
+import { keyFileProtector } from '../../main/secrets/key-file-protector';
+import { secretsDirOf } from '../../main/secrets/secrets-dir';
+import { secretVaultSource } from '../../main/secrets/secret-vault';
 import type { CmkRecord } from '../../main/state/records';
 import { openStateStore } from '../../main/state/state-store';
 import { connect, connectedStore, createTestCmk, type StoreSetup } from '../fixtures/cmk';
 import { injectFaults, type FaultInjection, type FaultRule } from '../fixtures/fault-module';
 import { ok } from '../fixtures/outcomes';
 import { createSoftHsmCluster, type SoftHsmCluster } from '../fixtures/softhsm';
-import { createTestWorkbench, type TestWorkbench } from '../fixtures/workbench';
+import { createTestWorkbench, HOST_CHILD_ENTRY, type TestWorkbench } from '../fixtures/workbench';
 
 /**
  * A store keeps working while any one HSM of its cluster is active (issue 7 §6, AWS's rule): a member whose device is
@@ -157,3 +163,43 @@ it("the GUI's health probe drops a member that stops answering and logs it in ag
   const blob = ok(await wb.call('Encrypt', { KeyId: key.KeyId, Plaintext: b64('back') })).CiphertextBlob;
   expect(ok(await wb.call('Decrypt', { CiphertextBlob: blob })).Plaintext).toBe(b64('back'));
 }, 60_000);
+
+it('dispose() right after a connect settles waits for the work after it (review F7: that work was tracked only once it started)', async () => {
+  ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: setup.storeId }));
+  await wb.editState((s) => {
+    const store = s.customKeyStores.find((k) => k.CustomKeyStoreId === setup.storeId);
+    if (store) store.ConnectionState = 'CONNECTING';
+  });
+  const hosts = createHsmHostPool({ childEntry: HOST_CHILD_ENTRY });
+  let afterDone = false;
+  let disposing: Promise<void> | undefined;
+  const manager = createConnectionManager({
+    state: await openStateStore({ stateDir: wb.stateDir, program: 'test' }),
+    hosts,
+    vault: secretVaultSource({ stateDir: wb.stateDir, protectors: [keyFileProtector(secretsDirOf(wb.stateDir))] }),
+    logger: createLogger({ level: 'error' }),
+    timeoutMs: 10_000,
+    changed: () => undefined,
+    recordServiceEvent: async () => undefined,
+    afterConnected: async () => {
+      await new Promise((r) => setTimeout(r, 1_000));
+      afterDone = true;
+    },
+  });
+  try {
+    manager.startConnect(setup.storeId, async (step) => {
+      if (step.name !== 'ConnectionSettled') return;
+      // The gap: the connect is no longer in flight, and the work after it has not started yet. Only microtasks run in it.
+      void (async () => {
+        for (let i = 0; i < 10_000 && manager.inFlight.has(setup.storeId); i += 1) await Promise.resolve();
+        disposing = manager.dispose();
+      })();
+    });
+    await expect.poll(() => disposing !== undefined, { timeout: 10_000 }).toBe(true);
+    await disposing;
+    expect(afterDone).toBe(true);
+  } finally {
+    await manager.dispose();
+    await hosts.disposeAll();
+  }
+}, 30_000);
