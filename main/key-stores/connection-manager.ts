@@ -446,7 +446,12 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
         await lost(storeId, asMemberFailure(session.hsmId, error), false);
       }
     }
-    await readmit(storeId);
+    // In ensureSessions' slot: release() waits for it, so a disconnect + connect never logs in beside it (the loser
+    // would meet CKR_USER_ALREADY_LOGGED_IN); a login of the store already under way makes it wait for the next probe.
+    if (ensuringFor.has(storeId)) return;
+    const run = tracked(readmit(storeId).then(() => sessions.get(storeId) ?? [])).finally(() => ensuringFor.delete(storeId));
+    ensuringFor.set(storeId, run);
+    await run;
   }
 
 

@@ -8,7 +8,7 @@ import { secretsDirOf } from '../../main/secrets/secrets-dir';
 import { secretVaultSource } from '../../main/secrets/secret-vault';
 import type { CmkRecord } from '../../main/state/records';
 import { openStateStore } from '../../main/state/state-store';
-import { connect, connectedStore, createTestCmk, type StoreSetup } from '../fixtures/cmk';
+import { connect, connectedStore, createTestCmk, kmsuserPinOf, peerCountKeys, type StoreSetup } from '../fixtures/cmk';
 import { injectFaults, type FaultInjection, type FaultRule } from '../fixtures/fault-module';
 import { ok } from '../fixtures/outcomes';
 import { createSoftHsmCluster, type SoftHsmCluster } from '../fixtures/softhsm';
@@ -158,10 +158,30 @@ it("the GUI's health probe drops a member that stops answering and logs it in ag
   }
   // Tried again every 5 probes: back within a second or two, with nothing asked of the admin.
   await expect.poll(async () => (await connection()).hsms.map((h) => h.SessionHeld), { timeout: 10_000 }).toEqual([true, true]);
-  expect((await storeRecord())?.MemberFailures).toBeUndefined();
+  await expect.poll(async () => (await storeRecord())?.MemberFailures, { timeout: 5_000 }).toBeUndefined();
   await expect.poll(() => lastEvent('CustomKeyStoreHsmRestored'), { timeout: 5_000 }).toMatchObject({ eventType: 'AwsServiceEvent', additionalEventData: { customKeyStoreId: setup.storeId, hsmId: members[1], heldHsms: [members[0], members[1]] } });
   const blob = ok(await wb.call('Encrypt', { KeyId: key.KeyId, Plaintext: b64('back') })).CiphertextBlob;
   expect(ok(await wb.call('Decrypt', { CiphertextBlob: blob })).Plaintext).toBe(b64('back'));
+}, 60_000);
+
+it('a due deletion with one member lost destroys the material on the other and says FAILURE, naming why, for the lost one', async () => {
+  const doomed = await createTestCmk(wb, hsm, setup, { KeyState: 'PendingDeletion', DeletionDate: new Date(Date.now() - 60_000).toISOString(), PendingDeletionWindowInDays: 7 });
+  await faults.setFaults(deviceGone(hsm.tokens[1]?.serial ?? ''));
+  try {
+    await cryptoWorks(ok(await wb.call('Encrypt', { KeyId: key.KeyId, Plaintext: b64('before') })).CiphertextBlob, 2);
+    expect((await connection()).hsms.map((h) => h.SessionHeld)).toEqual([true, false]);
+    const [deleted] = ok(await wb.call('RunDeletions', {})).Deleted;
+    expect(deleted?.KeyId).toBe(doomed.KeyId);
+    expect(deleted?.BackingKeysDeletionStatus.map((b) => b.DeletionStatus)).toEqual(['SUCCESS', 'FAILURE']);
+    expect(deleted?.BackingKeysDeletionStatus[1]?.Detail).toMatch(new RegExp(`${members[1] ?? ''} of custom key store ${setup.storeId} is not logged in \\(INSUFFICIENT_CLOUDHSM_HSMS`));
+  } finally {
+    await faults.setFaults([]);
+  }
+  // Checked by pkcs11-tool: gone from the member that answered, still findable on the lost one.
+  const pin = await kmsuserPinOf(wb, setup.storeId);
+  expect([await peerCountKeys(hsm, 0, pin, doomed.Arn), await peerCountKeys(hsm, 1, pin, doomed.Arn)]).toEqual([0, 1]);
+  ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: setup.storeId }));
+  await connect(wb, setup.storeId);
 }, 60_000);
 
 it('dispose() right after a connect settles waits for the work after it (review F7: that work was tracked only once it started)', async () => {
