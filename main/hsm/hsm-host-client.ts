@@ -31,10 +31,13 @@ const SESSION_LOST: Readonly<Record<string, SessionLostEvent['reason']>> = {
 /** A host as the pool sees it: whether stopping it now would cut anything off. */
 type PooledHost = HsmHost & { readonly idle: boolean };
 
-/** One host per (module path, environment): the environment is part of a module's identity (it is read at C_Initialize). */
-export function hostKey(module: ModuleRef): string {
+/**
+ * One host per (module path, environment, lane): the environment is part of a module's identity (it is read at
+ * C_Initialize); a lane is a child of its own for the same module (a key store member's sessions).
+ */
+export function hostKey(module: ModuleRef, lane?: string): string {
   const env = Object.entries(module.ModuleEnvironment ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  return JSON.stringify([module.ModulePath, env]);
+  return JSON.stringify(lane === undefined ? [module.ModulePath, env] : [module.ModulePath, env, lane]);
 }
 
 /** The supervisor side of the HSM hosts: each module runs in its own child process, created on first use. */
@@ -55,8 +58,8 @@ export function createHsmHostPool(options: HsmHostPoolOptions): HsmHostPool {
   }
 
   return {
-    get(module: ModuleRef): HsmHost {
-      const key = hostKey(module);
+    get(module: ModuleRef, lane?: string): HsmHost {
+      const key = hostKey(module, lane);
       let host = hosts.get(key);
       if (host) hosts.delete(key);
       host ??= createHsmHost(module, { childEntry: options.childEntry, defaultTimeoutMs });

@@ -199,7 +199,10 @@ export interface SessionInfoDto {
 }
 
 export interface HsmHostPool {
-  /** One host per (module path, environment); created on first use. */
-  get(module: ModuleRef): HsmHost;
+  /**
+   * One host per (module path, environment, lane); created on first use. A lane (a key store member's HsmId) gives
+   * that member a child of its own: one member's device error, crash or slow call then touches no other member.
+   */
+  get(module: ModuleRef, lane?: string): HsmHost;
   disposeAll(): Promise<void>;
 }

@@ -1,3 +1,4 @@
+import type { ConnectionErrorCode } from '../../shared/contract/checks';
 import type { StateResource } from '../../shared/contract/events';
 import type { z } from 'zod';
 import type { AuditStep, ServiceEvent } from '../core/dispatcher';
@@ -54,13 +55,25 @@ type Passwords = { current: string; pending?: string };
 /** A probe's answer comes quickly from a live HSM; the 10 s the GUI promises include one of these. */
 const PROBE_TIMEOUT_MS = 4_000;
 
+/** Every how many probes the GUI tries to log in again to a lost member of a CONNECTED store (10 s at GUI_HEALTH_PROBE_MS). */
+const READMIT_EVERY_PROBES = 5;
+
+/**
+ * Login answers that need the admin (a wrong password, a locked, missing or elsewhere-logged-in kmsuser): they fail the
+ * login as a connect would, and are never retried on their own. Any other failure is the member being unavailable.
+ */
+const REFUSALS: ReadonlySet<ConnectionErrorCode> = new Set(['INVALID_CREDENTIALS', 'USER_LOCKED_OUT', 'USER_NOT_FOUND', 'USER_LOGGED_IN']);
+
 export function createConnectionManager(deps: ConnectionManagerDeps): ConnectionManager {
   const { state, hosts, logger, timeoutMs } = deps;
   const sessions = new Map<string, MemberSession[]>();
   const running = new Map<string, Promise<unknown>>();
   const inFlight = new Set<string>();
   /** Per held store: stops following its sessions' losses. */
-  const unfollow = new Map<string, () => void>();
+  const unfollow = new Map<string, Array<() => void>>();
+  /** When each lost member (`storeId/hsmId`) is next tried: a dead HSM costs one login attempt (a host child) per interval, not per probe. */
+  const nextReadmit = new Map<string, number>();
+  const readmitIntervalMs = (deps.healthProbeMs ?? 0) * READMIT_EVERY_PROBES;
   let disposed = false;
 
   const storeAndCluster = (s: WorkbenchState, storeId: string): { store: CustomKeyStoreRecord; cluster: ClusterRecord | undefined } => {
@@ -100,14 +113,20 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
     logger.warn('custom key store connection failed', { customKeyStoreId: storeId, connectionErrorCode: failure.code, hsmId: failure.hsmId, detail: failure.detail });
   }
 
-  /** Logs in to every member, each with the password it is known (or, mid-rotation, likely) to have; on a failure releases those held. */
+  /**
+   * Logs in to every member, each with the password it is known (or, mid-rotation, likely) to have; on a failure releases
+   * those held. `spare` (a CONNECTED store, logged in again): a member that is unavailable is left out and returned in
+   * `unavailable`, as long as one member is held; a refusal still fails the whole login.
+   */
   async function loginAll(
     cluster: ClusterRecord,
     candidates: (hsmId: string) => readonly string[],
     logins: Map<string, boolean>,
-  ): Promise<{ sessions: MemberSession[]; has: Map<string, string> }> {
+    spare = false,
+  ): Promise<{ sessions: MemberSession[]; has: Map<string, string>; unavailable: MemberFailure[] }> {
     const held: MemberSession[] = [];
     const has = new Map<string, string>();
+    const unavailable: MemberFailure[] = [];
     try {
       if (cluster.Hsms.length === 0) throw new MemberFailure('-', 'INSUFFICIENT_CLOUDHSM_HSMS', 'the cluster has no HSMs');
       for (const member of cluster.Hsms) {
@@ -122,42 +141,60 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
             const failure = asMemberFailure(member.HsmId, error);
             if (failure.code === 'INVALID_CREDENTIALS' || failure.code === 'USER_LOCKED_OUT') logins.set(member.HsmId, false);
             // Mid-rotation a member may have either password: a refused one means the other.
-            if (failure.code !== 'INVALID_CREDENTIALS' || i === tries.length - 1) throw failure;
+            if (failure.code === 'INVALID_CREDENTIALS' && i < tries.length - 1) continue;
+            if (!spare || REFUSALS.has(failure.code)) throw failure;
+            unavailable.push(failure);
           }
         }
       }
-      return { sessions: held, has };
+      if (held.length === 0 && unavailable[0] !== undefined) throw unavailable[0];
+      return { sessions: held, has, unavailable };
     } catch (error) {
       await Promise.all(held.map((s) => releaseSession(s, timeoutMs)));
       throw error;
     }
   }
 
+  /**
+   * The store's state follows reality without waiting for a probe: the host reports each session it lost (a device
+   * error on a call naming it, or the exit of the member's child holding it: a crash, or a retirement after a device error).
+   */
+  function follow(storeId: string, session: MemberSession): void {
+    const stop = session.host.onSessionLost((event) => {
+      if (event.session !== session.ref || !(sessions.get(storeId) ?? []).includes(session)) return;
+      lost(storeId, sessionLostFailure(session.hsmId, event), true).catch((error: unknown) => logger.error('a lost key store session could not be recorded', { customKeyStoreId: storeId, error: String(error) }));
+    });
+    unfollow.set(storeId, [...(unfollow.get(storeId) ?? []), stop]);
+  }
+
   function hold(storeId: string, held: MemberSession[]): void {
     sessions.set(storeId, held);
-    // The store's state follows reality without waiting for a probe: the host reports each session it lost (a device
-    // error on a call naming it, or the exit of the child holding it: a crash, or a retirement after any call's device error).
-    const stops = [...new Set(held.map((s) => s.host))].map((host) =>
-      host.onSessionLost((event) => {
-        const session = held.find((s) => s.host === host && s.ref === event.session);
-        if (session === undefined) return;
-        lost(storeId, sessionLostFailure(session.hsmId, event)).catch((error: unknown) => logger.error('a lost key store session could not be recorded', { customKeyStoreId: storeId, error: String(error) }));
-      }),
-    );
-    unfollow.set(storeId, () => stops.forEach((stop) => stop()));
+    for (const session of held) follow(storeId, session);
   }
 
   async function drop(storeId: string): Promise<void> {
-    unfollow.get(storeId)?.();
+    unfollow.get(storeId)?.forEach((stop) => stop());
     unfollow.delete(storeId);
     const held = sessions.get(storeId) ?? [];
     sessions.delete(storeId);
     await Promise.all(held.map((s) => releaseSession(s, timeoutMs)));
   }
 
-  /** A held session stopped answering: FAILED/NETWORK_ERRORS without any user action; reconnecting is the admin's decision. */
-  async function lost(storeId: string, failure: MemberFailure): Promise<void> {
-    if (!sessions.has(storeId)) return;
+  /**
+   * A held session stopped answering. While another member is held the store stays CONNECTED (AWS: while its cluster
+   * has an active HSM): only that member is dropped, and the state names it. The last one is FAILED without any user
+   * action; reconnecting is then the admin's decision.
+   */
+  async function lost(storeId: string, failure: MemberFailure, sessionGone: boolean): Promise<void> {
+    const held = sessions.get(storeId);
+    const gone = held?.find((s) => s.hsmId === failure.hsmId);
+    if (held === undefined || gone === undefined) return;
+    // Synchronously, before any await: two members lost at once leave exactly one of them the last.
+    if (held.length > 1) {
+      sessions.set(storeId, held.filter((s) => s !== gone));
+      await memberLost(storeId, gone, failure, sessionGone);
+      return;
+    }
     await drop(storeId);
     const s = await state.read();
     const store = s.customKeyStores.find((k) => k.CustomKeyStoreId === storeId);
@@ -171,6 +208,42 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
         errorMessage: failure.detail,
       })
       .catch((error: unknown) => logger.error('the connection loss could not be audited', { customKeyStoreId: storeId, error: String(error) }));
+  }
+
+  /**
+   * One member of a store that stays CONNECTED was lost: recorded (MemberFailures) and audited; a session a probe found
+   * silent (rather than one its host reported gone) is let go too.
+   */
+  async function memberLost(storeId: string, gone: MemberSession, failure: MemberFailure, sessionGone: boolean): Promise<void> {
+    if (!sessionGone) void tracked(releaseSession(gone, timeoutMs));
+    nextReadmit.set(`${storeId}/${gone.hsmId}`, Date.now() + readmitIntervalMs);
+    const store = await state.transact((s) => {
+      const found = s.customKeyStores.find((k) => k.CustomKeyStoreId === storeId);
+      if (found?.ConnectionState !== 'CONNECTED') return undefined;
+      found.MemberFailures = { ...(found.MemberFailures ?? {}), [failure.hsmId]: { ConnectionErrorCode: failure.code, Detail: failure.detail } };
+      return { CustomKeyStoreName: found.CustomKeyStoreName, CloudHsmClusterId: found.CloudHsmClusterId };
+    });
+    if (store === undefined) return;
+    deps.changed('customKeyStores', storeId);
+    await auditMember(storeId, store, failure.hsmId, failure);
+  }
+
+  /**
+   * A service event for one member of a store that stays CONNECTED: lost (with its failure) or back (logged in again,
+   * no failure). `heldHsms`: the members this process holds now.
+   */
+  async function auditMember(storeId: string, store: Pick<CustomKeyStoreRecord, 'CustomKeyStoreName' | 'CloudHsmClusterId'>, hsmId: string, failure?: MemberFailure): Promise<void> {
+    const heldHsms = (sessions.get(storeId) ?? []).map((s) => s.hsmId);
+    const eventName = failure === undefined ? 'CustomKeyStoreHsmRestored' : 'CustomKeyStoreHsmLost';
+    if (failure === undefined) logger.info('a lost custom key store member is logged in again', { customKeyStoreId: storeId, hsmId, heldHsms });
+    else logger.warn('a custom key store member was lost; the store stays CONNECTED on the others', { customKeyStoreId: storeId, hsmId, connectionErrorCode: failure.code, detail: failure.detail, heldHsms });
+    await deps
+      .recordServiceEvent({
+        eventName,
+        additionalEventData: { customKeyStoreId: storeId, customKeyStoreName: store.CustomKeyStoreName, clusterId: store.CloudHsmClusterId, hsmId, ...(failure === undefined ? {} : { connectionErrorCode: failure.code }), heldHsms },
+        ...(failure === undefined ? {} : { errorCode: failure.code, errorMessage: failure.detail }),
+      })
+      .catch((error: unknown) => logger.error('a member event could not be audited', { customKeyStoreId: storeId, hsmId, error: String(error) }));
   }
 
   /** Records in the rotation journal which password a member has (SETTING: either), with the ledger's rotation when it moved. */
@@ -341,9 +414,19 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
     try {
       if (cluster === undefined) throw new MemberFailure('-', 'CLUSTER_NOT_FOUND', `cluster ${store.CloudHsmClusterId} is not in the workbench`);
       const { current } = await passwords(store);
-      const { sessions: held } = await loginAll(cluster, () => [current], logins);
-      await record(storeId, logins, () => undefined);
+      // Any one member answering keeps the store working; the others are named, as a lost member is.
+      const { sessions: held, unavailable } = await loginAll(cluster, () => [current], logins, true);
+      let fresh: MemberFailure[] = [];
+      await record(storeId, logins, (st) => {
+        fresh = unavailable.filter((f) => st.MemberFailures?.[f.hsmId] === undefined);
+        const failures = { ...(st.MemberFailures ?? {}) };
+        for (const session of held) delete failures[session.hsmId];
+        for (const f of unavailable) failures[f.hsmId] = { ConnectionErrorCode: f.code, Detail: f.detail };
+        if (Object.keys(failures).length === 0) delete st.MemberFailures;
+        else st.MemberFailures = failures;
+      });
       hold(storeId, held);
+      for (const failure of fresh) await auditMember(storeId, store, failure.hsmId, failure);
       return held;
     } catch (error) {
       await fail(storeId, asMemberFailure('-', error), logins);
@@ -351,16 +434,79 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
     }
   }
 
-  /** Asks each held session whether its HSM still answers (C_GetSessionInfo); the first that does not fails the store. */
+  /**
+   * Asks each held session whether its HSM still answers (C_GetSessionInfo); one that does not is lost (the last one
+   * fails the store). Then a lost member that answers again is logged in again.
+   */
   async function probeStore(storeId: string): Promise<void> {
     for (const session of sessions.get(storeId) ?? []) {
       try {
         await session.host.getSessionInfo(session.ref, { timeoutMs: Math.min(timeoutMs, PROBE_TIMEOUT_MS) });
       } catch (error) {
-        await lost(storeId, asMemberFailure(session.hsmId, error));
-        return;
+        await lost(storeId, asMemberFailure(session.hsmId, error), false);
       }
     }
+    // In ensureSessions' slot: release() waits for it, so a disconnect + connect never logs in beside it (the loser
+    // would meet CKR_USER_ALREADY_LOGGED_IN); a login of the store already under way makes it wait for the next probe.
+    if (ensuringFor.has(storeId)) return;
+    const run = tracked(readmit(storeId).then(() => sessions.get(storeId) ?? [])).finally(() => ensuringFor.delete(storeId));
+    ensuringFor.set(storeId, run);
+    await run;
+  }
+
+
+  /**
+   * The GUI takes a lost member back without a reconnect: its kmsuser still has the store's current password (passwords
+   * change only at connect, which needs every member), so a login that succeeds puts it back in turn. A member whose
+   * login was refused (a wrong password, a locked or missing kmsuser) is not retried: every try would spend one of its
+   * PIN attempts; that needs the admin, and a disconnect + connect.
+   */
+  async function readmit(storeId: string): Promise<void> {
+    if (!sessions.has(storeId)) return;
+    const s = await state.read();
+    const store = s.customKeyStores.find((k) => k.CustomKeyStoreId === storeId);
+    const cluster = s.clusters.find((c) => c.ClusterId === store?.CloudHsmClusterId);
+    if (store?.ConnectionState !== 'CONNECTED' || cluster === undefined) return;
+    const held = new Set((sessions.get(storeId) ?? []).map((h) => h.hsmId));
+    const due = cluster.Hsms.filter((m) => {
+      const failed = store.MemberFailures?.[m.HsmId];
+      return !held.has(m.HsmId) && !(failed !== undefined && REFUSALS.has(failed.ConnectionErrorCode)) && (nextReadmit.get(`${storeId}/${m.HsmId}`) ?? 0) <= Date.now();
+    });
+    if (due.length === 0) return;
+    const { current } = await passwords(store);
+    for (const member of due) {
+      nextReadmit.set(`${storeId}/${member.HsmId}`, Date.now() + readmitIntervalMs);
+      let session: MemberSession;
+      try {
+        session = await loginMember(hosts, cluster, member, current, Math.min(timeoutMs, PROBE_TIMEOUT_MS));
+      } catch (error) {
+        const failure = asMemberFailure(member.HsmId, error);
+        // Recorded, so it is not tried again; an unavailable member keeps the reason it was lost for.
+        if (REFUSALS.has(failure.code)) await memberRefused(storeId, failure);
+        continue;
+      }
+      const now = sessions.get(storeId);
+      if (now === undefined || disposed) {
+        await releaseSession(session, timeoutMs);
+        return;
+      }
+      sessions.set(storeId, [...now, session]);
+      follow(storeId, session);
+      nextReadmit.delete(`${storeId}/${member.HsmId}`);
+      await record(storeId, new Map([[member.HsmId, true]]), (st) => {
+        const { [member.HsmId]: _back, ...others } = st.MemberFailures ?? {};
+        if (Object.keys(others).length === 0) delete st.MemberFailures;
+        else st.MemberFailures = others;
+      });
+      await auditMember(storeId, store, member.HsmId);
+    }
+  }
+
+  async function memberRefused(storeId: string, failure: MemberFailure): Promise<void> {
+    const logins = new Map([[failure.hsmId, failure.code !== 'INVALID_CREDENTIALS' && failure.code !== 'USER_LOCKED_OUT']]);
+    await record(storeId, logins, (st) => {
+      st.MemberFailures = { ...(st.MemberFailures ?? {}), [failure.hsmId]: { ConnectionErrorCode: failure.code, Detail: failure.detail } };
+    });
   }
 
   /**
@@ -415,15 +561,17 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
         });
       running.set(storeId, run);
       const after = deps.afterConnected;
-      // Once the connect is no longer running: the hook's own ensureSessions waits for a running connect of the store.
+      // Run once the connect is no longer running (the hook's own ensureSessions waits for a running connect of the
+      // store), but tracked from now: a dispose() between the connect settling and the hook starting waits for it too.
       if (after !== undefined) {
-        void run.then((connected) => {
-          if (connected) void tracked(after(storeId).catch((error: unknown) => logger.error('the work after a connect failed', { customKeyStoreId: storeId, error: String(error) })));
-        });
+        void tracked(run.then(async (connected) => (connected ? after(storeId) : undefined))).catch((error: unknown) => logger.error('the work after a connect failed', { customKeyStoreId: storeId, error: String(error) }));
       }
     },
     async release(storeId) {
       await running.get(storeId);
+      // A login in flight (the GUI's start-up login, a crypto call's) would otherwise hold sessions after the drop,
+      // and the next connect would meet its kmsuser login (CKR_USER_ALREADY_LOGGED_IN).
+      await ensuringFor.get(storeId);
       await drop(storeId);
     },
     ensureSessions,

@@ -34,9 +34,13 @@ async function memberSlot(host: HsmHost, member: HsmMemberRecord, timeoutMs: num
 /**
  * Opens a read-write session on the member and logs in as kmsuser with `password`. A refusal closes the
  * session again and throws a MemberFailure whose code is the ConnectionErrorCode.
+ * Each member's session lives in a host child of its own (the lane is its HsmId): a device error retires only that
+ * member's child, and calls on two members run in parallel. The child lives as long as the session: a failed login
+ * and a release stop it, so the next login meets the token as it is then (a SoftHSM loaded before its token was
+ * re-initialised, or its PIN set by another process, still answers from the token it loaded).
  */
 export async function loginMember(hosts: HsmHostPool, cluster: ClusterRecord, member: HsmMemberRecord, password: string, timeoutMs: number): Promise<MemberSession> {
-  const host = hosts.get({ ModulePath: cluster.ModulePath, ModuleEnvironment: cluster.ModuleEnvironment });
+  const host = hosts.get({ ModulePath: cluster.ModulePath, ModuleEnvironment: cluster.ModuleEnvironment }, member.HsmId);
   let ref: string | undefined;
   try {
     const slot = await memberSlot(host, member, timeoutMs);
@@ -50,14 +54,16 @@ export async function loginMember(hosts: HsmHostPool, cluster: ClusterRecord, me
     return { hsmId: member.HsmId, host, ref, slot };
   } catch (error) {
     if (ref !== undefined) await host.closeSession(ref, { timeoutMs }).catch(() => undefined);
+    await host.dispose().catch(() => undefined);
     throw asMemberFailure(member.HsmId, error);
   }
 }
 
-/** Logs out and closes, best effort: a member that stopped answering has lost the session anyway. */
+/** Logs out and closes, best effort (a member that stopped answering has lost the session anyway), then stops the member's child. */
 export async function releaseSession(session: MemberSession, timeoutMs: number): Promise<void> {
   await session.host.logout(session.ref, { timeoutMs }).catch(() => undefined);
   await session.host.closeSession(session.ref, { timeoutMs }).catch(() => undefined);
+  await session.host.dispose().catch(() => undefined);
 }
 
 const PASSWORD_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';

@@ -29,6 +29,9 @@ function unreachable(store: Readonly<CustomKeyStoreRecord> | undefined, hsmId: s
     const why = member !== undefined ? ` (${member.ConnectionErrorCode}: ${member.Detail})` : store.ConnectionErrorCode !== undefined ? ` (${store.ConnectionErrorCode})` : '';
     return `custom key store ${storeId} is ${store.ConnectionState}${why}: its HSMs are not logged in; the material stays until the store is connected and deletions run again`;
   }
+  const lost = store.MemberFailures?.[hsmId];
+  // A CONNECTED store keeps working on its other members while one is lost.
+  if (lost !== undefined) return `${hsmId} of custom key store ${storeId} is not logged in (${lost.ConnectionErrorCode}: ${lost.Detail}): the material stays until it answers again and deletions run again`;
   return `${hsmId} is not a logged-in member of custom key store ${storeId} (no longer in its cluster?)`;
 }
 

@@ -52,7 +52,7 @@ it('spreads calls over both HSMs: with one HSM answering every C_Decrypt as a ba
 
 /*
  * A member whose calls fail, its session kept. (A member whose session is lost — CKR_DEVICE_REMOVED, a crashed host —
- * fails the whole store today: the connection manager's rule, see the crypto report.)
+ * is dropped alone while the store stays CONNECTED: key-store-members.spec.ts.)
  */
 it('keeps encrypting and decrypting while one HSM fails its calls, and says KeyUnavailableException when both do', async () => {
   const failing = ['C_EncryptInit', 'C_DecryptInit', 'C_GenerateRandom'] as const;

@@ -95,6 +95,8 @@ afterAll(async () => {
   await hsm?.cleanup();
 });
 
+/** The serial of the token labelled `label`, for a fault rule on that member only (each member's calls run in a host child of its own). */
+const serialOf = (label: string): string => hsm.tokens.find((t) => t.label === label)?.serial ?? '';
 const softhsm = (): ModuleRef => ({ ModulePath: hsm.modulePath, ModuleEnvironment: hsm.env });
 const faulty = (): ModuleRef => ({ ModulePath: faults.modulePath, ModuleEnvironment: faults.env });
 
@@ -182,7 +184,7 @@ describe('connection error codes', () => {
 
   it('a member refusing C_SetPIN: the members already rotated are rolled back, and no journal is left', async () => {
     const { id } = await storeOn(faulty(), ['ce-8', 'ce-9']);
-    await faults.setFaults([{ function: 'C_SetPIN', returns: 'CKR_PIN_INVALID', after: 1, count: 1 }]);
+    await faults.setFaults([{ function: 'C_SetPIN', returns: 'CKR_PIN_INVALID', count: 1, slot: serialOf('ce-9') }]);
     try {
       expect(await connectOutcome(id)).toMatchObject({ ConnectionState: 'FAILED', ConnectionErrorCode: 'INTERNAL_ERROR' });
     } finally {
@@ -200,13 +202,17 @@ describe('connection error codes', () => {
 
   it('a member going silent in C_SetPIN leaves a journal that names a password for every member; the next connect finishes the rotation', async () => {
     const { id } = await storeOn(faulty(), ['ce-11', 'ce-12']);
-    await faults.setFaults([{ function: 'C_SetPIN', returns: 'CKR_DEVICE_ERROR', after: 1, count: 1 }]);
+    // ce-12 goes silent in its C_SetPIN; ce-11's rollback (its second C_SetPIN) meets a device error too.
+    await faults.setFaults([
+      { function: 'C_SetPIN', returns: 'CKR_DEVICE_ERROR', count: 1, slot: serialOf('ce-12') },
+      { function: 'C_SetPIN', returns: 'CKR_DEVICE_ERROR', after: 1, count: 1, slot: serialOf('ce-11') },
+    ]);
     try {
       expect(await connectOutcome(id)).toMatchObject({ ConnectionState: 'FAILED', ConnectionErrorCode: 'NETWORK_ERRORS' });
     } finally {
       await faults.setFaults([]);
     }
-    // The device error restarted the host child, so ce-11's rollback failed: the journal names both passwords for it.
+    // ce-11's rollback failed: the journal names both passwords for it.
     const journal = JSON.parse((await wb.stateText()) ?? '{}').customKeyStores.find((k: { CustomKeyStoreId: string }) => k.CustomKeyStoreId === id).Rotation;
     expect(journal.Step).toBe('ROLLING_BACK');
     expect(Object.values(journal.Hsms)).toEqual(['SETTING', 'SETTING']);
@@ -226,8 +232,8 @@ describe('connection error codes', () => {
     const { id } = await storeOn(faulty(), ['ce-15', 'ce-16']);
     // ce-15 rotates; ce-16 takes the new password but its answer is an error (not a refusal); ce-15's rollback acts and answers CKR_DEVICE_ERROR.
     await faults.setFaults([
-      { function: 'C_SetPIN', returns: 'CKR_SESSION_HANDLE_INVALID', applied: true, after: 1, count: 1 },
-      { function: 'C_SetPIN', returns: 'CKR_DEVICE_ERROR', applied: true, after: 1, count: 1 },
+      { function: 'C_SetPIN', returns: 'CKR_SESSION_HANDLE_INVALID', applied: true, count: 1, slot: serialOf('ce-16') },
+      { function: 'C_SetPIN', returns: 'CKR_DEVICE_ERROR', applied: true, after: 1, count: 1, slot: serialOf('ce-15') },
     ]);
     try {
       expect(await connectOutcome(id)).toMatchObject({ ConnectionState: 'FAILED' });
@@ -249,7 +255,11 @@ describe('connection error codes', () => {
 
   it('update-custom-key-store with a password after a half-done rotation keeps the pending password: the next connect still finds every member', async () => {
     const { id } = await storeOn(faulty(), ['ce-17', 'ce-18']);
-    await faults.setFaults([{ function: 'C_SetPIN', returns: 'CKR_DEVICE_ERROR', after: 1, count: 1 }]);
+    // ce-18 goes silent in its C_SetPIN, and ce-17's rollback meets a device error: ce-17 keeps the pending password.
+    await faults.setFaults([
+      { function: 'C_SetPIN', returns: 'CKR_DEVICE_ERROR', count: 1, slot: serialOf('ce-18') },
+      { function: 'C_SetPIN', returns: 'CKR_DEVICE_ERROR', after: 1, count: 1, slot: serialOf('ce-17') },
+    ]);
     try {
       expect(await connectOutcome(id)).toMatchObject({ ConnectionState: 'FAILED', ConnectionErrorCode: 'NETWORK_ERRORS' });
     } finally {
@@ -278,14 +288,19 @@ describe('connection error codes', () => {
     ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: id }));
   });
 
-  it('a device error on the host holding a store\'s session fails the store (NETWORK_ERRORS) with no health probe running', async () => {
+  it('a device error on the session of a store\'s only member fails the store (NETWORK_ERRORS) with no health probe running; one on another flow of the module does not', async () => {
     const { id } = await storeOn(faulty(), ['ce-19']);
     expect(await connectOutcome(id)).toMatchObject({ ConnectionState: 'CONNECTED' });
-    // Another flow on the same module meets the device error: the host retires its child, and the held session with it.
     await faults.setFaults([{ function: 'C_GetSlotList', returns: 'CKR_DEVICE_ERROR', count: 1 }]);
     try {
+      // Another flow on the same module meets a device error: its host child retires, the member's own child does not.
       const listed = await wb.call('ListSlots', faulty());
       expect(listed.ok ? '' : listed.error.code).toBe('CKR_DEVICE_ERROR');
+      expect((await recordedUntil(id, () => true, 0)).held).toEqual([true]);
+      // A call on the member's session meets one: the session is lost, and with the only member the store.
+      await faults.setFaults([{ function: 'C_GenerateRandom', returns: 'CKR_DEVICE_ERROR' }]);
+      const random = await wb.call('GenerateRandom', { NumberOfBytes: 8, CustomKeyStoreId: id });
+      expect(random.ok).toBe(false);
       const { store, held } = await recordedUntil(id, (s) => s.ConnectionState !== 'CONNECTED', 5_000);
       expect(store).toMatchObject({ ConnectionState: 'FAILED', ConnectionErrorCode: 'NETWORK_ERRORS' });
       expect(held).toEqual([false]);
