@@ -454,7 +454,6 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
     await run;
   }
 
-
   /**
    * The GUI takes a lost member back without a reconnect: its kmsuser still has the store's current password (passwords
    * change only at connect, which needs every member), so a login that succeeds puts it back in turn. A member whose
