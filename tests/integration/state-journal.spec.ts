@@ -195,6 +195,24 @@ describe('the state journal under the store', () => {
     }
   });
 
+  it('onExternalChange hears another store’s append that this store replayed in its own write before the watcher looked', async () => {
+    const watched = await openPrimed({ program: 'gui' });
+    const other = await openStateStore({ stateDir: dir, program: 'cli' });
+    let heard = 0;
+    const stop = watched.onExternalChange(() => (heard += 1));
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The watcher waits for writes to settle; this store's write lands inside that wait (the CI race).
+      await putKeys(other, 1);
+      await putKeys(watched, 1);
+      await expect.poll(() => heard, { timeout: 3000 }).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(heard).toBe(1);
+    } finally {
+      stop();
+    }
+  });
+
   it('kill -9 of a writer, again and again across compactions: every committed transaction is there, in order, and at most the one in flight besides', async () => {
     const committed: string[] = [];
     for (let round = 0; round < 6; round += 1) {
