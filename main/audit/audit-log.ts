@@ -33,6 +33,12 @@ export interface AuditEvent {
   requestID?: string;
   /** Fields to redact besides those whose names look secret (see redactSecrets). */
   secretFields?: readonly string[];
+  /**
+   * false: written without an fsync (a call's Step records). The next durable record of the file makes it
+   * durable too, since an fsync flushes every earlier write of the file; a kill -9 keeps it anyway (the page
+   * cache outlives the process), and a power cut can take it only with everything after it. Default true.
+   */
+  durable?: boolean;
 }
 
 export interface AuditLogOptions {
@@ -49,7 +55,10 @@ export interface AuditLogOptions {
 
 export interface AuditLog {
   append(event: AuditEvent): Promise<AuditRecord>;
-  /** The last record this process appended: the state store anchors it with each change. */
+  /**
+   * The last durable record this process appended: the state store anchors it with each change. Never a
+   * record not yet synced: after a power cut the state would name a record the log lost, and read as a shortened log.
+   */
   anchor(): AuditAnchor | undefined;
   readonly path: string;
 }
@@ -95,6 +104,7 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
   const program = options.program ?? options.userAgent.replace(/^hsm-workbench-/, '').replace(/\/.*$/, '');
   const identity = localIdentity();
   let lastAppended: AuditAnchor | undefined;
+  let lastDurable: AuditAnchor | undefined;
 
   async function append(event: AuditEvent): Promise<AuditRecord> {
     const secretFields = event.secretFields ?? [];
@@ -168,10 +178,12 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
         const line = `${separator}${JSON.stringify(record)}\n`;
         // writeFile loops until every byte is down: a short write (a nearly full disk) must fail, not pass as a record.
         await handle.writeFile(line);
-        await handle.sync();
+        const durable = event.durable !== false || created;
+        if (durable) await handle.sync();
         if (created) await syncDirectory(dir); // make the new file's directory entry durable
         // O_APPEND under the lock: the line starts where the file ended.
         lastAppended = { sequenceNumber: record.sequenceNumber, hash: record.hash, byteOffset: size + separator.length };
+        if (durable) lastDurable = lastAppended;
         return record;
       } catch (error) {
         if (error instanceof WorkbenchError) throw error;
@@ -184,5 +196,5 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
     });
   }
 
-  return { path, append, anchor: () => lastAppended };
+  return { path, append, anchor: () => lastDurable };
 }

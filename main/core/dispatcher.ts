@@ -163,7 +163,9 @@ export function createDispatcher({ handlers, audit, logger }: DispatcherDependen
       signal: controller.signal,
       emitProgress: (progress) => context.emitProgress?.(progress),
       journal: async (step) => {
-        const stepError = await record({ ...auditBase, requestParameters: null, additionalEventData: { auditPhase: 'Step', step } });
+        // Not synced: the call's Completed or Failed record makes it durable. The rule that matters after a crash,
+        // which member was touched, is the state's (fsynced before the step); a kill -9 keeps this record anyway.
+        const stepError = await record({ ...auditBase, requestParameters: null, additionalEventData: { auditPhase: 'Step', step }, durable: false });
         if (stepError) throw new WorkbenchError('AuditLogException', `${spec.name} stopped before step ${step.name} because its audit record could not be written: ${stepError.message}`);
       },
     };

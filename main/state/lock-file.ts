@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { open, readdir, unlink, writeFile } from 'node:fs/promises';
+import { lstat, open, readdir, unlink, writeFile, type FileHandle } from 'node:fs/promises';
 import { hostname as osHostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -109,13 +109,16 @@ function isStale(state: LockState, host: string): boolean {
   return false;
 }
 
-/** Creates the lock file with O_EXCL; false when someone else holds it. */
-async function tryCreate(path: string, holder: LockHolder): Promise<boolean> {
+/**
+ * Creates the lock file with O_EXCL and fills in its holder; undefined when someone else holds it. The file
+ * stays open while held: an open file's inode cannot be reused, so it tells this lock from any later one.
+ */
+async function tryCreate(path: string, holder: LockHolder): Promise<FileHandle | undefined> {
   let handle;
   try {
     handle = await open(path, 'wx', 0o600);
   } catch (error) {
-    if (isErrno(error, 'EEXIST')) return false;
+    if (isErrno(error, 'EEXIST')) return undefined;
     throw fileSystemError(error, 'create the lock file', path);
   }
   try {
@@ -128,8 +131,7 @@ async function tryCreate(path: string, holder: LockHolder): Promise<boolean> {
     await unlink(path).catch(ignoreMissing);
     throw fileSystemError(error, 'write the lock file', path);
   }
-  await handle.close();
-  return true;
+  return handle;
 }
 
 /**
@@ -146,8 +148,8 @@ async function tryCreate(path: string, holder: LockHolder): Promise<boolean> {
  */
 async function removeStale(path: string, staleIdentity: string, self: LockHolder): Promise<boolean> {
   const takeoverPath = `${path}.${staleIdentity.replace(/[^A-Za-z0-9.-]/g, '_')}.takeover`;
-  const takeover: LockHolder = { ...self, nonce: randomUUID() };
-  if (!(await tryCreate(takeoverPath, takeover))) {
+  const takeover = await tryCreate(takeoverPath, { ...self, nonce: randomUUID() });
+  if (!takeover) {
     const other = await inspect(takeoverPath);
     if (other.kind !== 'free' && isStale(other, self.hostname)) await removeStale(takeoverPath, other.identity, self);
     return false; // someone else is taking over, or just did; the caller polls again
@@ -156,6 +158,7 @@ async function removeStale(path: string, staleIdentity: string, self: LockHolder
     const current = await inspect(path);
     if (current.kind !== 'free' && current.identity === staleIdentity) await unlink(path).catch(ignoreMissing);
   } finally {
+    await takeover.close();
     await unlink(takeoverPath).catch(ignoreMissing);
   }
   return true;
@@ -184,7 +187,8 @@ export async function acquireLock(options: LockOptions): Promise<HeldLock> {
   try {
     await yieldToWaiters(path, self.hostname);
     for (;;) {
-      if (await tryCreate(path, self)) return heldLock(path, self);
+      const created = await tryCreate(path, self);
+      if (created) return heldLock(path, self, created);
       const state = await inspect(path);
       if (state.kind === 'free') continue; // released between our attempt and the look
       if (isStale(state, self.hostname) && (await removeStale(path, state.identity, self))) continue;
@@ -256,16 +260,23 @@ function parseMarker(text: string): { pid: number; hostname: string } | undefine
   return undefined;
 }
 
-function heldLock(path: string, holder: LockHolder): HeldLock {
+function heldLock(path: string, holder: LockHolder, handle: FileHandle): HeldLock {
   let released = false;
   return {
     holder,
     async release(): Promise<void> {
       if (released) return;
       released = true;
-      // Remove only our own lock: if it was (wrongly) taken over, the file is someone else's now.
-      const current = await inspect(path);
-      if (current.kind === 'held' && current.holder.nonce === holder.nonce) await unlink(path).catch(ignoreMissing);
+      // Remove only our own lock: if it was (wrongly) taken over, the file under the name is someone else's now.
+      // Our file is still open, so the same inode under the name is our file, not a later one reusing its number.
+      let own, current;
+      try {
+        [own, current] = await Promise.all([handle.stat(), lstat(path).catch(() => undefined)]);
+      } finally {
+        // Closed before the unlink: Windows cannot remove an open file.
+        await handle.close();
+      }
+      if (current && current.ino === own.ino && current.dev === own.dev) await unlink(path).catch(ignoreMissing);
       lastReleased.set(path, Date.now());
     },
   };

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { WorkbenchError } from '../../shared/errors';
 import { writeFileDurably } from './durable-json-file';
 import { isErrno, openNoFollow, withFileSystemErrors } from './safe-files';
@@ -163,7 +164,7 @@ export async function startJournal(path: string, header: JournalHeader): Promise
  * `end` is a torn tail (a write that never returned): it is cut off first, under the caller's lock.
  */
 export async function appendJournal(path: string, end: number, lines: string): Promise<number> {
-  const handle = await withFileSystemErrors('write the state journal', path, () => openNoFollow(path, constants.O_WRONLY, { what: JOURNAL_WHAT }));
+  const handle = await withFileSystemErrors('write the state journal', path, () => openNoFollow(path, constants.O_RDWR, { what: JOURNAL_WHAT }));
   try {
     return await withFileSystemErrors('write the state journal', path, async () => {
       const info = await handle.stat();
@@ -175,12 +176,30 @@ export async function appendJournal(path: string, end: number, lines: string): P
         await handle.datasync();
       } catch (error) {
         // A transaction that failed must not be read back as committed: whole lines would pass their hash.
-        await handle.truncate(end).catch(() => undefined);
+        await withdraw(path, handle, end);
         throw error;
       }
       return bytes.length;
     });
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * Takes back lines whose sync failed, before the lock is released. A reader outside the lock may have read
+ * them meanwhile; its cursor is the inode and the end it read to, and a truncate in place keeps the inode,
+ * so the next commit of the same length (same shape, same sequence number) would look to it like nothing
+ * changed. So the journal up to `end` is written anew under its name: a new inode, which sends every such
+ * reader back to a full read. Only when that fails as well (the disk refuses everything) is it cut in place.
+ */
+async function withdraw(path: string, handle: FileHandle, end: number): Promise<void> {
+  try {
+    const kept = Buffer.alloc(end);
+    // A short read would drop committed lines from the copy: cut in place instead.
+    if ((await handle.read(kept, 0, end, 0)).bytesRead !== end) throw new Error('short read');
+    await writeFileDurably(path, kept.toString('utf8'), { what: JOURNAL_WHAT });
+  } catch {
+    await handle.truncate(end).catch(() => undefined);
   }
 }

@@ -203,6 +203,15 @@ export async function openStateStore(options: StateStoreOptions): Promise<StateS
   }
 
   let cache: Loaded | undefined;
+  /**
+   * How many times a refresh found the files changed by someone else: it replayed entries this store did not
+   * write, or reloaded. This store's own commits move the cache themselves, so they never count. A watcher
+   * compares it, not file versions: a change this store replayed in its own transaction still counts.
+   */
+  let externalChanges = 0;
+  /** Which files the cache was last brought up to, by a refresh or by this store's own commit. */
+  let seenFiles: string | undefined;
+  const filesOf = (loaded: Loaded): string => `${String(loaded.snapshotVersion)}|${String(loaded.journal?.ino)}:${String(loaded.journal?.end)}`;
 
   /** The current state: the cached one plus the journal's new entries when the snapshot is the one cached, else a reload. */
   async function refresh(): Promise<Loaded> {
@@ -215,13 +224,18 @@ export async function openStateStore(options: StateStoreOptions): Promise<StateS
         if (read?.ino === cursor.ino) {
           replay(cache.state, read.entries, cursor.lineNumber);
           cache.journal = { ...cursorOf(read, cursor.lastSeq), lineNumber: cursor.lineNumber + read.entries.length, entries: cursor.entries + read.entries.length };
+          if (read.entries.length > 0) externalChanges += 1;
+          seenFiles = filesOf(cache);
           return cache;
         }
       }
     }
     cache = undefined;
-    cache = await loadAll();
-    return cache;
+    const loaded = await loadAll();
+    cache = loaded;
+    if (seenFiles !== undefined && filesOf(loaded) !== seenFiles) externalChanges += 1;
+    seenFiles = filesOf(loaded);
+    return loaded;
   }
 
   // One refresh or commit at a time in this process: each moves the cache. Never held across `mutate`.
@@ -290,10 +304,6 @@ export async function openStateStore(options: StateStoreOptions): Promise<StateS
     }
   }
 
-  /** The version of the files this store last wrote: a watcher does not report it as someone else's change. */
-  let ownVersion: string | undefined;
-  const versionOfFiles = async (): Promise<string> => `${String(await fileVersion(path))}|${String(await fileVersion(journalPath))}`;
-
   return {
     path,
     async read() {
@@ -303,9 +313,9 @@ export async function openStateStore(options: StateStoreOptions): Promise<StateS
       return withLock({ path: lockPath, program, waitMs: lockWaitMs, onWait: onLockWait, resource: `The state file ${path}` }, async () => {
         const base = await exclusive(refresh);
         // Looked at before anything is written: a marker that must be refused (a symlink) refuses the whole write.
-        const hasMarker = await markerExists(markerPath);
-        await refuseUnreplaceable(path, 'The state file');
-        await refuseUnreplaceable(journalPath, JOURNAL_WHAT);
+        const marker = markerExists(markerPath);
+        await allInOrder([marker, refuseUnreplaceable(path, 'The state file'), refuseUnreplaceable(journalPath, JOURNAL_WHAT)]);
+        const hasMarker = await marker;
         const draft = draftOf(base.state);
         const result = await mutate(draft);
         // Another process may have anchored a later record: the anchor only moves forward.
@@ -316,8 +326,8 @@ export async function openStateStore(options: StateStoreOptions): Promise<StateS
         const problem = changes && problemOf(base.state, changes);
         if (problem !== undefined) throw invalidChange(problem);
         await exclusive(async () => {
-          // Under the lock nobody else wrote: this is `base`, or the same state reloaded by a read meanwhile.
-          const loaded = await refresh();
+          // Under the lock nobody else wrote: the cache is `base`, or the same state reloaded by a read meanwhile.
+          const loaded = cache ?? (await refresh());
           try {
             await commit(loaded, changes);
           } catch (error) {
@@ -325,7 +335,7 @@ export async function openStateStore(options: StateStoreOptions): Promise<StateS
             cache = undefined;
             throw error;
           }
-          ownVersion = await versionOfFiles();
+          seenFiles = cache && filesOf(cache);
         });
         // After the state file, never before: a marker without a file would refuse a fresh directory.
         if (!hasMarker) await writeFileDurably(markerPath, `${new Date().toISOString()}\n`, { what: 'The state marker' });
@@ -333,12 +343,13 @@ export async function openStateStore(options: StateStoreOptions): Promise<StateS
       });
     },
     onExternalChange(listener) {
-      let seen: string | undefined;
+      let seen: number | undefined;
       let timer: NodeJS.Timeout | undefined;
       const look = async (): Promise<void> => {
-        const version = await versionOfFiles();
-        if (version === seen || version === ownVersion) return;
-        seen = version;
+        // A change this store cannot read is a change too: the listener's own read reports what is wrong.
+        await exclusive(refresh).catch(() => (externalChanges += 1));
+        if (seen === undefined || externalChanges === seen) return;
+        seen = externalChanges;
         listener();
       };
       // The directory, not the files: a rename puts a new file under the name, which a watch on the old one would miss.
@@ -349,13 +360,22 @@ export async function openStateStore(options: StateStoreOptions): Promise<StateS
       });
       // A watcher that fails (the directory went away) leaves the window as it was; the next visit reloads anyway.
       watcher.on('error', () => watcher.close());
-      void versionOfFiles().then((version) => (seen ??= version));
+      // What this store has read so far is not news: the count from here on is.
+      void exclusive(refresh)
+        .catch(() => undefined)
+        .finally(() => (seen ??= externalChanges));
       return () => {
         clearTimeout(timer);
         watcher.close();
       };
     },
   };
+}
+
+/** Waits for checks run together and, when several fail, throws the first one's error: the same refusal whichever finished first. */
+async function allInOrder(checks: ReadonlyArray<Promise<unknown>>): Promise<void> {
+  const failed = (await Promise.allSettled(checks)).find((outcome) => outcome.status === 'rejected');
+  if (failed) throw failed.reason;
 }
 
 function invalidChange(problem: string): WorkbenchError {

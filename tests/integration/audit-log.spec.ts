@@ -1,7 +1,7 @@
-import { appendFile, mkdtemp, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, open as openFile, readFile, rm, stat, truncate, writeFile, type FileHandle } from 'node:fs/promises';
 import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WorkbenchError } from '../../shared/errors';
 import { AUDIT_LOCK_FILE, openAuditLog, readAuditLog, readAuditRecords, verifyChain, type AuditLog } from '../../main/audit/audit-log';
 import { computeRecordHash, GENESIS_HASH } from '../../main/audit/record-hash';
@@ -54,24 +54,47 @@ describe('audit log', () => {
     expect(verifyChain([first, second])).toMatchObject({ valid: true, count: 2 });
   });
 
+  it('syncs a record unless it is a step, and anchors only synced records: a step is made durable by the next record', async () => {
+    const log = await open();
+    const started = await log.append({ eventName: 'CreateKey', readOnly: false, requestParameters: {}, additionalEventData: { auditPhase: 'Started' } });
+    const probe = await openFile(log.path, 'r');
+    const fileHandle = Object.getPrototypeOf(probe) as FileHandle;
+    await probe.close();
+    const sync = vi.spyOn(fileHandle, 'sync');
+    try {
+      const step = await log.append({ eventName: 'CreateKey', readOnly: false, requestParameters: null, additionalEventData: { auditPhase: 'Step' }, durable: false });
+      expect(sync).not.toHaveBeenCalled();
+      // A state change now must not anchor the step: a power cut could take it, and the log would read as shortened.
+      expect(log.anchor()?.sequenceNumber).toBe(started.sequenceNumber);
+      const completed = await log.append({ eventName: 'CreateKey', readOnly: false, requestParameters: {}, additionalEventData: { auditPhase: 'Completed' } });
+      expect(sync).toHaveBeenCalledTimes(1);
+      expect(log.anchor()?.sequenceNumber).toBe(completed.sequenceNumber);
+      expect((await readAuditRecords(log.path)).map((r) => r.eventID)).toEqual([started, step, completed].map((r) => r.eventID));
+      expect(verifyChain(await readAuditRecords(log.path))).toMatchObject({ valid: true });
+    } finally {
+      sync.mockRestore();
+    }
+  });
+
   it('keeps one unbroken chain when two processes and this one append at once', async () => {
+    // Long enough runs that both children overlap even when one loads late on a busy machine: one that starts after the other has finished never contends.
     const startAt = String(Date.now() + 400);
     const log = await open();
     const [a, b] = await Promise.all([
-      runWriter(['audit', dir, '40', 'a'], { START_AT: startAt }),
-      runWriter(['audit', dir, '40', 'b'], { START_AT: startAt }),
+      runWriter(['audit', dir, '120', 'a'], { START_AT: startAt }),
+      runWriter(['audit', dir, '120', 'b'], { START_AT: startAt }),
       (async () => {
         await new Promise((r) => setTimeout(r, Number(startAt) - Date.now()));
         for (let i = 0; i < 20; i += 1) await log.append({ eventName: 'DescribeClusters', readOnly: true, requestParameters: { i } });
       })(),
     ]);
-    expect(a?.output, a?.stderr).toEqual({ ok: true, result: { written: 40 } });
-    expect(b?.output, b?.stderr).toEqual({ ok: true, result: { written: 40 } });
+    expect(a?.output, a?.stderr).toEqual({ ok: true, result: { written: 120 } });
+    expect(b?.output, b?.stderr).toEqual({ ok: true, result: { written: 120 } });
 
     const { records, damagedLines } = await readAuditLog(log.path);
     expect(damagedLines).toEqual([]);
-    expect(records.map((r) => r.sequenceNumber)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
-    expect(verifyChain(records)).toMatchObject({ valid: true, count: 100 });
+    expect(records.map((r) => r.sequenceNumber)).toEqual(Array.from({ length: 260 }, (_, i) => i + 1));
+    expect(verifyChain(records)).toMatchObject({ valid: true, count: 260 });
     // The two processes really interleaved (otherwise this proves little about the lock).
     const writers = records.flatMap((r) => {
       const name = (r.requestParameters as { ClusterName?: string } | null)?.ClusterName;

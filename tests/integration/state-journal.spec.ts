@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
-import { appendFile, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, mkdtemp, open, readdir, readFile, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { rejection } from '../fixtures/outcomes';
 import { clusterRecord, cmkRecord } from '../fixtures/records';
 import { journalLine } from '../../main/state/state-journal';
@@ -193,6 +193,49 @@ describe('the state journal under the store', () => {
     } finally {
       stop();
     }
+  });
+
+  it('onExternalChange hears another store’s append that this store replayed in its own write before the watcher looked', async () => {
+    const watched = await openPrimed({ program: 'gui' });
+    const other = await openStateStore({ stateDir: dir, program: 'cli' });
+    let heard = 0;
+    const stop = watched.onExternalChange(() => (heard += 1));
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      // The watcher waits for writes to settle; this store's write lands inside that wait (the CI race).
+      await putKeys(other, 1);
+      await putKeys(watched, 1);
+      await expect.poll(() => heard, { timeout: 3000 }).toBe(1);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(heard).toBe(1);
+    } finally {
+      stop();
+    }
+  });
+
+  it('an append whose fdatasync fails is gone for a reader that saw it meanwhile, even when the next commit has its length (review F4)', async () => {
+    const writer = await openPrimed({ program: 'cli' });
+    const reader = await openStateStore({ stateDir: dir, program: 'gui' });
+    await reader.read();
+    const probe = await open(journalPath(), 'r');
+    const fileHandle = Object.getPrototypeOf(probe) as FileHandle;
+    await probe.close();
+    let seenMeanwhile: string[] = [];
+    // The device refuses the sync after the line reached the page cache, where a reader outside the lock reads it.
+    const sync = vi.spyOn(fileHandle, 'datasync').mockImplementationOnce(async () => {
+      seenMeanwhile = [...(await reader.read()).keys.values()].map((k) => k.KeyId);
+      throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO', syscall: 'fdatasync' });
+    });
+    try {
+      expect((await rejection(putKeys(writer, 1))).name).toBe('FileSystemException');
+    } finally {
+      sync.mockRestore();
+    }
+    expect(seenMeanwhile).toHaveLength(1);
+    // The next commit takes the failed one's sequence number and, same-shaped, its exact length.
+    const committed = await putKeys(writer, 1);
+    expect([...(await reader.read()).keys.values()].map((k) => k.KeyId)).toEqual(committed);
+    expect([...(await openStateStore({ stateDir: dir, program: 'test' }).then((s) => s.read())).keys.values()].map((k) => k.KeyId)).toEqual(committed);
   });
 
   it('kill -9 of a writer, again and again across compactions: every committed transaction is there, in order, and at most the one in flight besides', async () => {
