@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, open as openFile, readFile, rm, stat, truncate, writeFile, type FileHandle } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, open as openFile, readFile, rm, stat, truncate, writeFile, type FileHandle } from 'node:fs/promises';
 import { hostname, tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -6,6 +6,7 @@ import { WorkbenchError } from '../../shared/errors';
 import { AUDIT_LOCK_FILE, openAuditLog, readAuditLog, readAuditRecords, verifyChain, type AuditLog } from '../../main/audit/audit-log';
 import { computeRecordHash, GENESIS_HASH } from '../../main/audit/record-hash';
 import { rejection } from '../fixtures/outcomes';
+import { arriveAndWait } from '../fixtures/start-barrier';
 import { runWriter } from './state-writer-process';
 
 let dir: string;
@@ -77,14 +78,16 @@ describe('audit log', () => {
   });
 
   it('keeps one unbroken chain when two processes and this one append at once', async () => {
-    // Long enough runs that both children overlap even when one loads late on a busy machine: one that starts after the other has finished never contends.
-    const startAt = String(Date.now() + 400);
+    // All three start once all three are there: a child that loads late on a busy machine would otherwise never contend.
+    const barrier = join(dir, 'start-barrier');
+    await mkdir(barrier);
+    const together = { START_BARRIER: barrier, START_PARTIES: '3' };
     const log = await open();
     const [a, b] = await Promise.all([
-      runWriter(['audit', dir, '120', 'a'], { START_AT: startAt }),
-      runWriter(['audit', dir, '120', 'b'], { START_AT: startAt }),
+      runWriter(['audit', dir, '120', 'a'], together),
+      runWriter(['audit', dir, '120', 'b'], together),
       (async () => {
-        await new Promise((r) => setTimeout(r, Number(startAt) - Date.now()));
+        await arriveAndWait(barrier, 3, 'test');
         for (let i = 0; i < 20; i += 1) await log.append({ eventName: 'DescribeClusters', readOnly: true, requestParameters: { i } });
       })(),
     ]);
