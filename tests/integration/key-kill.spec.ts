@@ -224,8 +224,8 @@ interface Figures {
   creatingLeft: number;
 }
 
-/** The points worth a kill: the HSM calls that find, make, copy, prove or destroy material, and every fsync (the logins before them are connect's, tested by key-store-kill). */
-const KILL_POINTS = /^(before|after) ((generateKey|findObjects|wrapKey|unwrapKey|encrypt|destroyObject) HSM \d|f(data)?sync )/;
+/** The points worth a kill: the HSM calls that find, make, copy, prove or destroy material, every fsync and every audit record's write (the logins before them are connect's, tested by key-store-kill). */
+const KILL_POINTS = /^(before|after) ((generateKey|findObjects|wrapKey|unwrapKey|encrypt|destroyObject) HSM \d|f(data)?sync |write audit record)/;
 /** The clock of each operation's runs: CreateKey before the deletion is due (recovery must not delete the doomed CMK), a deletion after. */
 /** Where a run's time goes, for the summary. */
 const PHASES = ['reset', 'kill', 'recover', 'check'] as const;
