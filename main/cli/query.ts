@@ -23,6 +23,8 @@ interface AstNode {
   readonly type?: unknown;
   readonly name?: unknown;
   readonly children?: unknown;
+  /** A multi-select hash's entry (KeyValuePair) holds its expression here, not in children. */
+  readonly value?: unknown;
 }
 
 const isNode = (value: unknown): value is AstNode => typeof value === 'object' && value !== null;
@@ -40,7 +42,7 @@ function functionProblem(node: unknown): string | undefined {
       return `${node.name}() takes ${takes} argument${least === 1 ? '' : 's'}, not ${children.length}`;
     }
   }
-  for (const child of children) {
+  for (const child of [...children, node.type === 'KeyValuePair' ? node.value : undefined]) {
     const problem = functionProblem(child);
     if (problem !== undefined) return problem;
   }
