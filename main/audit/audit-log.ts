@@ -103,7 +103,9 @@ export async function openAuditLog(options: AuditLogOptions): Promise<AuditLog> 
   const lockPath = join(dir, AUDIT_LOCK_FILE);
   const program = options.program ?? options.userAgent.replace(/^hsm-workbench-/, '').replace(/\/.*$/, '');
   const identity = localIdentity();
+  /** The last record this process wrote, synced or not: what the log must still end with at its next append. */
   let lastAppended: AuditAnchor | undefined;
+  /** The last record this process synced: the only kind the state may anchor (an unsynced one can vanish in a power cut). */
   let lastDurable: AuditAnchor | undefined;
 
   async function append(event: AuditEvent): Promise<AuditRecord> {

@@ -109,13 +109,19 @@ async function abandonEvent(deps: KeysDeps, orphan: Readonly<OrphanedMaterialRec
  * shrinks: a failed audit is retried with it), and shrinks the record; the members that may still hold material.
  */
 export async function cleanUpAbandoned(deps: KeysDeps, orphan: Readonly<OrphanedMaterialRecord>, sessions: readonly MemberSession[], store: Readonly<CustomKeyStoreRecord> | undefined, reason: string): Promise<string[]> {
-  const statuses = await destroyOrphanedMaterial(orphan, sessions, store, deps.timeoutMs);
-  await abandonEvent(deps, orphan, {
-    reason,
-    backingKeysDeletionStatus: JSON.stringify(statuses.map((s) => ({ hsmId: s.HsmId, keyHandle: s.KeyHandle, backingKeyId: s.BackingKeyId, deletionStatus: s.DeletionStatus, ...(s.Detail === undefined ? {} : { detail: s.Detail }) }))),
-  });
-  await settleOrphan(deps.state, orphan.KeyId, statuses);
-  return statuses.filter((x) => x.DeletionStatus === 'FAILURE').map((x) => x.HsmId);
+  try {
+    const statuses = await destroyOrphanedMaterial(orphan, sessions, store, deps.timeoutMs);
+    await abandonEvent(deps, orphan, {
+      reason,
+      backingKeysDeletionStatus: JSON.stringify(statuses.map((s) => ({ hsmId: s.HsmId, keyHandle: s.KeyHandle, backingKeyId: s.BackingKeyId, deletionStatus: s.DeletionStatus, ...(s.Detail === undefined ? {} : { detail: s.Detail }) }))),
+    });
+    await settleOrphan(deps.state, orphan.KeyId, statuses);
+    return statuses.filter((x) => x.DeletionStatus === 'FAILURE').map((x) => x.HsmId);
+  } catch (error) {
+    // The rollback is recorded already: the orphan record still names every member, and a later run retries them.
+    deps.logger.error('a rolled-back creation could not be cleaned up or audited; its orphan record keeps naming its HSMs', { keyId: orphan.KeyId, error: String(error) });
+    return [...orphan.HsmIds];
+  }
 }
 
 /**

@@ -179,10 +179,10 @@ export function createKeyCreationService(deps: KeysDeps): KeyCreationService {
         await context.journal({ name: 'GenerateKey', hsmId: source.hsmId, details: { keyId } });
         const [sourceHandle, routes] = await settled([
           source.host.generateKey(source.ref, { mechanism: 'CKM_AES_KEY_GEN' }, { ...backingKeyTemplate(key), valueLen: BACKING_KEY_BYTES }, { timeoutMs }),
-          Promise.all(targets.map((target) => routeTo(key, source, target))),
+          Promise.all(targets.map(async (target) => ({ target, route: await routeTo(key, source, target) }))),
         ] as const);
         context.emitProgress({ Phase: 'GenerateKey', HsmId: source.hsmId, Status: 'DONE' });
-        const copies = await settled(targets.map((target, i) => copyTo(key, source, sourceHandle, target, routes[i] ?? { trusted: '', unwrapping: '' }, context)));
+        const copies = await settled(routes.map(({ target, route }) => copyTo(key, source, sourceHandle, target, route, context)));
         // In the order of `active`: the source, then its targets.
         const handles = [sourceHandle, ...copies];
         for (const session of active) context.emitProgress({ Phase: 'VerifyCopy', HsmId: session.hsmId, Status: 'STARTED' });
