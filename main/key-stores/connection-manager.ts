@@ -64,13 +64,31 @@ const READMIT_EVERY_PROBES = 5;
  */
 const REFUSALS: ReadonlySet<ConnectionErrorCode> = new Set(['INVALID_CREDENTIALS', 'USER_LOCKED_OUT', 'USER_NOT_FOUND', 'USER_LOGGED_IN']);
 
+/**
+ * A failed login's entry in the kmsuser ledger: a refused PIN is a failed login (the token counted it); a missing or
+ * elsewhere-logged-in kmsuser, or an HSM that did not answer, is no login at all and records nothing.
+ */
+function noteFailedLogin(logins: Map<string, boolean>, failure: MemberFailure): void {
+  if (failure.code === 'INVALID_CREDENTIALS' || failure.code === 'USER_LOCKED_OUT') logins.set(failure.hsmId, false);
+}
+
+/** The store's MemberFailures without those of `hsmIds`: members that answer this process. */
+function withoutFailures(store: CustomKeyStoreRecord, hsmIds: readonly string[]): void {
+  const failures = { ...(store.MemberFailures ?? {}) };
+  for (const hsmId of hsmIds) delete failures[hsmId];
+  if (Object.keys(failures).length === 0) delete store.MemberFailures;
+  else store.MemberFailures = failures;
+}
+
 export function createConnectionManager(deps: ConnectionManagerDeps): ConnectionManager {
   const { state, hosts, logger, timeoutMs } = deps;
   const sessions = new Map<string, MemberSession[]>();
   const running = new Map<string, Promise<unknown>>();
   const inFlight = new Set<string>();
-  /** Per held store: stops following its sessions' losses. */
-  const unfollow = new Map<string, Array<() => void>>();
+  /** Per held session: stops following its loss. */
+  const following = new Map<MemberSession, () => void>();
+  /** Per member (its host lane, by HsmId): the release of its session under way, which a login of it waits for (loginOf). */
+  const releasing = new Map<string, Promise<void>>();
   /** When each lost member (`storeId/hsmId`) is next tried: a dead HSM costs one login attempt (a host child) per interval, not per probe. */
   const nextReadmit = new Map<string, number>();
   const readmitIntervalMs = (deps.healthProbeMs ?? 0) * READMIT_EVERY_PROBES;
@@ -89,16 +107,39 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
   }
 
   /** Writes the outcome of a login per member into the kmsuser ledger, with `then` in the same transaction. */
-  async function record(storeId: string, logins: ReadonlyMap<string, boolean>, then: (store: CustomKeyStoreRecord, s: WorkbenchState) => void): Promise<void> {
-    await state.transact((s) => {
+  async function record<T>(storeId: string, logins: ReadonlyMap<string, boolean>, then: (store: CustomKeyStoreRecord, s: WorkbenchState) => T): Promise<T> {
+    const result = await state.transact((s) => {
       const { store, cluster } = storeAndCluster(s, storeId);
       for (const member of cluster?.Hsms ?? []) {
         const accepted = logins.get(member.HsmId);
         if (accepted !== undefined) noteKmsuserLogin(member, accepted);
       }
-      then(store, s);
+      return then(store, s);
     });
     deps.changed('customKeyStores', storeId);
+    return result;
+  }
+
+  /**
+   * Lets a session go (releaseSession), no longer followed, tracked for dispose(). The release ends by stopping the
+   * member's child: a login of the member meanwhile waits for it (loginOf), or the late stop would take the new session along.
+   */
+  function letGo(session: MemberSession, sessionGone = false): Promise<void> {
+    following.get(session)?.();
+    following.delete(session);
+    const before = releasing.get(session.hsmId);
+    const run = tracked(releaseSession(session, timeoutMs, sessionGone).then(() => before));
+    releasing.set(session.hsmId, run);
+    void run.finally(() => {
+      if (releasing.get(session.hsmId) === run) releasing.delete(session.hsmId);
+    });
+    return run;
+  }
+
+  /** loginMember, once a release of the member under way has stopped its child. */
+  async function loginOf(cluster: ClusterRecord, member: ClusterRecord['Hsms'][number], password: string, loginTimeoutMs = timeoutMs): Promise<MemberSession> {
+    await releasing.get(member.HsmId);
+    return loginMember(hosts, cluster, member, password, loginTimeoutMs);
   }
 
   async function fail(storeId: string, failure: MemberFailure, logins: ReadonlyMap<string, boolean>): Promise<void> {
@@ -133,24 +174,25 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
         const tries = candidates(member.HsmId);
         for (const [i, password] of tries.entries()) {
           try {
-            held.push(await loginMember(hosts, cluster, member, password, timeoutMs));
+            held.push(await loginOf(cluster, member, password));
             logins.set(member.HsmId, true);
             has.set(member.HsmId, password);
             break;
           } catch (error) {
             const failure = asMemberFailure(member.HsmId, error);
-            if (failure.code === 'INVALID_CREDENTIALS' || failure.code === 'USER_LOCKED_OUT') logins.set(member.HsmId, false);
+            noteFailedLogin(logins, failure);
             // Mid-rotation a member may have either password: a refused one means the other.
             if (failure.code === 'INVALID_CREDENTIALS' && i < tries.length - 1) continue;
             if (!spare || REFUSALS.has(failure.code)) throw failure;
             unavailable.push(failure);
+            break;
           }
         }
       }
       if (held.length === 0 && unavailable[0] !== undefined) throw unavailable[0];
       return { sessions: held, has, unavailable };
     } catch (error) {
-      await Promise.all(held.map((s) => releaseSession(s, timeoutMs)));
+      await Promise.all(held.map((s) => letGo(s)));
       throw error;
     }
   }
@@ -164,7 +206,7 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
       if (event.session !== session.ref || !(sessions.get(storeId) ?? []).includes(session)) return;
       lost(storeId, sessionLostFailure(session.hsmId, event), true).catch((error: unknown) => logger.error('a lost key store session could not be recorded', { customKeyStoreId: storeId, error: String(error) }));
     });
-    unfollow.set(storeId, [...(unfollow.get(storeId) ?? []), stop]);
+    following.set(session, stop);
   }
 
   function hold(storeId: string, held: MemberSession[]): void {
@@ -173,11 +215,9 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
   }
 
   async function drop(storeId: string): Promise<void> {
-    unfollow.get(storeId)?.forEach((stop) => stop());
-    unfollow.delete(storeId);
     const held = sessions.get(storeId) ?? [];
     sessions.delete(storeId);
-    await Promise.all(held.map((s) => releaseSession(s, timeoutMs)));
+    await Promise.all(held.map((s) => letGo(s)));
   }
 
   /**
@@ -195,7 +235,8 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
       await memberLost(storeId, gone, failure, sessionGone);
       return;
     }
-    await drop(storeId);
+    sessions.delete(storeId);
+    await letGo(gone, sessionGone);
     const s = await state.read();
     const store = s.customKeyStores.find((k) => k.CustomKeyStoreId === storeId);
     if (store?.ConnectionState !== 'CONNECTED') return;
@@ -211,11 +252,11 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
   }
 
   /**
-   * One member of a store that stays CONNECTED was lost: recorded (MemberFailures) and audited; a session a probe found
-   * silent (rather than one its host reported gone) is let go too.
+   * One member of a store that stays CONNECTED was lost: recorded (MemberFailures) and audited. Its session is let go
+   * without waiting (a silent HSM takes the logout's timeout); one its host reported gone only has its child stopped.
    */
   async function memberLost(storeId: string, gone: MemberSession, failure: MemberFailure, sessionGone: boolean): Promise<void> {
-    if (!sessionGone) void tracked(releaseSession(gone, timeoutMs));
+    void letGo(gone, sessionGone);
     nextReadmit.set(`${storeId}/${gone.hsmId}`, Date.now() + readmitIntervalMs);
     const store = await state.transact((s) => {
       const found = s.customKeyStores.find((k) => k.CustomKeyStoreId === storeId);
@@ -306,6 +347,8 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
 
   /** Whether the store ended CONNECTED. */
   async function connect(storeId: string, journal: (step: AuditStep) => Promise<void>): Promise<boolean> {
+    // A store another process disconnected may still have this process's re-login of a lost member under way.
+    await readmitted(storeId);
     const logins = new Map<string, boolean>();
     const s = await state.read();
     const { store, cluster } = storeAndCluster(s, storeId);
@@ -366,7 +409,7 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
       });
       hold(storeId, held);
     } catch (error) {
-      await Promise.all(held.map((h) => releaseSession(h, timeoutMs)));
+      await Promise.all(held.map((h) => letGo(h)));
       const failure = asMemberFailure('-', error);
       if (!(error instanceof MemberFailure)) logger.error('custom key store connect failed unexpectedly', { customKeyStoreId: storeId, detail: failure.detail });
       await fail(storeId, failure, logins);
@@ -392,12 +435,30 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
    * loser would record the store FAILED (USER_LOGGED_IN) while the winner holds good sessions.
    */
   const ensuringFor = new Map<string, Promise<readonly MemberSession[]>>();
+  /**
+   * Per store: the probe's re-login of its lost members (readmit), beside ensuringFor rather than in it: a hung member's
+   * login (up to PROBE_TIMEOUT_MS) must not hold up the calls the held members serve. A login of the whole store
+   * (ensureSessions with none held, a connect) and release() wait for it, so none logs in beside it (CKR_USER_ALREADY_LOGGED_IN).
+   */
+  const readmitting = new Map<string, Promise<void>>();
+  /** Waits for a re-login of the store's lost members under way; its failure is the probe's to log, not the waiter's. */
+  const readmitted = async (storeId: string): Promise<void> => {
+    await readmitting.get(storeId)?.catch(() => undefined);
+  };
+
   function ensureSessions(storeId: string, current?: WorkbenchState): Promise<readonly MemberSession[]> {
+    // Held sessions need no login: they answer at once, whatever login of the store runs beside them.
+    if (sessions.has(storeId) && !running.has(storeId)) return heldSessions(storeId, current);
     const pending = ensuringFor.get(storeId);
     if (pending !== undefined) return pending;
     const run = tracked(ensureSessionsNow(storeId, current)).finally(() => ensuringFor.delete(storeId));
     ensuringFor.set(storeId, run);
     return run;
+  }
+
+  async function heldSessions(storeId: string, current: WorkbenchState | undefined): Promise<readonly MemberSession[]> {
+    await dropStale(current);
+    return sessions.get(storeId) ?? [];
   }
 
   async function ensureSessionsNow(storeId: string, current: WorkbenchState | undefined): Promise<readonly MemberSession[]> {
@@ -407,6 +468,7 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
     await dropStale(connecting === undefined ? current : undefined);
     const existing = sessions.get(storeId);
     if (existing !== undefined) return existing;
+    await readmitted(storeId);
     const s = await state.read();
     const { store, cluster } = storeAndCluster(s, storeId);
     if (store.ConnectionState !== 'CONNECTED') return [];
@@ -419,11 +481,8 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
       let fresh: MemberFailure[] = [];
       await record(storeId, logins, (st) => {
         fresh = unavailable.filter((f) => st.MemberFailures?.[f.hsmId] === undefined);
-        const failures = { ...(st.MemberFailures ?? {}) };
-        for (const session of held) delete failures[session.hsmId];
-        for (const f of unavailable) failures[f.hsmId] = { ConnectionErrorCode: f.code, Detail: f.detail };
-        if (Object.keys(failures).length === 0) delete st.MemberFailures;
-        else st.MemberFailures = failures;
+        withoutFailures(st, held.map((h) => h.hsmId));
+        if (unavailable.length > 0) st.MemberFailures = { ...st.MemberFailures, ...Object.fromEntries(unavailable.map((f) => [f.hsmId, { ConnectionErrorCode: f.code, Detail: f.detail }])) };
       });
       hold(storeId, held);
       for (const failure of fresh) await auditMember(storeId, store, failure.hsmId, failure);
@@ -446,11 +505,10 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
         await lost(storeId, asMemberFailure(session.hsmId, error), false);
       }
     }
-    // In ensureSessions' slot: release() waits for it, so a disconnect + connect never logs in beside it (the loser
-    // would meet CKR_USER_ALREADY_LOGGED_IN); a login of the store already under way makes it wait for the next probe.
-    if (ensuringFor.has(storeId)) return;
-    const run = tracked(readmit(storeId).then(() => sessions.get(storeId) ?? [])).finally(() => ensuringFor.delete(storeId));
-    ensuringFor.set(storeId, run);
+    // A login of the store already under way makes it wait for the next probe.
+    if (ensuringFor.has(storeId) || readmitting.has(storeId)) return;
+    const run = tracked(readmit(storeId)).finally(() => readmitting.delete(storeId));
+    readmitting.set(storeId, run);
     await run;
   }
 
@@ -459,6 +517,8 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
    * change only at connect, which needs every member), so a login that succeeds puts it back in turn. A member whose
    * login was refused (a wrong password, a locked or missing kmsuser) is not retried: every try would spend one of its
    * PIN attempts; that needs the admin, and a disconnect + connect.
+   * MemberFailures is shared with later processes: one (a CLI run) may have named a member lost that this process holds,
+   * and its probe has just heard it answer. Such a failure is cleared.
    */
   async function readmit(storeId: string): Promise<void> {
     if (!sessions.has(storeId)) return;
@@ -467,6 +527,12 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
     const cluster = s.clusters.find((c) => c.ClusterId === store?.CloudHsmClusterId);
     if (store?.ConnectionState !== 'CONNECTED' || cluster === undefined) return;
     const held = new Set((sessions.get(storeId) ?? []).map((h) => h.hsmId));
+    if ([...held].some((hsmId) => store.MemberFailures?.[hsmId] !== undefined)) {
+      // The members held when the transaction runs: one lost meanwhile has just had its own failure recorded.
+      await record(storeId, new Map(), (st) => {
+        if (st.ConnectionState === 'CONNECTED') withoutFailures(st, (sessions.get(storeId) ?? []).map((h) => h.hsmId));
+      });
+    }
     const due = cluster.Hsms.filter((m) => {
       const failed = store.MemberFailures?.[m.HsmId];
       return !held.has(m.HsmId) && !(failed !== undefined && REFUSALS.has(failed.ConnectionErrorCode)) && (nextReadmit.get(`${storeId}/${m.HsmId}`) ?? 0) <= Date.now();
@@ -477,34 +543,36 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
       nextReadmit.set(`${storeId}/${member.HsmId}`, Date.now() + readmitIntervalMs);
       let session: MemberSession;
       try {
-        session = await loginMember(hosts, cluster, member, current, Math.min(timeoutMs, PROBE_TIMEOUT_MS));
+        session = await loginOf(cluster, member, current, Math.min(timeoutMs, PROBE_TIMEOUT_MS));
       } catch (error) {
         const failure = asMemberFailure(member.HsmId, error);
         // Recorded, so it is not tried again; an unavailable member keeps the reason it was lost for.
         if (REFUSALS.has(failure.code)) await memberRefused(storeId, failure);
         continue;
       }
+      // CONNECTED is checked again where the member is recorded back: another process may have disconnected the store during the login.
+      const back = await record(storeId, new Map([[member.HsmId, true]]), (st) => {
+        if (st.ConnectionState !== 'CONNECTED') return false;
+        withoutFailures(st, [member.HsmId]);
+        return true;
+      });
       const now = sessions.get(storeId);
-      if (now === undefined || disposed) {
-        await releaseSession(session, timeoutMs);
+      if (!back || now === undefined || disposed) {
+        await letGo(session);
         return;
       }
       sessions.set(storeId, [...now, session]);
       follow(storeId, session);
       nextReadmit.delete(`${storeId}/${member.HsmId}`);
-      await record(storeId, new Map([[member.HsmId, true]]), (st) => {
-        const { [member.HsmId]: _back, ...others } = st.MemberFailures ?? {};
-        if (Object.keys(others).length === 0) delete st.MemberFailures;
-        else st.MemberFailures = others;
-      });
       await auditMember(storeId, store, member.HsmId);
     }
   }
 
   async function memberRefused(storeId: string, failure: MemberFailure): Promise<void> {
-    const logins = new Map([[failure.hsmId, failure.code !== 'INVALID_CREDENTIALS' && failure.code !== 'USER_LOCKED_OUT']]);
+    const logins = new Map<string, boolean>();
+    noteFailedLogin(logins, failure);
     await record(storeId, logins, (st) => {
-      st.MemberFailures = { ...(st.MemberFailures ?? {}), [failure.hsmId]: { ConnectionErrorCode: failure.code, Detail: failure.detail } };
+      if (st.ConnectionState === 'CONNECTED') st.MemberFailures = { ...(st.MemberFailures ?? {}), [failure.hsmId]: { ConnectionErrorCode: failure.code, Detail: failure.detail } };
     });
   }
 
@@ -568,9 +636,11 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
     },
     async release(storeId) {
       await running.get(storeId);
-      // A login in flight (the GUI's start-up login, a crypto call's) would otherwise hold sessions after the drop,
-      // and the next connect would meet its kmsuser login (CKR_USER_ALREADY_LOGGED_IN).
-      await ensuringFor.get(storeId);
+      // A login in flight (the GUI's start-up login, a crypto call's, a lost member's) would otherwise hold sessions after
+      // the drop, and the next connect would meet its kmsuser login (CKR_USER_ALREADY_LOGGED_IN). Its failure (the state
+      // lock, the vault) is its own to report: the disconnect goes on.
+      await ensuringFor.get(storeId)?.catch(() => undefined);
+      await readmitted(storeId);
       await drop(storeId);
     },
     ensureSessions,

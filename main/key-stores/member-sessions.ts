@@ -59,10 +59,16 @@ export async function loginMember(hosts: HsmHostPool, cluster: ClusterRecord, me
   }
 }
 
-/** Logs out and closes, best effort (a member that stopped answering has lost the session anyway), then stops the member's child. */
-export async function releaseSession(session: MemberSession, timeoutMs: number): Promise<void> {
-  await session.host.logout(session.ref, { timeoutMs }).catch(() => undefined);
-  await session.host.closeSession(session.ref, { timeoutMs }).catch(() => undefined);
+/**
+ * Logs out and closes, best effort (a member that stopped answering has lost the session anyway), then stops the member's
+ * child. `sessionGone`: its host reported the session lost (CKR_SESSION_HANDLE_INVALID, a device error, the child's exit),
+ * so there is nothing to log out of; the child is stopped all the same, or the next login would reuse one that loaded the old token.
+ */
+export async function releaseSession(session: MemberSession, timeoutMs: number, sessionGone = false): Promise<void> {
+  if (!sessionGone) {
+    await session.host.logout(session.ref, { timeoutMs }).catch(() => undefined);
+    await session.host.closeSession(session.ref, { timeoutMs }).catch(() => undefined);
+  }
   await session.host.dispose().catch(() => undefined);
 }
 

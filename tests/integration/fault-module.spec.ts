@@ -155,6 +155,22 @@ describe('faults on chosen calls', () => {
     expect(await rejection(host.openSession(slotOf(1)))).toMatchObject({ code: 'CKR_DEVICE_ERROR', details: { function: 'C_OpenSession' } });
     await userLogin(1);
   });
+
+  it('delays a call on the slot named, then passes it through or answers its code; past the caller timeout it is a hung HSM', async () => {
+    await faults.setFaults([{ function: 'C_OpenSession', delayMs: 700, slot: slotOf(1) }, { function: 'C_Login', delayMs: 300, returns: 'CKR_PIN_LOCKED', userType: 'CKU_USER' }]);
+    const slow = Date.now();
+    const session = await host.openSession(slotOf(1));
+    expect(Date.now() - slow).toBeGreaterThanOrEqual(700);
+    const refused = Date.now();
+    expect(await rejection(host.login(session, 'USER', USER_PIN))).toMatchObject({ code: 'CKR_PIN_LOCKED' });
+    expect(Date.now() - refused).toBeGreaterThanOrEqual(300);
+    await host.closeSession(session);
+    const quick = Date.now();
+    await host.closeSession(await host.openSession(slotOf(0)));
+    expect(Date.now() - quick).toBeLessThan(700);
+    await faults.setFaults([{ function: 'C_OpenSession', delayMs: 5_000, slot: slotOf(1) }]);
+    expect(await rejection(host.openSession(slotOf(1), undefined, { timeoutMs: 500 }))).toMatchObject({ name: 'HsmHostTimeoutException' });
+  });
 });
 
 describe('setFaults refuses a rule the module would ignore', () => {
@@ -168,6 +184,8 @@ describe('setFaults refuses a rule the module would ignore', () => {
     [{ function: 'C_Login', returns: 'CKR_NOT_A_CODE' }, /not a CKR_ name/],
     [{ function: 'C_Login', addFlags: ['CKF_USER_PIN_LOCKED'] }, /C_GetTokenInfo only/],
     [{ function: 'C_Login' }, /either returns or flag edits/],
+    [{ function: 'C_Login', delayMs: 0 }, /either returns or flag edits/],
+    [{ function: 'C_GetTokenInfo', delayMs: 10, addFlags: ['CKF_USER_PIN_LOCKED'] }, /either returns or flag edits/],
     [{ function: 'C_OpenSession', returns: 'CKR_OK', userType: 'CKU_SO' }, /C_Login only/],
     [{ function: 'C_Login', returns: 'CKR_PIN_LOCKED', count: -1 }, /whole number/],
   ] as const)('%j', (rule, message) => {

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { KeyStoreMemberConnection } from '../../shared/contract/key-stores';
+import type { ServiceEvent } from '../../main/core/dispatcher';
 import { createLogger } from '../../main/core/logger';
+import type { HsmHost } from '../../main/hsm/hsm-host';
 import { createHsmHostPool } from '../../main/hsm/hsm-host-client';
-import { createConnectionManager } from '../../main/key-stores/connection-manager';
+import { createConnectionManager, type ConnectionManager, type ConnectionManagerDeps } from '../../main/key-stores/connection-manager';
 import { keyFileProtector } from '../../main/secrets/key-file-protector';
 import { secretsDirOf } from '../../main/secrets/secrets-dir';
 import { secretVaultSource } from '../../main/secrets/secret-vault';
@@ -41,6 +43,63 @@ async function connection(): Promise<{ state: string; hsms: readonly KeyStoreMem
 async function storeRecord(): Promise<{ ConnectionState: string; MemberFailures?: Record<string, { ConnectionErrorCode: string; Detail: string }> } | undefined> {
   return (await (await openStateStore({ stateDir: wb.stateDir, program: 'test' })).read()).customKeyStores.find((k) => k.CustomKeyStoreId === setup.storeId);
 }
+
+/** A connection manager of the test's own (a second GUI, in effect: its own host children) over the workbench's state. */
+interface OwnManager {
+  manager: ConnectionManager;
+  events: ServiceEvent[];
+  /** The host of a member's lane, the one the manager's sessions on it use. */
+  laneOf(hsmId: string): HsmHost;
+  close(): Promise<void>;
+}
+
+async function ownManager(deps: Partial<ConnectionManagerDeps> = {}): Promise<OwnManager> {
+  const hosts = createHsmHostPool({ childEntry: HOST_CHILD_ENTRY });
+  const events: ServiceEvent[] = [];
+  const manager = createConnectionManager({
+    state: await openStateStore({ stateDir: wb.stateDir, program: 'test' }),
+    hosts,
+    vault: secretVaultSource({ stateDir: wb.stateDir, protectors: [keyFileProtector(secretsDirOf(wb.stateDir))] }),
+    logger: createLogger({ level: 'error' }),
+    timeoutMs: 10_000,
+    changed: () => undefined,
+    recordServiceEvent: async (event) => {
+      events.push(event);
+    },
+    ...deps,
+  });
+  return {
+    manager,
+    events,
+    laneOf: (hsmId) => hosts.get({ ModulePath: faults.modulePath, ModuleEnvironment: faults.env }, hsmId),
+    close: async () => {
+      await faults.setFaults([]);
+      await manager.dispose();
+      await hosts.disposeAll();
+    },
+  };
+}
+
+/** The workbench disconnects the store (another process, to `own`) unless it is, then `own` connects it as the service's connect would. */
+async function connectThrough(own: OwnManager): Promise<void> {
+  if ((await storeRecord())?.ConnectionState !== 'DISCONNECTED') ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: setup.storeId }));
+  // A manager that held the store lets its sessions go when it sees the state change (or at its next probe).
+  await expect.poll(() => own.manager.held(setup.storeId).size, { timeout: 5_000 }).toBe(0);
+  await wb.editState((s) => {
+    const store = s.customKeyStores.find((k) => k.CustomKeyStoreId === setup.storeId);
+    if (store === undefined) return;
+    store.ConnectionState = 'CONNECTING';
+    delete store.ConnectionErrorCode;
+    delete store.MemberFailures;
+  });
+  own.manager.startConnect(setup.storeId, async () => undefined);
+  await expect.poll(() => own.manager.inFlight.has(setup.storeId), { timeout: 20_000 }).toBe(false);
+  expect((await storeRecord())?.ConnectionState).toBe('CONNECTED');
+}
+
+const heldBy = (own: OwnManager): string[] => [...own.manager.held(setup.storeId)].sort();
+const secondSerial = (): string => hsm.tokens[1]?.serial ?? '';
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 const lastEvent = async (name: string): Promise<Record<string, unknown> | undefined> => (await wb.auditRecords()).filter((r) => r.eventName === name).at(-1);
 
@@ -190,22 +249,15 @@ it('dispose() right after a connect settles waits for the work after it (review 
     const store = s.customKeyStores.find((k) => k.CustomKeyStoreId === setup.storeId);
     if (store) store.ConnectionState = 'CONNECTING';
   });
-  const hosts = createHsmHostPool({ childEntry: HOST_CHILD_ENTRY });
   let afterDone = false;
   let disposing: Promise<void> | undefined;
-  const manager = createConnectionManager({
-    state: await openStateStore({ stateDir: wb.stateDir, program: 'test' }),
-    hosts,
-    vault: secretVaultSource({ stateDir: wb.stateDir, protectors: [keyFileProtector(secretsDirOf(wb.stateDir))] }),
-    logger: createLogger({ level: 'error' }),
-    timeoutMs: 10_000,
-    changed: () => undefined,
-    recordServiceEvent: async () => undefined,
+  const own = await ownManager({
     afterConnected: async () => {
-      await new Promise((r) => setTimeout(r, 1_000));
+      await sleep(1_000);
       afterDone = true;
     },
   });
+  const { manager } = own;
   try {
     manager.startConnect(setup.storeId, async (step) => {
       if (step.name !== 'ConnectionSettled') return;
@@ -219,7 +271,171 @@ it('dispose() right after a connect settles waits for the work after it (review 
     await disposing;
     expect(afterDone).toBe(true);
   } finally {
-    await manager.dispose();
-    await hosts.disposeAll();
+    await own.close();
   }
 }, 30_000);
+
+/*
+ * The findings of the review of the lost-member work, each through a manager of the test's own (its probe every
+ * 100 ms: a lost member is tried again after 500 ms), so the test sees its hosts and its service events.
+ */
+
+it("a lost member's re-login that hangs does not hold up the calls the held member serves (review: it ran in ensureSessions' slot)", async () => {
+  // A workbench without a probe or a deletion timer from here on: none of its own logins meets these faults.
+  await wb.core.dispose();
+  wb = await createTestWorkbench({ stateDir: wb.stateDir });
+  const own = await ownManager({ healthProbeMs: 100 });
+  try {
+    await connectThrough(own);
+    await faults.setFaults([{ function: 'C_GetSessionInfo', returns: 'CKR_DEVICE_ERROR', slot: secondSerial() }]);
+    await expect.poll(() => heldBy(own), { timeout: 5_000 }).toEqual([members[0]]);
+    // Its re-login now hangs for 3 s (the probe allows 4), from ~0.5 s on.
+    await faults.setFaults([{ function: 'C_Login', delayMs: 3_000, slot: secondSerial() }]);
+    let slowest = 0;
+    for (const until = Date.now() + 3_500; Date.now() < until; await sleep(20)) {
+      const started = Date.now();
+      const [session] = await own.manager.ensureSessions(setup.storeId);
+      expect(session?.hsmId).toBe(members[0]);
+      await session?.host.generateRandom(session.ref, 16);
+      slowest = Math.max(slowest, Date.now() - started);
+    }
+    expect(slowest).toBeLessThan(1_000);
+    await expect.poll(() => heldBy(own), { timeout: 10_000 }).toEqual([...members].sort());
+  } finally {
+    await own.close();
+  }
+}, 60_000);
+
+it('a re-login refused with USER_NOT_FOUND is no login in the kmsuser ledger (review: it was recorded as a successful one)', async () => {
+  const own = await ownManager({ healthProbeMs: 100 });
+  try {
+    await connectThrough(own);
+    const earlier = { FailedLoginsCaused: 2, LastSuccessfulLogin: '2026-01-01T00:00:00.000Z' };
+    await wb.editState((s) => {
+      const member = s.clusters.find((c) => c.ClusterId === setup.clusterId)?.Hsms[1];
+      if (member !== undefined) member.Kmsuser = { ...member.Kmsuser, ...earlier };
+    });
+    // Lost, then its token says it has no kmsuser.
+    await faults.setFaults([
+      { function: 'C_GetSessionInfo', returns: 'CKR_DEVICE_ERROR', slot: secondSerial() },
+      { function: 'C_GetTokenInfo', removeFlags: ['CKF_USER_PIN_INITIALIZED'], slot: secondSerial() },
+    ]);
+    await expect.poll(async () => (await storeRecord())?.MemberFailures?.[members[1] ?? '']?.ConnectionErrorCode, { timeout: 10_000 }).toBe('USER_NOT_FOUND');
+    const s = await (await openStateStore({ stateDir: wb.stateDir, program: 'test' })).read();
+    expect(s.clusters.find((c) => c.ClusterId === setup.clusterId)?.Hsms[1]?.Kmsuser).toMatchObject(earlier);
+  } finally {
+    await own.close();
+  }
+}, 60_000);
+
+it("a reconnect right after a member was lost to a slow logout keeps that member's new session (review: the late release stopped its child)", async () => {
+  const own = await ownManager({ healthProbeMs: 100 });
+  try {
+    await connectThrough(own);
+    // The probe finds the member silent (not gone): its session is let go, and the logout takes 2 s.
+    await faults.setFaults([
+      { function: 'C_GetSessionInfo', returns: 'CKR_GENERAL_ERROR', slot: secondSerial() },
+      { function: 'C_Logout', delayMs: 2_000, slot: secondSerial() },
+    ]);
+    await expect.poll(() => heldBy(own), { timeout: 5_000 }).toEqual([members[0]]);
+    await faults.setFaults([{ function: 'C_Logout', delayMs: 2_000, slot: secondSerial() }]);
+    await connectThrough(own);
+    expect(heldBy(own)).toEqual([...members].sort());
+    // Past the release's end: the member's session still answers, and the probe keeps it.
+    await sleep(2_500);
+    expect(heldBy(own)).toEqual([...members].sort());
+    const onSecond = (await own.manager.ensureSessions(setup.storeId)).find((h) => h.hsmId === members[1]);
+    expect(await onSecond?.host.generateRandom(onSecond.ref, 16)).toMatch(/^[0-9a-f]{32}$/);
+  } finally {
+    await own.close();
+  }
+}, 60_000);
+
+it("a disconnect while a lost member's re-login fails on the vault still disconnects (review: release() rethrew that failure)", async () => {
+  const real = secretVaultSource({ stateDir: wb.stateDir, protectors: [keyFileProtector(secretsDirOf(wb.stateDir))] });
+  let locked: ((error: Error) => void) | undefined;
+  let gate: Promise<never> | undefined;
+  let asked = false;
+  const vault = async (): Promise<Awaited<ReturnType<typeof real>>> => {
+    if (gate === undefined) return real();
+    asked = true;
+    return gate;
+  };
+  const own = await ownManager({ healthProbeMs: 100, vault });
+  try {
+    await connectThrough(own);
+    gate = new Promise<never>((_resolve, reject) => {
+      locked = reject;
+    });
+    gate.catch(() => undefined);
+    await faults.setFaults([{ function: 'C_GetSessionInfo', returns: 'CKR_DEVICE_ERROR', slot: secondSerial() }]);
+    await expect.poll(() => heldBy(own), { timeout: 5_000 }).toEqual([members[0]]);
+    // The re-login (due after 0.5 s) waits on the vault, which fails once the disconnect waits for it.
+    await expect.poll(() => asked, { timeout: 5_000 }).toBe(true);
+    const released = own.manager.release(setup.storeId);
+    locked?.(new Error('the vault is locked'));
+    await expect(released).resolves.toBeUndefined();
+    expect(heldBy(own)).toEqual([]);
+  } finally {
+    gate = undefined;
+    await own.close();
+  }
+}, 60_000);
+
+it('a re-login that ends after another process disconnected the store adds no session and audits nothing (review: CONNECTED was checked before the login only)', async () => {
+  const state = await openStateStore({ stateDir: wb.stateDir, program: 'test' });
+  // Deaf to the state file, so only the re-login itself can notice the disconnect.
+  const own = await ownManager({ healthProbeMs: 100, state: { ...state, onExternalChange: () => () => undefined } });
+  try {
+    await connectThrough(own);
+    await faults.setFaults([{ function: 'C_GetSessionInfo', returns: 'CKR_DEVICE_ERROR', slot: secondSerial() }]);
+    await expect.poll(() => heldBy(own), { timeout: 5_000 }).toEqual([members[0]]);
+    const lost = (await storeRecord())?.MemberFailures?.[members[1] ?? ''];
+    expect(lost).toBeDefined();
+    await faults.setFaults([{ function: 'C_Login', delayMs: 1_500, slot: secondSerial() }]);
+    // The re-login has started once the member's lane has a child again (the lost one's was retired).
+    const lane = own.laneOf(members[1] ?? '');
+    await expect.poll(() => lane.pid, { timeout: 5_000 }).toBeDefined();
+    ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: setup.storeId }));
+    // The probe after the re-login finds the store DISCONNECTED and lets the rest go.
+    await expect.poll(() => heldBy(own), { timeout: 10_000 }).toEqual([]);
+    expect(own.events.map((e) => e.eventName)).not.toContain('CustomKeyStoreHsmRestored');
+    expect((await storeRecord())?.MemberFailures?.[members[1] ?? '']).toEqual(lost);
+  } finally {
+    await own.close();
+  }
+}, 60_000);
+
+it('a member whose HSM no longer knows its session (CKR_SESSION_HANDLE_INVALID) is logged in again in a fresh child (review: the old one was kept)', async () => {
+  const own = await ownManager({ healthProbeMs: 100 });
+  try {
+    await connectThrough(own);
+    const lane = own.laneOf(members[1] ?? '');
+    const before = lane.pid;
+    expect(before).toBeDefined();
+    await faults.setFaults([{ function: 'C_GetSessionInfo', returns: 'CKR_SESSION_HANDLE_INVALID', slot: secondSerial() }]);
+    await expect.poll(() => heldBy(own), { timeout: 5_000 }).toEqual([members[0]]);
+    await faults.setFaults([]);
+    // The kept child still had kmsuser logged in: its re-login met CKR_USER_ALREADY_LOGGED_IN, a refusal never retried.
+    await expect.poll(() => heldBy(own), { timeout: 10_000 }).toEqual([...members].sort());
+    expect(lane.pid).not.toBe(before);
+    expect((await storeRecord())?.MemberFailures).toBeUndefined();
+  } finally {
+    await own.close();
+  }
+}, 60_000);
+
+it("the GUI's probe clears a failure another process recorded for a member it holds (review: nothing cleared it)", async () => {
+  const own = await ownManager({ healthProbeMs: 100 });
+  try {
+    await connectThrough(own);
+    await wb.editState((s) => {
+      const store = s.customKeyStores.find((k) => k.CustomKeyStoreId === setup.storeId);
+      if (store !== undefined) store.MemberFailures = { [members[1] ?? '']: { ConnectionErrorCode: 'NETWORK_ERRORS', Detail: 'a CLI run could not reach it' } };
+    });
+    await expect.poll(async () => (await storeRecord())?.MemberFailures, { timeout: 5_000 }).toBeUndefined();
+    expect(heldBy(own)).toEqual([...members].sort());
+  } finally {
+    await own.close();
+  }
+}, 60_000);
