@@ -299,7 +299,8 @@ it("a lost member's re-login that hangs does not hold up the calls the held memb
       await session?.host.generateRandom(session.ref, 16);
       slowest = Math.max(slowest, Date.now() - started);
     }
-    expect(slowest).toBeLessThan(1_000);
+    // Blocked behind the re-login a call would take ~3 s; half that leaves a loaded machine room.
+    expect(slowest).toBeLessThan(1_500);
     await expect.poll(() => heldBy(own), { timeout: 10_000 }).toEqual([...members].sort());
   } finally {
     await own.close();
