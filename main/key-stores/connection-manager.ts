@@ -142,8 +142,10 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
     return loginMember(hosts, cluster, member, password, loginTimeoutMs);
   }
 
-  async function fail(storeId: string, failure: MemberFailure, logins: ReadonlyMap<string, boolean>): Promise<void> {
+  /** `onlyIfConnected`: a login of a CONNECTED store failed; one another process disconnected meanwhile stays as it is. */
+  async function fail(storeId: string, failure: MemberFailure, logins: ReadonlyMap<string, boolean>, options: { onlyIfConnected?: boolean } = {}): Promise<void> {
     await record(storeId, logins, (store) => {
+      if (options.onlyIfConnected === true && store.ConnectionState !== 'CONNECTED') return;
       store.ConnectionState = 'FAILED';
       store.ConnectionErrorCode = failure.code;
       store.MemberFailures = { ...(store.MemberFailures ?? {}), [failure.hsmId]: { ConnectionErrorCode: failure.code, Detail: failure.detail } };
@@ -236,7 +238,8 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
       return;
     }
     sessions.delete(storeId);
-    await letGo(gone, sessionGone);
+    // Not awaited: a silent HSM's logout takes its timeout, and the store must turn FAILED within the GUI's 10 s (a login meanwhile waits for it).
+    void letGo(gone, sessionGone);
     const s = await state.read();
     const store = s.customKeyStores.find((k) => k.CustomKeyStoreId === storeId);
     if (store?.ConnectionState !== 'CONNECTED') return;
@@ -347,8 +350,11 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
 
   /** Whether the store ended CONNECTED. */
   async function connect(storeId: string, journal: (step: AuditStep) => Promise<void>): Promise<boolean> {
-    // A store another process disconnected may still have this process's re-login of a lost member under way.
+    // A store another process disconnected may still have this process's re-login of a lost member under way, and this
+    // process's sessions of it (not yet dropped by the watcher or the probe): logging in beside them would meet
+    // CKR_USER_ALREADY_LOGGED_IN in the same member children.
     await readmitted(storeId);
+    await drop(storeId);
     const logins = new Map<string, boolean>();
     const s = await state.read();
     const { store, cluster } = storeAndCluster(s, storeId);
@@ -473,22 +479,33 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
     const { store, cluster } = storeAndCluster(s, storeId);
     if (store.ConnectionState !== 'CONNECTED') return [];
     const logins = new Map<string, boolean>();
+    let held: MemberSession[] = [];
     try {
       if (cluster === undefined) throw new MemberFailure('-', 'CLUSTER_NOT_FOUND', `cluster ${store.CloudHsmClusterId} is not in the workbench`);
       const { current } = await passwords(store);
       // Any one member answering keeps the store working; the others are named, as a lost member is.
-      const { sessions: held, unavailable } = await loginAll(cluster, () => [current], logins, true);
+      const login = await loginAll(cluster, () => [current], logins, true);
+      held = login.sessions;
       let fresh: MemberFailure[] = [];
-      await record(storeId, logins, (st) => {
-        fresh = unavailable.filter((f) => st.MemberFailures?.[f.hsmId] === undefined);
+      // CONNECTED is checked again where the sessions are recorded: another process may have disconnected the store during the login.
+      const stillConnected = await record(storeId, logins, (st) => {
+        if (st.ConnectionState !== 'CONNECTED') return false;
+        fresh = login.unavailable.filter((f) => st.MemberFailures?.[f.hsmId] === undefined);
         withoutFailures(st, held.map((h) => h.hsmId));
-        if (unavailable.length > 0) st.MemberFailures = { ...st.MemberFailures, ...Object.fromEntries(unavailable.map((f) => [f.hsmId, { ConnectionErrorCode: f.code, Detail: f.detail }])) };
+        if (login.unavailable.length > 0) st.MemberFailures = { ...st.MemberFailures, ...Object.fromEntries(login.unavailable.map((f) => [f.hsmId, { ConnectionErrorCode: f.code, Detail: f.detail }])) };
+        return true;
       });
+      if (!stillConnected) {
+        await Promise.all(held.map((h) => letGo(h)));
+        return [];
+      }
       hold(storeId, held);
       for (const failure of fresh) await auditMember(storeId, store, failure.hsmId, failure);
       return held;
     } catch (error) {
-      await fail(storeId, asMemberFailure('-', error), logins);
+      // Sessions logged in before a failure (the state write) are let go: kmsuser must not stay logged in unrecorded.
+      await Promise.all(held.map((h) => letGo(h)));
+      await fail(storeId, asMemberFailure('-', error), logins, { onlyIfConnected: true });
       return [];
     }
   }
@@ -505,8 +522,8 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
         await lost(storeId, asMemberFailure(session.hsmId, error), false);
       }
     }
-    // A login of the store already under way makes it wait for the next probe.
-    if (ensuringFor.has(storeId) || readmitting.has(storeId)) return;
+    // A login of the store already under way makes it wait for the next probe; a disposed manager logs in nowhere.
+    if (disposed || ensuringFor.has(storeId) || readmitting.has(storeId)) return;
     const run = tracked(readmit(storeId)).finally(() => readmitting.delete(storeId));
     readmitting.set(storeId, run);
     await run;
@@ -551,11 +568,18 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
         continue;
       }
       // CONNECTED is checked again where the member is recorded back: another process may have disconnected the store during the login.
-      const back = await record(storeId, new Map([[member.HsmId, true]]), (st) => {
-        if (st.ConnectionState !== 'CONNECTED') return false;
-        withoutFailures(st, [member.HsmId]);
-        return true;
-      });
+      let back: boolean;
+      try {
+        back = await record(storeId, new Map([[member.HsmId, true]]), (st) => {
+          if (st.ConnectionState !== 'CONNECTED') return false;
+          withoutFailures(st, [member.HsmId]);
+          return true;
+        });
+      } catch (error) {
+        // Not recorded, so not held: its kmsuser must not stay logged in (the next re-login would meet USER_LOGGED_IN).
+        await letGo(session);
+        throw error;
+      }
       const now = sessions.get(storeId);
       if (!back || now === undefined || disposed) {
         await letGo(session);
@@ -585,13 +609,17 @@ export function createConnectionManager(deps: ConnectionManagerDeps): Connection
     const s = current ?? (await state.read());
     for (const storeId of [...sessions.keys()]) {
       const store = s.customKeyStores.find((k) => k.CustomKeyStoreId === storeId);
-      if (store?.ConnectionState !== 'CONNECTED') await drop(storeId);
+      // A connect under way drops this process's old sessions itself, before it logs in; a drop now could take its new ones.
+      if (store?.ConnectionState !== 'CONNECTED' && !running.has(storeId)) await drop(storeId);
     }
   }
 
   async function probe(): Promise<void> {
     await dropStale();
-    for (const storeId of [...sessions.keys()]) await probeStore(storeId);
+    for (const storeId of [...sessions.keys()]) {
+      // One store's failure (its vault locked for a re-login) must not stop the health check of the others.
+      await probeStore(storeId).catch((error: unknown) => logger.error('the health probe of a key store failed', { customKeyStoreId: storeId, error: String(error) }));
+    }
   }
 
   let probing = false;

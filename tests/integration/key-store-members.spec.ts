@@ -383,6 +383,29 @@ it("a disconnect while a lost member's re-login fails on the vault still disconn
   }
 }, 60_000);
 
+it('a connect drops the sessions this process still holds of a store another process disconnected, instead of logging in beside them (review)', async () => {
+  const state = await openStateStore({ stateDir: wb.stateDir, program: 'test' });
+  // No probe and deaf to the state file: nothing but the connect itself can let the old sessions go.
+  const own = await ownManager({ state: { ...state, onExternalChange: () => () => undefined } });
+  try {
+    await connectThrough(own);
+    expect(heldBy(own)).toEqual([...members].sort());
+    ok(await wb.call('DisconnectCustomKeyStore', { CustomKeyStoreId: setup.storeId }));
+    expect(heldBy(own)).toEqual([...members].sort());
+    await wb.editState((s) => {
+      const store = s.customKeyStores.find((k) => k.CustomKeyStoreId === setup.storeId);
+      if (store !== undefined) store.ConnectionState = 'CONNECTING';
+    });
+    own.manager.startConnect(setup.storeId, async () => undefined);
+    await expect.poll(() => own.manager.inFlight.has(setup.storeId), { timeout: 20_000 }).toBe(false);
+    // Beside the old sessions each member's child would answer CKR_USER_ALREADY_LOGGED_IN (FAILED/USER_LOGGED_IN).
+    expect((await storeRecord())?.ConnectionState).toBe('CONNECTED');
+    expect(heldBy(own)).toEqual([...members].sort());
+  } finally {
+    await own.close();
+  }
+}, 60_000);
+
 it('a re-login that ends after another process disconnected the store adds no session and audits nothing (review: CONNECTED was checked before the login only)', async () => {
   const state = await openStateStore({ stateDir: wb.stateDir, program: 'test' });
   // Deaf to the state file, so only the re-login itself can notice the disconnect.
